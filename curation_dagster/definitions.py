@@ -1,0 +1,20 @@
+import dagster as dg
+
+from curation_dagster.defs.automation import jobs, schedules
+from curation_dagster.defs.clustering.assets import cluster_generations
+from curation_dagster.defs.embedding.assets import generation_embeddings
+from curation_dagster.defs.export.assets import finetuning_dataset
+from curation_dagster.defs.export.checks import finetuning_jsonl_is_valid_chat
+from curation_dagster.defs.filtering.assets import filter_generations
+from curation_dagster.defs.ingest.assets import generations_source, raw_generations
+from curation_dagster.defs.resources import build_resources
+from curation_dagster.defs.sampling.assets import sampled_examples
+
+defs = dg.Definitions(
+    assets=[generations_source, raw_generations, filter_generations, generation_embeddings,
+            cluster_generations, sampled_examples, finetuning_dataset],
+    asset_checks=[finetuning_jsonl_is_valid_chat],
+    jobs=jobs,
+    schedules=schedules,
+    resources=build_resources(),
+)

@@ -1,0 +1,24 @@
+import dagster as dg
+from pydantic import Field
+
+from curation_dagster.lib.clustering import ClusterSettings
+
+
+class ClusterConfig(dg.Config):
+    algorithm: str = Field("bertopic", description="'bertopic' (UMAP + HDBSCAN) or 'kmeans'.")
+    seed: int = 42
+    min_cluster_size: int = Field(15, description="HDBSCAN min_cluster_size (bertopic).")
+    umap_n_neighbors: int = 15
+    umap_n_components: int = 5
+    kmeans_k: int = Field(24, description="Number of clusters (kmeans).")
+    outlier_strategy: str = Field("reassign", description=(
+        "'reassign': HDBSCAN outliers join their nearest cluster (is_outlier stays true); "
+        "'bucket': they form cluster -1, sampled like any other cluster."))
+    naming_field: str = Field("instruction", description="Text column whose c-TF-IDF keywords name clusters.")
+
+    def to_settings(self) -> ClusterSettings:
+        return ClusterSettings(
+            algorithm=self.algorithm, seed=self.seed, min_cluster_size=self.min_cluster_size,
+            umap_n_neighbors=self.umap_n_neighbors, umap_n_components=self.umap_n_components,
+            kmeans_k=self.kmeans_k, outlier_strategy=self.outlier_strategy,
+        )

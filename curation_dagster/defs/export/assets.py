@@ -1,0 +1,72 @@
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from curation_dagster import settings
+from curation_dagster.defs.export.config import ExportConfig
+from curation_dagster.defs.partitions import OWNERS
+from curation_dagster.lib.export import assign_splits, jsonl_bytes, publish_directory, sha256_file, to_chat_record
+
+
+def export_path(dataset_name: str = "finetuning_dataset") -> Path:
+    return settings.export_dir() / dataset_name
+
+
+@dg.asset(group_name="curation", owners=OWNERS, kinds={"json", "openai"})
+def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig,
+                       sampled_examples: pd.DataFrame) -> dg.MaterializeResult:
+    """The fine-tuning dataset on disk: OpenAI chat-format `train.jsonl` and `validation.jsonl`
+    (split stratified by cluster, seeded), `provenance.jsonl` (which generation each line came from)
+    and `manifest.json` (row counts, sha256 of each file, config, source partitions).
+
+    Files are written to a temp folder and swapped in with a rename, so a failed run never leaves a
+    half-written dataset. The same source and config always give byte-identical JSONL files.
+    """
+    df = sampled_examples.sort_values(["cluster_id", "generation_id"], kind="mergesort").reset_index(drop=True)
+    df["split"] = assign_splits(df, config.validation_fraction, config.seed)
+    files: dict[str, bytes] = {}
+    provenance = []
+    counts = {}
+    for split in ("train", "validation"):
+        part = df[df["split"] == split]
+        files[f"{split}.jsonl"] = jsonl_bytes([to_chat_record(r) for r in part.to_dict("records")])
+        counts[split] = len(part)
+        provenance += [
+            {"split": split, "line": i + 1, "generation_id": r["generation_id"], "cluster_id": int(r["cluster_id"]),
+             "cluster_name": r["cluster_name"], "template_id": r["template_id"],
+             "quality_score": float(r["quality_score"])}
+            for i, r in enumerate(part.to_dict("records"))
+        ]
+    files["provenance.jsonl"] = jsonl_bytes(provenance)
+    days = sorted({str(d)[:10] for d in df["created_at"]}) if len(df) else []
+    target = export_path(config.dataset_name)
+    manifest = {
+        "dataset": config.dataset_name,
+        "format": "openai-chat-jsonl",
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "run_id": context.run_id,
+        "rows": {**counts, "total": len(df)},
+        "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+                  for name, data in sorted(files.items())},
+        "config": config.model_dump(),
+        "source_partitions": days,
+        "clusters": int(df["cluster_id"].nunique()) if len(df) else 0,
+        "templates": df["template_id"].value_counts().sort_index().to_dict() if len(df) else {},
+    }
+    files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    publish_directory(files, target)
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(df),
+        "train_rows": counts["train"],
+        "validation_rows": counts["validation"],
+        "train_path": dg.MetadataValue.path(str(target / "train.jsonl")),
+        "validation_path": dg.MetadataValue.path(str(target / "validation.jsonl")),
+        "manifest_path": dg.MetadataValue.path(str(target / "manifest.json")),
+        "train_sha256": sha256_file(target / "train.jsonl"),
+        "source_partitions": len(days),
+    })

@@ -1,0 +1,8 @@
+import dagster as dg
+from pydantic import Field
+
+
+class ExportConfig(dg.Config):
+    validation_fraction: float = Field(0.1, description="Share of each cluster held out for validation.")
+    seed: int = 42
+    dataset_name: str = Field("finetuning_dataset", description="Folder name under the export directory.")

@@ -1,0 +1,53 @@
+"""Resources by deployment: `DAGSTER_DEPLOYMENT=local` (default) uses embedded DuckDB files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import dagster as dg
+import duckdb
+import pandas as pd
+from dagster_duckdb_pandas import DuckDBPandasIOManager
+from pydantic import Field
+
+from curation_dagster import settings
+from curation_dagster.lib.contract import CONTRACT_COLUMNS
+
+
+class DuckDBWarehouse(dg.ConfigurableResource):
+    """The warehouse table that holds production generations (the `generations_source` asset)."""
+
+    database: str = Field(description="Path of the DuckDB file holding the source table.")
+    table: str = Field(default="generations", description="Source table name.")
+    column_mapping: dict[str, str] = Field(
+        default_factory=dict,
+        description="Data-contract column -> your column name, for columns named differently.",
+    )
+
+    def _select_list(self) -> str:
+        return ", ".join(f'"{self.column_mapping.get(c, c)}" AS "{c}"' for c in CONTRACT_COLUMNS)
+
+    def read_window(self, start: datetime, end: datetime) -> pd.DataFrame:
+        """Rows with start <= created_at < end; the filter runs inside the database."""
+        ts = self.column_mapping.get("created_at", "created_at")
+        sql = (f'SELECT {self._select_list()} FROM "{self.table}" '
+               f'WHERE "{ts}" >= ? AND "{ts}" < ? ORDER BY "{ts}", "{self.column_mapping.get("generation_id", "generation_id")}"')
+        with duckdb.connect(self.database, read_only=True) as con:
+            return con.execute(sql, [start.replace(tzinfo=None), end.replace(tzinfo=None)]).df()
+
+    def count_rows(self) -> int:
+        with duckdb.connect(self.database, read_only=True) as con:
+            return con.execute(f'SELECT count(*) FROM "{self.table}"').fetchone()[0]
+
+
+def build_resources(deployment: str | None = None) -> dict:
+    deployment = deployment or settings.deployment()
+    if deployment == "local":
+        return {
+            "warehouse": DuckDBWarehouse(database=str(settings.warehouse_path())),
+            "io_manager": DuckDBPandasIOManager(database=str(settings.storage_path()), schema="curation"),
+        }
+    raise ValueError(
+        f"DAGSTER_DEPLOYMENT={deployment!r} is not supported yet: only 'local' (embedded DuckDB) is "
+        "implemented; the Snowflake 'prod' deployment is tracked in issue 5."
+    )

@@ -1,0 +1,117 @@
+"""Topic clustering of the embedded pool: BERTopic (UMAP + HDBSCAN) by default, KMeans as an option."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    algorithm: str = "bertopic"  # "bertopic" | "kmeans"
+    seed: int = 42
+    min_cluster_size: int = 15
+    min_samples: int | None = None
+    umap_n_neighbors: int = 15
+    umap_n_components: int = 5
+    kmeans_k: int = 24
+    outlier_strategy: str = "reassign"  # "reassign" to nearest cluster (flag kept) | "bucket" (cluster -1)
+
+
+@dataclass
+class ClusterResult:
+    cluster_id: np.ndarray  # int, -1 only with the bucket strategy
+    probability: np.ndarray  # float in [0, 1]
+    is_outlier: np.ndarray  # bool: the algorithm left the row unassigned
+
+
+def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
+    """Number clusters 0..k-1 by size (largest first), ties by first member, so ids are stable."""
+    ids = [c for c in np.unique(labels) if c != -1]
+    firsts = {c: int(np.argmax(labels == c)) for c in ids}
+    order = sorted(ids, key=lambda c: (-int((labels == c).sum()), firsts[c]))
+    mapping = {c: i for i, c in enumerate(order)}
+    mapping[-1] = -1
+    return np.array([mapping[c] for c in labels], dtype=np.int64)
+
+
+def _fit_bertopic(embeddings: np.ndarray, docs: list[str], s: ClusterSettings) -> tuple[np.ndarray, np.ndarray]:
+    from bertopic import BERTopic
+    from hdbscan import HDBSCAN
+    from sklearn.feature_extraction.text import CountVectorizer
+    from umap import UMAP
+
+    n = len(docs)
+    umap_model = UMAP(
+        n_neighbors=min(s.umap_n_neighbors, max(2, n - 1)),
+        n_components=min(s.umap_n_components, max(2, n - 2)),
+        min_dist=0.0,
+        metric="cosine",
+        random_state=s.seed,
+    )
+    hdbscan_model = HDBSCAN(
+        min_cluster_size=min(s.min_cluster_size, max(2, n // 2)),
+        min_samples=s.min_samples,
+        metric="euclidean",
+        cluster_selection_method="eom",
+        prediction_data=True,
+    )
+    model = BERTopic(
+        umap_model=umap_model,
+        hdbscan_model=hdbscan_model,
+        vectorizer_model=CountVectorizer(stop_words="english"),
+        calculate_probabilities=False,
+        verbose=False,
+    )
+    topics, probs = model.fit_transform(docs, embeddings)
+    probs = np.asarray(probs if probs is not None else np.ones(n), dtype=float).reshape(n, -1).max(axis=1)
+    return np.asarray(topics, dtype=np.int64), probs
+
+
+def _fit_kmeans(embeddings: np.ndarray, s: ClusterSettings) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.cluster import KMeans
+
+    k = max(1, min(s.kmeans_k, len(embeddings)))
+    km = KMeans(n_clusters=k, random_state=s.seed, n_init=10).fit(embeddings)
+    dist = km.transform(embeddings)
+    # soft confidence: how much closer the assigned centroid is than the runner-up
+    part = np.sort(dist, axis=1)
+    prob = 1.0 - part[:, 0] / np.maximum(part[:, 1] if k > 1 else part[:, 0] + 1, 1e-9) if k > 1 else np.ones(len(dist))
+    return km.labels_.astype(np.int64), np.clip(prob, 0.0, 1.0)
+
+
+def reassign_outliers(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Give each -1 row the cluster whose centroid is most cosine-similar."""
+    ids = sorted(c for c in set(labels.tolist()) if c != -1)
+    if not ids or (labels != -1).all():
+        return labels.copy()
+    cents = np.stack([embeddings[labels == c].mean(axis=0) for c in ids])
+    cents /= np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
+    out = labels.copy()
+    mask = labels == -1
+    out[mask] = np.array(ids)[np.argmax(embeddings[mask] @ cents.T, axis=1)]
+    return out
+
+
+def cluster_embeddings(embeddings: np.ndarray, docs: list[str], s: ClusterSettings) -> ClusterResult:
+    n = len(embeddings)
+    if n == 0:
+        return ClusterResult(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))
+    if n < 3:
+        return ClusterResult(np.zeros(n, np.int64), np.ones(n), np.zeros(n, bool))
+    if s.algorithm == "bertopic":
+        labels, prob = _fit_bertopic(embeddings, docs, s)
+    elif s.algorithm == "kmeans":
+        labels, prob = _fit_kmeans(embeddings, s)
+    else:
+        raise ValueError(f"unknown clustering algorithm {s.algorithm!r}; use 'bertopic' or 'kmeans'")
+    is_outlier = labels == -1
+    if is_outlier.all():
+        labels = np.zeros(n, np.int64)  # nothing dense enough: one cluster, every row flagged
+    elif s.outlier_strategy == "reassign":
+        labels = reassign_outliers(embeddings, labels)
+    elif s.outlier_strategy != "bucket":
+        raise ValueError(f"unknown outlier_strategy {s.outlier_strategy!r}; use 'reassign' or 'bucket'")
+    prob = np.where(is_outlier, 0.0, prob)
+    return ClusterResult(_relabel_by_size(labels), prob, is_outlier)

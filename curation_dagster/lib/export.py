@@ -1,0 +1,118 @@
+"""OpenAI chat fine-tuning records, a stratified split, and atomic writes of JSONL + manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pandas as pd
+
+from curation_dagster.lib.text import stable_unit_hash
+
+ROLES_ORDER = ("system", "user", "assistant")
+
+
+def system_prompt(identity_json: str | None, template_id: str | None) -> str | None:
+    """Who the assistant writes as, from the identity settings; None when they cannot be read."""
+    try:
+        ident = json.loads(identity_json) if identity_json else None
+    except ValueError:
+        ident = None
+    if not isinstance(ident, dict) or not ident.get("name"):
+        return None
+    who = ident["name"]
+    if ident.get("role") and ident.get("company"):
+        who += f", {ident['role']} at {ident['company']}"
+    elif ident.get("role"):
+        who += f", {ident['role']}"
+    text = f"You draft emails and messages on behalf of {who}."
+    if ident.get("tone"):
+        text += f" Write in a {ident['tone']} tone."
+    if template_id and template_id != "general":
+        text += f" Task: {template_id.replace('_', ' ')}."
+    return text
+
+
+def to_chat_record(row: dict) -> dict:
+    user = (row.get("instruction") or "").strip()
+    if row.get("input_message"):
+        user += "\n\nMessage I am replying to:\n" + str(row["input_message"]).strip()
+    messages = []
+    sys_text = system_prompt(row.get("identity"), row.get("template_id"))
+    if sys_text:
+        messages.append({"role": "system", "content": sys_text})
+    messages.append({"role": "user", "content": user})
+    messages.append({"role": "assistant", "content": (row.get("output") or "").strip()})
+    return {"messages": messages}
+
+
+def validate_chat_record(rec: object) -> str | None:
+    """Why a parsed JSONL line is not a valid chat fine-tuning example, or None."""
+    if not isinstance(rec, dict) or not isinstance(rec.get("messages"), list) or not rec["messages"]:
+        return "no messages list"
+    roles = []
+    for m in rec["messages"]:
+        if not isinstance(m, dict) or set(m) != {"role", "content"}:
+            return "message must have exactly role and content"
+        if m["role"] not in ROLES_ORDER or not isinstance(m["content"], str) or not m["content"].strip():
+            return f"bad message with role {m.get('role')!r}"
+        roles.append(m["role"])
+    if roles not in (["system", "user", "assistant"], ["user", "assistant"]):
+        return f"roles out of order: {roles}"
+    return None
+
+
+def assign_splits(df: pd.DataFrame, validation_fraction: float, seed: int,
+                  stratify_col: str = "cluster_id") -> pd.Series:
+    """'train' / 'validation' per row: within each stratum, the lowest seeded hashes go to validation."""
+    split = pd.Series("train", index=df.index, dtype=object)
+    if validation_fraction <= 0 or df.empty:
+        return split
+    h = pd.Series([stable_unit_hash(seed, "split", g) for g in df["generation_id"]], index=df.index)
+    for _, idx in df.groupby(stratify_col).groups.items():
+        n_val = math.floor(len(idx) * validation_fraction + 0.5)
+        if len(idx) >= 2 and n_val == 0:
+            n_val = 1 if validation_fraction * len(idx) >= 0.2 else 0
+        chosen = h.loc[idx].sort_values(kind="mergesort").index[:n_val]
+        split.loc[chosen] = "validation"
+    return split
+
+
+def jsonl_bytes(records: list[dict]) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False, separators=(", ", ": ")) + "\n" for r in records).encode()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def publish_directory(files: dict[str, bytes], target: Path) -> None:
+    """Write every file into a fresh temp dir beside `target`, then swap it in with renames, so readers
+    see the old export or the new one, never a half-written mix."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        for name, data in files.items():
+            with open(tmp / name, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+        if target.exists():
+            os.replace(target, old)
+        os.replace(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

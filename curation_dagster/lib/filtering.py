@@ -1,0 +1,109 @@
+"""Run the rule registry and the duplicate rules over one batch (one daily partition)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import pandas as pd
+
+from curation_dagster.lib.contract import safe_text
+from curation_dagster.lib.dedup import find_duplicates
+from curation_dagster.lib.quality import quality_score
+from curation_dagster.lib.rules import RULES, FilterSettings
+from curation_dagster.lib.text import content_hash
+
+#: rules evaluated after de-duplication, so a copy of a poorly rated row is reported as a copy
+POST_DEDUP_RULES = ("low_quality",)
+RULE_ORDER: tuple[str, ...] = tuple(r for r in RULES if r not in POST_DEDUP_RULES) + (
+    "exact_duplicate", "near_duplicate", *POST_DEDUP_RULES,
+)
+
+
+@dataclass
+class FilterOutcome:
+    kept: pd.DataFrame
+    rejected: pd.DataFrame
+    rule_counts: dict[str, int]  # primary rule -> rows rejected by it
+
+
+def _row_quality(row: dict, s: FilterSettings) -> float:
+    try:
+        return quality_score(row.get("copied"), row.get("sent"), row.get("edit_ratio"), row.get("rating"),
+                             s.quality_weights)
+    except (TypeError, ValueError):
+        return s.quality_weights.neutral_score
+
+
+def apply_filters(df: pd.DataFrame, settings: FilterSettings, near_threshold: float = 0.6,
+                  seed: int = 0) -> FilterOutcome:
+    """Split a batch into kept rows (with quality_score and content_hash) and rejected rows with reasons.
+
+    Every input row lands in exactly one of the two frames.
+    """
+    records = df.to_dict("records")
+    fired: list[dict[str, str]] = []
+    for row in records:
+        # A rule that crashes on bizarre input is itself a reason, never a failed materialization.
+        row_fired: dict[str, str] = {}
+        for name, fn in RULES.items():
+            if name in POST_DEDUP_RULES:
+                continue
+            try:
+                reason = fn(row, settings)
+            except Exception as exc:  # noqa: BLE001
+                reason = f"rule raised {type(exc).__name__}: {exc}"[:300]
+            if reason:
+                row_fired[name] = reason
+        row["quality_score"] = _row_quality(row, settings)
+        fired.append(row_fired)
+
+    content_ok = [i for i, f in enumerate(fired) if not f]
+    dup_hits = find_duplicates(
+        ids=[records[i]["generation_id"] for i in content_ok],
+        order_keys=[(records[i]["created_at"], records[i]["generation_id"]) for i in content_ok],
+        instructions=[records[i].get("instruction") for i in content_ok],
+        input_messages=[records[i].get("input_message") for i in content_ok],
+        outputs=[records[i].get("output") for i in content_ok],
+        near_threshold=near_threshold,
+        seed=seed,
+    )
+    by_id = {h.generation_id: h for h in dup_hits}
+    duplicate_of: dict[int, str] = {}
+    for i in content_ok:
+        hit = by_id.get(records[i]["generation_id"])
+        if hit:
+            fired[i][hit.kind] = (f"{'exact' if hit.kind == 'exact_duplicate' else 'near'} duplicate of "
+                                  f"{hit.duplicate_of} (similarity {hit.similarity:.2f})")
+            duplicate_of[i] = hit.duplicate_of
+    for i, row in enumerate(records):
+        for name in POST_DEDUP_RULES:
+            reason = RULES[name](row, settings)
+            if reason:
+                fired[i][name] = reason
+
+    kept_idx, rej_idx, rej_rows = [], [], []
+    counts: Counter[str] = Counter()
+    for i, f in enumerate(fired):
+        if not f:
+            kept_idx.append(i)
+            continue
+        primary = next(r for r in RULE_ORDER if r in f)
+        counts[primary] += 1
+        rej_idx.append(i)
+        rej_rows.append({
+            "rule": primary,
+            "reason": safe_text(f[primary]),
+            "rules_fired": ",".join(r for r in RULE_ORDER if r in f),
+            "duplicate_of": duplicate_of.get(i),
+        })
+
+    kept = df.iloc[kept_idx].copy()
+    kept["quality_score"] = [records[i]["quality_score"] for i in kept_idx]
+    kept["content_hash"] = [content_hash(records[i].get("instruction"), records[i].get("input_message"),
+                                         records[i].get("output")) for i in kept_idx]
+    rejected = df.iloc[rej_idx].copy()
+    rejected["quality_score"] = [records[i]["quality_score"] for i in rej_idx]
+    for col in ("rule", "reason", "rules_fired", "duplicate_of"):
+        rejected[col] = [r[col] for r in rej_rows]
+    return FilterOutcome(kept.reset_index(drop=True), rejected.reset_index(drop=True), dict(counts))

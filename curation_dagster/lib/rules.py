@@ -1,0 +1,331 @@
+"""Noisy-input rules: small pure functions in an ordered registry.
+
+A rule takes one generation (a dict following the data contract) and the FilterSettings and returns a
+human-readable reason when the row should be rejected, or None. `apply_filters` runs every rule on
+every row, records all that fired, and names the first in registry order as the row's rule.
+Register your own with `@rule("name")`; order of registration is evaluation order.
+Batch rules (duplicates) live in dedup.py and run after the row rules.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from curation_dagster.lib.language import stopword_shares
+from curation_dagster.lib.quality import QualityWeights, quality_score
+from curation_dagster.lib.text import encoding_problem, words
+
+DEFAULT_TEMPLATES: tuple[str, ...] = (
+    "general", "candidate_rejection", "meeting_request", "follow_up", "sales_outreach", "thank_you",
+    "apology", "job_offer", "invoice_reminder", "introduction", "networking", "feedback_request",
+    "customer_support_reply", "event_invitation", "deadline_extension", "partnership_proposal",
+)
+
+
+@dataclass(frozen=True)
+class FilterSettings:
+    """Thresholds of the rules; every field is config in the Dagster launchpad."""
+
+    known_templates: tuple[str, ...] = DEFAULT_TEMPLATES  # empty tuple accepts any template id
+    min_generator_version: str = "1.4.0"
+    min_instruction_words: int = 3
+    max_instruction_chars: int = 2_000
+    min_output_words: int = 25
+    max_output_chars: int = 8_000
+    max_input_message_chars: int = 20_000
+    target_languages: tuple[str, ...] = ("en",)
+    min_language_share: float = 0.08  # below this stop-word share in every language, text is gibberish
+    max_symbol_share: float = 0.15
+    max_top_token_share: float = 0.25
+    min_quality: float = 0.4
+    quality_weights: QualityWeights = field(default_factory=QualityWeights)
+
+
+RuleFn = Callable[[dict, FilterSettings], "str | None"]
+RULES: dict[str, RuleFn] = {}
+RULE_DESCRIPTIONS: dict[str, str] = {}
+
+
+def rule(name: str, description: str = ""):
+    def register(fn: RuleFn) -> RuleFn:
+        RULES[name] = fn
+        RULE_DESCRIPTIONS[name] = description or (fn.__doc__ or "").strip().splitlines()[0]
+        return fn
+
+    return register
+
+
+def _is_text(v) -> bool:
+    return isinstance(v, str)
+
+
+def _out(row: dict) -> str:
+    v = row.get("output")
+    return v if isinstance(v, str) else ""
+
+
+def _missing(v) -> bool:
+    if v is None:
+        return True
+    try:
+        return v != v  # NaN / NaT / pd.NA-safe
+    except TypeError:
+        return False
+
+
+PLACEHOLDERS = frozenset(
+    {"test", "testing", "test test", "asdf", "asd", "qwerty", "xxx", "xx", "x", "todo", "tbd", "hi",
+     "hello", "hey", "?", "??", "...", "..", ".", "lorem ipsum", "lorem ipsum dolor sit amet",
+     "write something", "something", "sample", "example", "placeholder", "foo", "bar", "foobar",
+     "n/a", "na", "none", "null", "undefined", "aaa", "aaaa", "abc", "123", "1234", "ok"}
+)
+JUNK_VALUES = frozenset(
+    {"test", "testing", "test user", "tester", "foo", "bar", "foobar", "baz", "xxx", "xx", "x", "n/a",
+     "na", "none", "null", "undefined", "asdf", "qwerty", "abc", "aaa", "name", "my name", "user",
+     "company", "my company", "role", "lorem ipsum", "123", "1234", "-", ".", "?"}
+)
+_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "1234567890")
+
+
+def is_keyboard_mash(s: str) -> bool:
+    """True for strings like 'asdfgh', 'jjjjj', 'sdfsdf', 'qwpzkx' that no person is called."""
+    t = re.sub(r"[\s\-_.]", "", s.lower())
+    if len(t) < 3:
+        return False
+    if len(set(t)) == 1:
+        return True
+    for k in range(2, len(t) // 2 + 1):
+        if len(t) % k == 0 and t == t[:k] * (len(t) // k):
+            return True
+    for row in _KEYBOARD_ROWS:
+        for i in range(len(row) - 3):
+            if row[i : i + 4] in t:
+                return True
+    if t.isalpha() and len(t) >= 4 and not re.search(r"[aeiouy]", t):
+        return True
+    return False
+
+
+def _is_junk_value(v) -> bool:
+    if not isinstance(v, str):
+        return True
+    s = v.strip().lower()
+    return s == "" or s in JUNK_VALUES or s.isdigit() or all(is_keyboard_mash(p) for p in s.split())
+
+
+@rule("invalid_record", "required fields missing or of the wrong type")
+def invalid_record(row: dict, s: FilterSettings) -> str | None:
+    if _missing(row.get("generation_id")) or not _is_text(row.get("generation_id")):
+        return "generation_id is missing"
+    if _missing(row.get("created_at")):
+        return "created_at is missing"
+    for col in ("output", "template_id", "generator_version"):
+        v = row.get(col)
+        if _missing(v):
+            return f"{col} is null"
+        if not _is_text(v):
+            return f"{col} has type {type(v).__name__}, expected string"
+    for col in ("instruction", "input_message", "identity"):
+        v = row.get(col)
+        if not _missing(v) and not _is_text(v):
+            return f"{col} has type {type(v).__name__}, expected string"
+    if not row["output"].strip():
+        return "output is empty"
+    return None
+
+
+@rule("invalid_unicode", "text fields hold lone surrogates, replacement or control characters")
+def invalid_unicode(row: dict, s: FilterSettings) -> str | None:
+    for col in ("instruction", "input_message", "output", "identity"):
+        v = row.get(col)
+        if _is_text(v):
+            problem = encoding_problem(v)
+            if problem:
+                return f"{col} {problem}"
+    return None
+
+
+@rule("text_too_long", "a text is longer than its configured maximum")
+def text_too_long(row: dict, s: FilterSettings) -> str | None:
+    for col, limit in (("output", s.max_output_chars), ("instruction", s.max_instruction_chars),
+                       ("input_message", s.max_input_message_chars)):
+        v = row.get(col)
+        if _is_text(v) and len(v) > limit:
+            return f"{col} has {len(v):,} characters (limit {limit:,})"
+    return None
+
+
+@rule("unknown_template", "template_id is not in the configured template catalog")
+def unknown_template(row: dict, s: FilterSettings) -> str | None:
+    t = row.get("template_id")
+    if s.known_templates and t not in s.known_templates:
+        return f"template_id {t!r} is not in the catalog of {len(s.known_templates)} templates"
+    return None
+
+
+def parse_version(v: str) -> tuple[int, ...]:
+    nums = re.findall(r"\d+", v)
+    if not nums:
+        raise ValueError(f"no version number in {v!r}")
+    return tuple(int(n) for n in nums[:3]) + (0,) * (3 - min(3, len(nums)))
+
+
+@rule("old_generator_version", "produced by a generator version older than the configured cut-off")
+def old_generator_version(row: dict, s: FilterSettings) -> str | None:
+    v = row.get("generator_version")
+    if not _is_text(v):
+        return None
+    try:
+        if parse_version(v) < parse_version(s.min_generator_version):
+            return f"generator_version {v} is older than cut-off {s.min_generator_version}"
+    except ValueError:
+        return f"generator_version {v!r} is not a version number"
+    return None
+
+
+@rule("instruction_junk", "instruction is empty, a placeholder or keyboard mash")
+def instruction_junk(row: dict, s: FilterSettings) -> str | None:
+    v = row.get("instruction")
+    if _missing(v) or not _is_text(v) or not v.strip():
+        return "instruction is empty"
+    norm = " ".join(v.strip().lower().split())
+    if norm in PLACEHOLDERS or norm.strip(".?! ") in PLACEHOLDERS:
+        return f"instruction is a placeholder ({v.strip()[:30]!r})"
+    toks = words(v)
+    if len(toks) < s.min_instruction_words:
+        return f"instruction has {len(toks)} words (minimum {s.min_instruction_words})"
+    if all(is_keyboard_mash(t) for t in toks):
+        return "instruction is keyboard mash"
+    return None
+
+
+@rule("identity_junk", "identity settings are not valid JSON or hold test values / keyboard mash")
+def identity_junk(row: dict, s: FilterSettings) -> str | None:
+    v = row.get("identity")
+    if _missing(v) or not _is_text(v) or not v.strip():
+        return "identity settings are empty"
+    try:
+        ident = json.loads(v)
+    except ValueError:
+        return "identity settings are not valid JSON"
+    if not isinstance(ident, dict) or not ident:
+        return "identity settings are not a JSON object with fields"
+    for key in ("name", "role", "company"):
+        if key in ident and _is_junk_value(ident[key]):
+            return f"identity {key} looks like a test value or keyboard mash ({str(ident[key])[:20]!r})"
+    if "name" not in ident:
+        return "identity settings have no name"
+    return None
+
+
+_HTML_RE = re.compile(
+    r"</?\s*(p|br|div|span|html|body|head|a|b|i|u|strong|em|ul|ol|li|table|tr|td|h[1-6]|font|style|script)\b[^>]*>"
+    r"|&(nbsp|amp|lt|gt|quot|#\d+);",
+    re.IGNORECASE,
+)
+
+
+@rule("html_markup", "output contains HTML tags or entities")
+def html_markup(row: dict, s: FilterSettings) -> str | None:
+    m = _HTML_RE.search(_out(row))
+    return f"output contains HTML markup ({m.group(0)[:20]!r})" if m else None
+
+
+@rule("gibberish_output", "output is not language: no stop words, mostly symbols, or one token repeated")
+def gibberish_output(row: dict, s: FilterSettings) -> str | None:
+    out = _out(row)
+    stripped = re.sub(r"\s", "", out)
+    if stripped:
+        symbols = sum(1 for c in stripped if not c.isalnum()) / len(stripped)
+        if symbols > s.max_symbol_share:
+            return f"{symbols:.0%} of the output's characters are symbols"
+    toks = words(out)
+    if len(toks) >= 8:
+        top = max(toks.count(t) for t in set(toks)) / len(toks)
+        if top > s.max_top_token_share:
+            return f"one token makes up {top:.0%} of the output"
+    if toks and max(stopword_shares(out).values()) < s.min_language_share:
+        return "output has no stop words of any known language (gibberish)"
+    return None
+
+
+@rule("non_target_language", "output is not in one of the target languages")
+def non_target_language(row: dict, s: FilterSettings) -> str | None:
+    out = _out(row)
+    shares = stopword_shares(out)
+    lang, share = max(sorted(shares.items()), key=lambda kv: kv[1])
+    if share >= s.min_language_share and lang not in s.target_languages:
+        return f"output looks {lang} ({share:.0%} {lang} stop words); targets are {','.join(s.target_languages)}"
+    return None
+
+
+_SIGNOFF_RE = re.compile(r"^[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,3}$")
+
+
+@rule("truncated_output", "output stops mid-sentence with no sign-off")
+def truncated_output(row: dict, s: FilterSettings) -> str | None:
+    out = _out(row).rstrip()
+    if not out:
+        return None
+    lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
+    last = lines[-1]
+    if re.search(r"[.!?)\"'\u201d:]$", last):
+        return None
+    if len(lines) >= 2 and lines[-2].endswith(",") and _SIGNOFF_RE.match(last):
+        return None  # "Best regards,\nAnna Lee"
+    return f"output ends mid-sentence (…{last[-30:]!r})"
+
+
+@rule("too_short", "output has fewer words than the configured minimum")
+def too_short(row: dict, s: FilterSettings) -> str | None:
+    n = len(words(_out(row)))
+    return f"output has {n} words (minimum {s.min_output_words})" if n < s.min_output_words else None
+
+
+_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE_RE = re.compile(r"(?<![\w/])\+?\(?\d[\d\s().-]{7,}\d(?![\w/])")
+_CARD_RE = re.compile(r"\b(?:\d[ -]?){13,19}\b")
+_IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b")
+
+
+def find_pii(text: str) -> str | None:
+    """Name the first kind of personal data found in text, or None."""
+    if _EMAIL_RE.search(text):
+        return "an email address"
+    if _IBAN_RE.search(text):
+        return "an IBAN"
+    for m in _CARD_RE.finditer(text):
+        if len(re.sub(r"\D", "", m.group(0))) >= 13:
+            return "a payment card number"
+    for m in _PHONE_RE.finditer(text):
+        if len(re.sub(r"\D", "", m.group(0))) >= 9:
+            return "a phone number"
+    return None
+
+
+@rule("pii", "instruction, input message or output contains an email, phone, card number or IBAN")
+def pii(row: dict, s: FilterSettings) -> str | None:
+    for col in ("output", "instruction", "input_message"):
+        v = row.get(col)
+        if _is_text(v):
+            kind = find_pii(v)
+            if kind:
+                return f"{col} contains {kind}"
+    return None
+
+
+@rule("low_quality", "quality score from usage signals is below the configured minimum")
+def low_quality(row: dict, s: FilterSettings) -> str | None:
+    q = row.get("quality_score")
+    if q is None:
+        q = quality_score(row.get("copied"), row.get("sent"), row.get("edit_ratio"), row.get("rating"),
+                          s.quality_weights)
+    return f"quality score {q:.2f} below minimum {s.min_quality:.2f}" if q < s.min_quality else None
+
+
+# The duplicate rules run on the batch (see dedup.py); listed here so metadata and docs show them.
+RULE_DESCRIPTIONS["exact_duplicate"] = "same normalised instruction, input and output as an earlier row"
+RULE_DESCRIPTIONS["near_duplicate"] = "word-shingle Jaccard above the threshold with an earlier row"

@@ -1,0 +1,31 @@
+"""Where the project keeps its files; every path can be moved with an environment variable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def data_dir() -> Path:
+    """CURATION_DATA_DIR, default ./data (relative to where dagster / the CLI runs)."""
+    return Path(os.environ.get("CURATION_DATA_DIR", "data")).resolve()
+
+
+def warehouse_path() -> Path:
+    return Path(os.environ.get("CURATION_WAREHOUSE_PATH", str(data_dir() / "warehouse.duckdb"))).resolve()
+
+
+def storage_path() -> Path:
+    return Path(os.environ.get("CURATION_STORAGE_PATH", str(data_dir() / "curation.duckdb"))).resolve()
+
+
+def export_dir() -> Path:
+    return Path(os.environ.get("CURATION_EXPORT_DIR", str(data_dir() / "exports"))).resolve()
+
+
+def partitions_start_date() -> str:
+    return os.environ.get("CURATION_START_DATE", "2026-11-01")
+
+
+def deployment() -> str:
+    return os.environ.get("DAGSTER_DEPLOYMENT", "local")

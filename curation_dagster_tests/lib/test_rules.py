@@ -1,0 +1,129 @@
+import json
+
+import pandas as pd
+import pytest
+
+from curation_dagster.lib.filtering import apply_filters
+from curation_dagster.lib.quality import quality_score
+from curation_dagster.lib.rules import RULES, FilterSettings, find_pii, is_keyboard_mash, parse_version
+
+S = FilterSettings()
+OUTPUT = (
+    "Hi Maria,\n\nThank you for taking the time to interview with us for the product designer role. "
+    "After careful consideration we have decided to move forward with another candidate whose experience "
+    "matches our current needs a little more closely. We were impressed by your portfolio and hope you "
+    "will apply again in the future.\n\nBest regards,\nAnna Lee"
+)
+
+
+def row(**over):
+    base = dict(
+        generation_id="g1", created_at=pd.Timestamp("2026-11-01 10:00"), template_id="candidate_rejection",
+        generator_version="1.5.0", instruction="Tell Maria we chose another candidate for the designer role",
+        identity=json.dumps({"name": "Anna Lee", "role": "Recruiter", "company": "Northwind", "tone": "friendly"}),
+        input_message=None, output=OUTPUT, copied=True, sent=True, edit_ratio=0.1, rating=5,
+    )
+    base.update(over)
+    return base
+
+
+def fired(r):
+    return {name for name, fn in RULES.items() if fn(r, S)}
+
+
+def test_clean_row_passes_every_rule():
+    assert fired(row()) == set()
+
+
+@pytest.mark.parametrize("over, rule", [
+    ({"output": None}, "invalid_record"),
+    ({"output": 123}, "invalid_record"),
+    ({"output": "   "}, "invalid_record"),
+    ({"template_id": None}, "invalid_record"),
+    ({"output": OUTPUT + "\ufffd"}, "invalid_unicode"),
+    ({"output": OUTPUT.replace("Hi", "Hi\ud800")}, "invalid_unicode"),
+    ({"output": OUTPUT + "\x00"}, "invalid_unicode"),
+    ({"output": OUTPUT * 100}, "text_too_long"),
+    ({"template_id": "legacy_v0_template"}, "unknown_template"),
+    ({"generator_version": "1.2.0"}, "old_generator_version"),
+    ({"instruction": ""}, "instruction_junk"),
+    ({"instruction": None}, "instruction_junk"),
+    ({"instruction": "asdf"}, "instruction_junk"),
+    ({"instruction": "lorem ipsum"}, "instruction_junk"),
+    ({"instruction": "?"}, "instruction_junk"),
+    ({"identity": "not json"}, "identity_junk"),
+    ({"identity": "{}"}, "identity_junk"),
+    ({"identity": json.dumps({"name": "asdfgh", "role": "x", "company": "y"})}, "identity_junk"),
+    ({"identity": json.dumps({"name": "Test User", "role": "Recruiter", "company": "Acme"})}, "identity_junk"),
+    ({"output": "<p>Hi Maria,</p><br>" + OUTPUT}, "html_markup"),
+    ({"output": " ".join(["qwzx plmk trvb ghyu"] * 10)}, "gibberish_output"),
+    ({"output": " ".join(["the"] * 40)}, "gibberish_output"),
+    ({"output": "Estimada María, gracias por su tiempo y por la entrevista. Lamentamos informarle que "
+                "hemos decidido continuar con otro candidato para el puesto. Le deseamos mucho éxito en "
+                "su búsqueda y esperamos que vuelva a postularse en el futuro. Saludos cordiales, Ana"},
+     "non_target_language"),
+    ({"output": OUTPUT[: OUTPUT.index("consideration") + 5]}, "truncated_output"),
+    ({"output": "Hi Maria, thanks for your time."}, "too_short"),
+    ({"output": OUTPUT.replace("Anna Lee", "Anna Lee\n+1 415-555-0132")}, "pii"),
+    ({"output": OUTPUT.replace("Anna Lee", "Anna Lee\nanna.lee@gmail.com")}, "pii"),
+    ({"copied": False, "sent": False, "edit_ratio": 0.9, "rating": 1}, "low_quality"),
+])
+def test_each_rule_catches_its_case(over, rule):
+    assert rule in fired(row(**over))
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Call me at +1 415-555-0132 tomorrow", "a phone number"),
+    ("Call me at (020) 7946 0958.", "a phone number"),
+    ("My cell is 415.555.0199", "a phone number"),
+    ("Pay to DE89 3704 0044 0532 0130 00 by Friday", "an IBAN"),
+    ("Card 4111 1111 1111 1111 expires soon", "a payment card number"),
+    ("Write to jane.doe+work@example.co.uk", "an email address"),
+    ("The invoice of $1,200 is due on March 14, 2026.", None),
+    ("We met on 2026-11-03 at 10:30.", None),
+])
+def test_find_pii(text, kind):
+    assert find_pii(text) == kind
+
+
+def test_keyboard_mash_and_versions():
+    assert all(is_keyboard_mash(s) for s in ["asdfgh", "jjjjj", "sdfsdf", "qwpzkx"])
+    assert not any(is_keyboard_mash(s) for s in ["Anna", "Recruiter", "Northwind Traders", "Oliver"])
+    assert parse_version("1.10.0") > parse_version("1.9.3") > parse_version("1.2")
+
+
+def test_quality_score_renormalises_missing_signals():
+    assert quality_score(True, True, 0.0, 5) == 1.0
+    assert quality_score(False, False, 1.0, 1) == 0.0
+    assert quality_score(None, None, None, 5) == 1.0  # only a rating: scored on it alone
+    assert quality_score(None, None, float("nan"), None) == 0.5  # no signals: neutral
+
+
+def test_apply_filters_accounts_for_every_row_and_names_duplicates():
+    bodies = [
+        OUTPUT,
+        ("Hello Jonas,\n\nThanks again for the quick turnaround on the quarterly numbers. Could you add the "
+         "regional breakdown we discussed and send the final version to the board by Friday? Let me know if "
+         "anything is blocking you and I will clear time on my calendar.\n\nCheers,\nAnna Lee"),
+        ("Dear Priya,\n\nI am delighted to invite you to our customer summit in Lisbon this spring. The agenda "
+         "covers product roadmaps, hands-on workshops and a dinner with the founders, and we would love to "
+         "hear your perspective on the panel about data privacy.\n\nWarm wishes,\nAnna Lee"),
+    ]
+    rows = [row(generation_id=f"g{i}", created_at=pd.Timestamp("2026-11-01 10:00") + pd.Timedelta(minutes=i),
+                output=body, instruction=f"Write to {name} about the next steps please")
+            for i, (name, body) in enumerate(zip(["Maria", "Jonas", "Priya"], bodies))]
+    rows.append(row(generation_id="g9", created_at=pd.Timestamp("2026-11-01 11:00"),
+                    output=bodies[1].upper(), instruction=rows[1]["instruction"]))
+    rows.append(row(generation_id="g8", created_at=pd.Timestamp("2026-11-01 11:30"),
+                    output=bodies[2].replace("Dear Priya", "Hi Priya"), instruction="Invite Priya to the summit"))
+    rows.append(row(generation_id="g10", created_at=pd.Timestamp("2026-11-01 12:00"), output=None))
+    df = pd.DataFrame(rows)
+    out = apply_filters(df, S)
+    assert len(out.kept) + len(out.rejected) == len(df)
+    rej = out.rejected.set_index("generation_id")
+    assert rej.loc["g9", "rule"] == "exact_duplicate" and rej.loc["g9", "duplicate_of"] == "g1"
+    assert rej.loc["g8", "rule"] == "near_duplicate" and rej.loc["g8", "duplicate_of"] == "g2"
+    assert rej.loc["g10", "rule"] == "invalid_record"
+    assert rej["reason"].str.len().min() > 0
+    assert set(out.kept["generation_id"]) == {"g0", "g1", "g2"}
+    assert out.kept["content_hash"].nunique() == 3

@@ -1,0 +1,77 @@
+import json
+
+import numpy as np
+import pandas as pd
+
+from curation_dagster.lib.export import (assign_splits, jsonl_bytes, publish_directory, to_chat_record,
+                                         validate_chat_record)
+from curation_dagster.lib.sampling import GENERAL, SampleSettings, achieved_mix, allocate_general, sample_per_cluster
+
+
+def pool(sizes_general, sizes_specific):
+    rows = []
+    for c, (g, s) in enumerate(zip(sizes_general, sizes_specific)):
+        rows += [{"generation_id": f"c{c}g{i}", "cluster_id": c, "template_id": "general"} for i in range(g)]
+        rows += [{"generation_id": f"c{c}s{i}", "cluster_id": c, "template_id": "follow_up"} for i in range(s)]
+    return pd.DataFrame(rows)
+
+
+def test_at_most_n_per_cluster_and_mix_on_target_when_possible():
+    df = pool([30, 5, 0, 40], [30, 40, 25, 2])
+    out = sample_per_cluster(df, SampleSettings(n_per_cluster=20, general_share=0.5, seed=1))
+    assert out.groupby("cluster_id").size().max() <= 20
+    assert out.groupby("cluster_id").size().to_dict() == {0: 20, 1: 20, 2: 20, 3: 20}
+    assert abs(achieved_mix(out)[GENERAL] - 0.5) <= 0.05
+    assert out["generation_id"].is_unique
+
+
+def test_mix_is_as_close_as_the_data_allows():
+    alloc = allocate_general({0: 2, 1: 0}, {0: 30, 1: 30}, 20, 0.5)
+    assert alloc == {0: 2, 1: 0}
+
+
+def test_sampling_ignores_row_order_and_is_seeded():
+    df = pool([30, 12], [25, 50])
+    s = SampleSettings(n_per_cluster=10, seed=3)
+    a = sample_per_cluster(df, s)
+    b = sample_per_cluster(df.sample(frac=1, random_state=0), s)
+    assert a["generation_id"].tolist() == b["generation_id"].tolist()
+    c = sample_per_cluster(df, SampleSettings(n_per_cluster=10, seed=4))
+    assert set(a["generation_id"]) != set(c["generation_id"])
+
+
+def test_adding_rows_keeps_most_earlier_picks():
+    df = pool([100], [100])
+    s = SampleSettings(n_per_cluster=20, seed=3)
+    before = set(sample_per_cluster(df, s)["generation_id"])
+    more = pd.concat([df, pool([10], [10]).assign(generation_id=lambda d: "new" + d.generation_id)])
+    after = set(sample_per_cluster(more, s)["generation_id"])
+    assert len(before & after) >= 15  # bottom-k: a new row only displaces picks it out-ranks
+
+
+def test_chat_record_and_schema():
+    rec = to_chat_record({"instruction": "Ask Bo for the report", "input_message": "Where is it?",
+                          "output": "Hi Bo, could you send the report?", "template_id": "follow_up",
+                          "identity": json.dumps({"name": "Ann", "role": "PM", "company": "Acme", "tone": "formal"})})
+    assert [m["role"] for m in rec["messages"]] == ["system", "user", "assistant"]
+    assert "Where is it?" in rec["messages"][1]["content"]
+    assert validate_chat_record(rec) is None
+    no_identity = to_chat_record({"instruction": "x y z", "output": "ok", "identity": "not json"})
+    assert [m["role"] for m in no_identity["messages"]] == ["user", "assistant"]
+    assert validate_chat_record({"messages": [{"role": "assistant", "content": "a"}, {"role": "user", "content": "b"}]})
+    assert validate_chat_record({"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": " "}]})
+
+
+def test_split_is_stratified_disjoint_and_deterministic():
+    df = pd.DataFrame({"generation_id": [f"g{i}" for i in range(200)], "cluster_id": np.repeat(range(10), 20)})
+    a = assign_splits(df, 0.1, seed=5)
+    assert (a == "validation").groupby(df["cluster_id"]).sum().eq(2).all()
+    assert a.equals(assign_splits(df.iloc[::-1], 0.1, seed=5).loc[df.index])
+
+
+def test_publish_directory_swaps_atomically(tmp_path):
+    target = tmp_path / "ds"
+    publish_directory({"a.jsonl": jsonl_bytes([{"x": 1}])}, target)
+    publish_directory({"a.jsonl": jsonl_bytes([{"x": 2}])}, target)
+    assert (target / "a.jsonl").read_text() == '{"x": 2}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds"]  # no temp or old folders left

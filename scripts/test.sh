@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# One command: set up .venv and run the whole test suite (slow end-to-end cases included).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+exec .venv/bin/python -m pytest "$@"
