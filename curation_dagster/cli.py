@@ -59,10 +59,10 @@ def summary() -> dict:
     import duckdb
 
     from curation_dagster import settings
-    from curation_dagster.defs.export.assets import export_path
     from curation_dagster.lib.evaluation import rule_report
     from curation_dagster.lib.warehouse import read_labels
 
+    export = settings.export_dir() / "finetuning_dataset"
     with duckdb.connect(str(settings.storage_path()), read_only=True) as con:
         q = lambda sql: con.execute(sql).df()  # noqa: E731
         raw = q("SELECT generation_id FROM curation.raw_generations")
@@ -77,14 +77,14 @@ def summary() -> dict:
         "outlier_share": round(float(clusters["is_outlier"].mean()), 4) if len(clusters) else 0.0,
         "sampled": len(sampled),
         "general_share": round(float((sampled["category"] == "general").mean()), 4) if len(sampled) else 0.0,
-        "export_dir": str(export_path()),
+        "export_dir": str(export),
     }
     try:
         labels = read_labels(settings.warehouse_path())
         out["rule_scores"] = rule_report(raw["generation_id"], rejected, labels).to_dict("records")
     except Exception:  # a team's own warehouse has no ground truth
         pass
-    manifest = export_path() / "manifest.json"
+    manifest = export / "manifest.json"
     if manifest.exists():
         out["dataset_rows"] = json.loads(manifest.read_text())["rows"]
     return out

@@ -10,11 +10,17 @@ from curation_dagster.defs.ingest.assets import generations_source, raw_generati
 from curation_dagster.defs.resources import build_resources
 from curation_dagster.defs.sampling.assets import sampled_examples
 
-defs = dg.Definitions(
-    assets=[generations_source, raw_generations, filter_generations, generation_embeddings,
-            cluster_generations, sampled_examples, finetuning_dataset],
-    asset_checks=[finetuning_jsonl_is_valid_chat],
-    jobs=jobs,
-    schedules=schedules,
-    resources=build_resources(),
-)
+
+def build_definitions(resources: dict | None = None) -> dg.Definitions:
+    """The code location; tests pass resources pointing at a temp folder."""
+    return dg.Definitions(
+        assets=[generations_source, raw_generations, filter_generations, generation_embeddings,
+                cluster_generations, sampled_examples, finetuning_dataset],
+        asset_checks=[finetuning_jsonl_is_valid_chat],
+        jobs=jobs,
+        schedules=schedules,
+        resources=resources if resources is not None else build_resources(),
+    )
+
+
+defs = build_definitions()

@@ -16,7 +16,7 @@ def warehouse_path() -> Path:
 
 
 def storage_path() -> Path:
-    return Path(os.environ.get("CURATION_STORAGE_PATH", str(data_dir() / "curation.duckdb"))).resolve()
+    return Path(os.environ.get("CURATION_STORAGE_PATH", str(data_dir() / "pipeline.duckdb"))).resolve()
 
 
 def export_dir() -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -40,12 +41,25 @@ class DuckDBWarehouse(dg.ConfigurableResource):
             return con.execute(f'SELECT count(*) FROM "{self.table}"').fetchone()[0]
 
 
-def build_resources(deployment: str | None = None) -> dict:
+class DatasetStore(dg.ConfigurableResource):
+    """Where finetuning_dataset publishes its files (a local folder or a mounted volume)."""
+
+    export_dir: str = Field(description="Folder holding one sub-folder per exported dataset.")
+
+    def path(self, dataset_name: str = "finetuning_dataset") -> Path:
+        return Path(self.export_dir) / dataset_name
+
+
+def build_resources(deployment: str | None = None, data_dir: str | Path | None = None) -> dict:
+    """Resources for a deployment; `data_dir` overrides CURATION_DATA_DIR (tests use a temp dir)."""
     deployment = deployment or settings.deployment()
     if deployment == "local":
+        base = Path(data_dir) if data_dir else None
         return {
-            "warehouse": DuckDBWarehouse(database=str(settings.warehouse_path())),
-            "io_manager": DuckDBPandasIOManager(database=str(settings.storage_path()), schema="curation"),
+            "warehouse": DuckDBWarehouse(database=str(base / "warehouse.duckdb" if base else settings.warehouse_path())),
+            "io_manager": DuckDBPandasIOManager(
+                database=str(base / "pipeline.duckdb" if base else settings.storage_path()), schema="curation"),
+            "dataset_store": DatasetStore(export_dir=str(base / "exports" if base else settings.export_dir())),
         }
     raise ValueError(
         f"DAGSTER_DEPLOYMENT={deployment!r} is not supported yet: only 'local' (embedded DuckDB) is "

@@ -2,8 +2,8 @@
 
 Keep rule (documented, deterministic): in each duplicate group the earliest row (created_at, then
 generation_id) is kept; every other row records the kept row's id in `duplicate_of`.
-Near duplicates use MinHash LSH over word 3-shingles of the normalised output, confirmed by the
-exact Jaccard similarity, so the cost grows with the batch, not with its square.
+Near duplicates use MinHash LSH over word 3-shingles of the normalised instruction, input message and
+output together, confirmed by the exact Jaccard similarity, so the cost grows with the batch, not with its square.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def find_duplicates(
     instructions: list[str | None],
     input_messages: list[str | None],
     outputs: list[str | None],
-    near_threshold: float = 0.6,
+    near_threshold: float = 0.7,
     num_perm: int = 64,
     bands: int = 16,
     seed: int = 0,
@@ -82,7 +82,7 @@ def find_duplicates(
     survivors = [i for i in order if i not in hits]
     if near_threshold >= 1.0 or len(survivors) < 2:
         return [hits[i] for i in order if i in hits]
-    sets = [shingles(outputs[i] or "") for i in survivors]
+    sets = [shingles(" ".join(t or "" for t in (instructions[i], input_messages[i], outputs[i]))) for i in survivors]
     sig = _minhash(sets, num_perm, seed)
     rows = num_perm // bands
     candidates: dict[int, set[int]] = {}

@@ -24,6 +24,14 @@ EXPECTED_RULE: dict[str, str] = {
 BAD_INPUT_RULES = frozenset({"invalid_record", "invalid_unicode", "text_too_long", "unknown_template"})
 
 
+def expected_rule(noise_kind: str, detail: str | None = None) -> str | None:
+    """The rule that should catch a labelled row; a case-only change is an exact duplicate by design
+    (dedup folds case, whitespace and punctuation)."""
+    if noise_kind == "near_duplicate" and detail == "case_changed":
+        return "exact_duplicate"
+    return EXPECTED_RULE.get(noise_kind)
+
+
 def _group(rule: str) -> str:
     return "bad_input" if rule in BAD_INPUT_RULES else rule
 
@@ -36,7 +44,8 @@ def rule_report(raw_ids: pd.Series, rejected: pd.DataFrame, labels: pd.DataFrame
     A final `all_rules` row scores noise vs clean: rejected-and-noisy / rejected, and / noisy.
     """
     lab = labels.set_index("generation_id").loc[lambda d: d.index.isin(set(raw_ids))]
-    expected = lab["noise_kind"].map(EXPECTED_RULE)
+    details = lab["detail"] if "detail" in lab.columns else pd.Series(None, index=lab.index)
+    expected = pd.Series([expected_rule(k, d) for k, d in zip(lab["noise_kind"], details)], index=lab.index)
     rej = rejected.set_index("generation_id")
     primary = rej["rule"].map(_group)
     fired = rej["rules_fired"].map(lambda s: {_group(r) for r in str(s).split(",") if r})

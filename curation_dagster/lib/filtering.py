@@ -35,7 +35,7 @@ def _row_quality(row: dict, s: FilterSettings) -> float:
         return s.quality_weights.neutral_score
 
 
-def apply_filters(df: pd.DataFrame, settings: FilterSettings, near_threshold: float = 0.6,
+def apply_filters(df: pd.DataFrame, settings: FilterSettings, near_threshold: float = 0.7,
                   seed: int = 0) -> FilterOutcome:
     """Split a batch into kept rows (with quality_score and content_hash) and rejected rows with reasons.
 

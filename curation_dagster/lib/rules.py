@@ -85,8 +85,11 @@ PLACEHOLDERS = frozenset(
 JUNK_VALUES = frozenset(
     {"test", "testing", "test user", "tester", "foo", "bar", "foobar", "baz", "xxx", "xx", "x", "n/a",
      "na", "none", "null", "undefined", "asdf", "qwerty", "abc", "aaa", "name", "my name", "user",
-     "company", "my company", "role", "lorem ipsum", "123", "1234", "-", ".", "?"}
+     "company", "my company", "role", "lorem ipsum", "123", "1234", "-", ".", "?", "tbd", "todo",
+     "john doe", "jane doe", "placeholder", "dummy", "sample", "example"}
 )
+_NUMBERED_JUNK_RE = re.compile(r"^(user|test|name|foo|bar|admin|demo|sample|company|role)[\s_-]*\d*$")
+_TEST_WORDS = frozenset({"test", "testing", "dummy", "asdf", "qwerty", "lorem", "ipsum", "foo", "foobar"})
 _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "1234567890")
 
 
@@ -113,7 +116,9 @@ def _is_junk_value(v) -> bool:
     if not isinstance(v, str):
         return True
     s = v.strip().lower()
-    return s == "" or s in JUNK_VALUES or s.isdigit() or all(is_keyboard_mash(p) for p in s.split())
+    return (s == "" or s in JUNK_VALUES or s.isdigit() or bool(_NUMBERED_JUNK_RE.match(s))
+            or bool(set(s.split()) & _TEST_WORDS)
+            or all(is_keyboard_mash(p) for p in s.split()))
 
 
 @rule("invalid_record", "required fields missing or of the wrong type")
@@ -134,6 +139,14 @@ def invalid_record(row: dict, s: FilterSettings) -> str | None:
             return f"{col} has type {type(v).__name__}, expected string"
     if not row["output"].strip():
         return "output is empty"
+    ident = row.get("identity")
+    if _is_text(ident) and ident.strip()[:1] not in ("{", ""):
+        try:
+            parsed = json.loads(ident)
+        except ValueError:
+            parsed = {}  # not JSON at all: identity_junk reports it
+        if not isinstance(parsed, dict):
+            return f"identity is JSON {type(parsed).__name__}, expected an object"
     return None
 
 
@@ -234,7 +247,14 @@ def html_markup(row: dict, s: FilterSettings) -> str | None:
     return f"output contains HTML markup ({m.group(0)[:20]!r})" if m else None
 
 
-@rule("gibberish_output", "output is not language: no stop words, mostly symbols, or one token repeated")
+_CHAR_RUN_RE = re.compile(r"(\S)\1{29,}")
+
+
+def normalize_sentence(x: str) -> str:
+    return " ".join(words(x))
+
+
+@rule("gibberish_output", "output is not language: no stop words, mostly symbols, or a token or sentence repeated")
 def gibberish_output(row: dict, s: FilterSettings) -> str | None:
     out = _out(row)
     stripped = re.sub(r"\s", "", out)
@@ -242,11 +262,19 @@ def gibberish_output(row: dict, s: FilterSettings) -> str | None:
         symbols = sum(1 for c in stripped if not c.isalnum()) / len(stripped)
         if symbols > s.max_symbol_share:
             return f"{symbols:.0%} of the output's characters are symbols"
+    run = _CHAR_RUN_RE.search(out)
+    if run:
+        return f"output holds a run of {len(run.group(0))} identical characters"
     toks = words(out)
     if len(toks) >= 8:
         top = max(toks.count(t) for t in set(toks)) / len(toks)
         if top > s.max_top_token_share:
             return f"one token makes up {top:.0%} of the output"
+    sentences = [normalize_sentence(x) for x in re.split(r"(?<=[.!?])\s+", out) if len(x.split()) >= 3]
+    if len(sentences) >= 4:
+        top_sentence = max(sentences.count(x) for x in set(sentences))
+        if top_sentence >= 3 and top_sentence / len(sentences) > 0.4:
+            return f"one sentence repeats {top_sentence} times"
     if toks and max(stopword_shares(out).values()) < s.min_language_share:
         return "output has no stop words of any known language (gibberish)"
     return None
@@ -262,7 +290,21 @@ def non_target_language(row: dict, s: FilterSettings) -> str | None:
     return None
 
 
-_SIGNOFF_RE = re.compile(r"^[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,3}$")
+_NAME_LINE_RE = re.compile(r"^[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,3}$")
+_CONTACT_LINE_RE = re.compile(r"@|\d[\d\s().+-]{6,}|^(phone|tel|mobile|cell|email|e-mail|www\.)", re.IGNORECASE)
+
+
+def has_signoff(lines: list[str]) -> bool:
+    """A closing ("Best regards," / "Thanks!"), a name line (and maybe a title line), maybe contact lines."""
+    while len(lines) > 2 and _CONTACT_LINE_RE.search(lines[-1]):
+        lines = lines[:-1]
+    for n_name_lines in (1, 2):  # "Anna Lee" or "Anna Lee\nSenior Recruiter"
+        if len(lines) <= n_name_lines or not all(_NAME_LINE_RE.match(x) for x in lines[-n_name_lines:]):
+            return False
+        closing = lines[-n_name_lines - 1]
+        if len(closing.split()) <= 5 and closing[-1:] in {",", "!", ".", "-"}:
+            return True
+    return False
 
 
 @rule("truncated_output", "output stops mid-sentence with no sign-off")
@@ -271,12 +313,9 @@ def truncated_output(row: dict, s: FilterSettings) -> str | None:
     if not out:
         return None
     lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
-    last = lines[-1]
-    if re.search(r"[.!?)\"'\u201d:]$", last):
+    if re.search(r"[.!?)\"'\u201d:]$", lines[-1]) or has_signoff(lines):
         return None
-    if len(lines) >= 2 and lines[-2].endswith(",") and _SIGNOFF_RE.match(last):
-        return None  # "Best regards,\nAnna Lee"
-    return f"output ends mid-sentence (…{last[-30:]!r})"
+    return f"output ends mid-sentence (…{lines[-1][-30:]!r})"
 
 
 @rule("too_short", "output has fewer words than the configured minimum")
@@ -328,4 +367,4 @@ def low_quality(row: dict, s: FilterSettings) -> str | None:
 
 # The duplicate rules run on the batch (see dedup.py); listed here so metadata and docs show them.
 RULE_DESCRIPTIONS["exact_duplicate"] = "same normalised instruction, input and output as an earlier row"
-RULE_DESCRIPTIONS["near_duplicate"] = "word-shingle Jaccard above the threshold with an earlier row"
+RULE_DESCRIPTIONS["near_duplicate"] = "word 3-shingle Jaccard of instruction + input + output above the threshold with an earlier row"

@@ -2,23 +2,18 @@
 import hashlib
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
-from curation_dagster import settings
 from curation_dagster.defs.export.config import ExportConfig
 from curation_dagster.defs.partitions import OWNERS
+from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.lib.export import assign_splits, jsonl_bytes, publish_directory, sha256_file, to_chat_record
 
 
-def export_path(dataset_name: str = "finetuning_dataset") -> Path:
-    return settings.export_dir() / dataset_name
-
-
 @dg.asset(group_name="curation", owners=OWNERS, kinds={"json", "openai"})
-def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig,
+def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, dataset_store: DatasetStore,
                        sampled_examples: pd.DataFrame) -> dg.MaterializeResult:
     """The fine-tuning dataset on disk: OpenAI chat-format `train.jsonl` and `validation.jsonl`
     (split stratified by cluster, seeded), `provenance.jsonl` (which generation each line came from)
@@ -44,7 +39,7 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig,
         ]
     files["provenance.jsonl"] = jsonl_bytes(provenance)
     days = sorted({str(d)[:10] for d in df["created_at"]}) if len(df) else []
-    target = export_path(config.dataset_name)
+    target = dataset_store.path(config.dataset_name)
     manifest = {
         "dataset": config.dataset_name,
         "format": "openai-chat-jsonl",

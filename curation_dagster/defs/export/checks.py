@@ -3,7 +3,8 @@ import json
 
 import dagster as dg
 
-from curation_dagster.defs.export.assets import export_path, finetuning_dataset
+from curation_dagster.defs.export.assets import finetuning_dataset
+from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.lib.export import sha256_file, validate_chat_record
 
 
@@ -14,8 +15,8 @@ from curation_dagster.lib.export import sha256_file, validate_chat_record
         "with roles in order (system?, user, assistant) and non-empty content; manifest hashes match."
     ),
 )
-def finetuning_jsonl_is_valid_chat() -> dg.AssetCheckResult:
-    target = export_path()
+def finetuning_jsonl_is_valid_chat(dataset_store: DatasetStore) -> dg.AssetCheckResult:
+    target = dataset_store.path()
     problems: list[str] = []
     lines = 0
     manifest = json.loads((target / "manifest.json").read_text())

@@ -16,7 +16,7 @@ class FilterConfig(dg.Config):
     min_instruction_words: int = 3
     min_output_words: int = 25
     max_output_chars: int = 8_000
-    near_duplicate_threshold: float = Field(0.6, description="Word 3-shingle Jaccard at which rows are near duplicates.")
+    near_duplicate_threshold: float = Field(0.7, description="Word 3-shingle Jaccard at which rows are near duplicates.")
     quality_weight_sent: float = 0.35
     quality_weight_copied: float = 0.20
     quality_weight_edit: float = 0.25
