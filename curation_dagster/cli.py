@@ -44,14 +44,15 @@ def materialize_all(partition_keys: list[str], log=click.echo) -> None:
     from curation_dagster.definitions import defs
 
     instance = DagsterInstance.get()
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     daily = defs.resolve_job_def("daily_curation_job")
     pool = defs.resolve_job_def("pool_refresh_job")
     for key in partition_keys:
         t0 = time.perf_counter()
-        res = daily.execute_in_process(partition_key=key, instance=instance, raise_on_error=True)
+        res = daily.execute_in_process(partition_key=key, instance=instance, run_config=quiet, raise_on_error=True)
         log(f"  partition {key}: {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
     t0 = time.perf_counter()
-    res = pool.execute_in_process(instance=instance, raise_on_error=True)
+    res = pool.execute_in_process(instance=instance, run_config=quiet, raise_on_error=True)
     log(f"  pool (cluster, sample, export): {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
 
 
