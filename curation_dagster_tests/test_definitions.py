@@ -1,0 +1,39 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from curation_dagster.definitions import defs
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS = {"generations_source", "raw_generations", "filtered_generations", "rejected_generations",
+        "generation_embeddings", "generation_clusters", "cluster_summaries", "sampled_examples",
+        "finetuning_dataset"}
+
+
+def test_asset_graph_has_the_documented_keys_and_lineage():
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert KEYS <= keys
+    parents = lambda k: {p.to_user_string() for p in graph.get(dg.AssetKey(k)).parent_keys}  # noqa: E731
+    assert parents("raw_generations") == {"generations_source"}
+    assert parents("filtered_generations") == {"raw_generations"}
+    assert parents("generation_embeddings") == {"filtered_generations"}
+    assert parents("generation_clusters") == {"filtered_generations", "generation_embeddings"}
+    assert parents("sampled_examples") == {"filtered_generations", "generation_clusters"}
+    assert parents("finetuning_dataset") == {"sampled_examples"}
+    for spec in defs.resolve_all_asset_specs():
+        if spec.key.to_user_string() in KEYS:
+            assert spec.description and spec.owners and spec.kinds and spec.group_name, spec.key
+
+
+def test_dagster_cli_validates_the_code_location(tmp_path):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    (tmp_path / "dagster.yaml").write_text((ROOT / "dagster.yaml").read_text())
+    proc = subprocess.run([str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w",
+                           str(ROOT / "workspace.yaml")], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "passed validation" in proc.stdout + proc.stderr
