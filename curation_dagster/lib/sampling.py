@@ -5,10 +5,15 @@ Within a cluster and category, rows are taken in order of a seeded hash of their
 The category mix is honoured over the whole sample: each cluster takes min(N, size) rows, and the
 number of `general` rows per cluster is chosen between what the cluster forces and what it can
 give, spread round-robin so the global share lands as close to the target as the data allows.
+Clusters are often pure (all general, or all one template); then no split inside clusters reaches
+the target, and the default `mix_strategy="trim"` takes fewer rows of the over-represented category,
+always from the clusters holding most of it, until the target share holds. `"fill"` keeps every
+cluster at min(N, size) and accepts whatever share that gives.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -25,15 +30,46 @@ class SampleSettings:
     general_share: float = 0.5
     general_template: str = "general"
     seed: int = 42
+    mix_strategy: str = "trim"  # "trim" | "fill"
 
 
 def category_of(template_id: str, general_template: str = "general") -> str:
     return GENERAL if template_id == general_template else SPECIFIC
 
 
+def _trim(alloc: dict[int, int], excess: int) -> dict[int, int]:
+    """Remove `excess` picks, one at a time from the cluster holding most (ties: lowest id)."""
+    alloc = dict(alloc)
+    for _ in range(max(0, excess)):
+        c = max(sorted(alloc), key=lambda k: alloc[k])
+        if alloc[c] == 0:
+            break
+        alloc[c] -= 1
+    return alloc
+
+
+def allocate(avail_general: dict[int, int], avail_specific: dict[int, int], n: int, share: float,
+             strategy: str = "trim") -> tuple[dict[int, int], dict[int, int]]:
+    """(general picks, template-specific picks) per cluster."""
+    if strategy not in ("trim", "fill"):
+        raise ValueError(f"unknown mix_strategy {strategy!r}; use 'trim' or 'fill'")
+    gen = allocate_general(avail_general, avail_specific, n, share)
+    spec = {c: min(n, avail_general[c] + avail_specific[c]) - gen[c] for c in gen}
+    if strategy == "fill":
+        return gen, spec
+    g_total, s_total = sum(gen.values()), sum(spec.values())
+    if g_total == 0 or s_total == 0:  # one category absent: no mix to hold, keep what exists
+        return gen, spec
+    if g_total / (g_total + s_total) > share and share < 1:
+        gen = _trim(gen, g_total - math.floor(share / (1 - share) * s_total))
+    elif g_total / (g_total + s_total) < share and share > 0:
+        spec = _trim(spec, s_total - math.floor((1 - share) / share * g_total))
+    return gen, spec
+
+
 def allocate_general(avail_general: dict[int, int], avail_specific: dict[int, int], n: int,
                      share: float) -> dict[int, int]:
-    """How many general rows each cluster contributes (the rest of its quota is template-specific)."""
+    """How many general rows each cluster contributes when every cluster is filled to min(N, size)."""
     clusters = sorted(avail_general)
     quota = {c: min(n, avail_general[c] + avail_specific[c]) for c in clusters}
     lo = {c: max(0, quota[c] - avail_specific[c]) for c in clusters}
@@ -69,8 +105,7 @@ def sample_per_cluster(df: pd.DataFrame, s: SampleSettings) -> pd.DataFrame:
     clusters = sorted(work["cluster_id"].unique().tolist())
     g = {c: int(counts.get((c, GENERAL), 0)) for c in clusters}
     sp = {c: int(counts.get((c, SPECIFIC), 0)) for c in clusters}
-    alloc = allocate_general(g, sp, s.n_per_cluster, s.general_share)
-    take_specific = {c: min(s.n_per_cluster, g[c] + sp[c]) - alloc[c] for c in clusters}
+    alloc, take_specific = allocate(g, sp, s.n_per_cluster, s.general_share, s.mix_strategy)
     limit = [alloc[c] if cat == GENERAL else take_specific[c]
              for c, cat in zip(work["cluster_id"], work["category"])]
     chosen = work[work["sample_rank"].to_numpy() < pd.Series(limit, index=work.index).to_numpy()]

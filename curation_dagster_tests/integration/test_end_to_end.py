@@ -72,6 +72,7 @@ def test_clusters_named_and_sample_bounded(pipeline):
     assert summaries["cluster_name"].is_unique
     assert len(summaries) >= 2
     assert sampled.groupby("cluster_id").size().max() <= 20
+    assert abs((sampled["category"] == "general").mean() - 0.5) <= 0.05
     assert sampled["generation_id"].is_unique
     assert set(sampled.generation_id) <= set(clusters.generation_id)
 

@@ -5,7 +5,8 @@ import pandas as pd
 
 from curation_dagster.lib.export import (assign_splits, jsonl_bytes, publish_directory, to_chat_record,
                                          validate_chat_record)
-from curation_dagster.lib.sampling import GENERAL, SampleSettings, achieved_mix, allocate_general, sample_per_cluster
+from curation_dagster.lib.sampling import (GENERAL, SampleSettings, achieved_mix, allocate, allocate_general,
+                                           sample_per_cluster)
 
 
 def pool(sizes_general, sizes_specific):
@@ -25,9 +26,22 @@ def test_at_most_n_per_cluster_and_mix_on_target_when_possible():
     assert out["generation_id"].is_unique
 
 
-def test_mix_is_as_close_as_the_data_allows():
+def test_fill_mix_is_as_close_as_full_clusters_allow():
     alloc = allocate_general({0: 2, 1: 0}, {0: 30, 1: 30}, 20, 0.5)
     assert alloc == {0: 2, 1: 0}
+
+
+def test_pure_clusters_are_trimmed_to_hold_the_mix():
+    # three all-general clusters, one all-specific: filling gives 75% general
+    df = pool([40, 40, 40, 0], [0, 0, 0, 40])
+    fill = sample_per_cluster(df, SampleSettings(n_per_cluster=20, mix_strategy="fill"))
+    assert achieved_mix(fill)[GENERAL] == 0.75
+    trim = sample_per_cluster(df, SampleSettings(n_per_cluster=20, mix_strategy="trim"))
+    assert achieved_mix(trim)[GENERAL] == 0.5 and len(trim) == 40
+    sizes = trim.groupby("cluster_id").size()
+    assert sizes[3] == 20 and sizes[[0, 1, 2]].max() - sizes[[0, 1, 2]].min() <= 1  # trimmed evenly
+    gen, spec = allocate({0: 5}, {0: 0}, 20, 0.5)  # no template-specific rows at all: keep what exists
+    assert gen == {0: 5} and spec == {0: 0}
 
 
 def test_sampling_ignores_row_order_and_is_seeded():

@@ -9,7 +9,11 @@ class SamplingConfig(dg.Config):
     general_share: float = Field(0.5, description="Target share of the 'general' template in the sample.")
     general_template: str = "general"
     seed: int = 42
+    mix_strategy: str = Field("trim", description=(
+        "'trim': take fewer rows of the over-represented category so the mix holds (clusters are often "
+        "all-general or all-one-template); 'fill': every cluster gets min(N, size) rows, mix as close as that allows."))
 
     def to_settings(self) -> SampleSettings:
         return SampleSettings(n_per_cluster=self.n_per_cluster, general_share=self.general_share,
-                              general_template=self.general_template, seed=self.seed)
+                              general_template=self.general_template, seed=self.seed,
+                              mix_strategy=self.mix_strategy)
