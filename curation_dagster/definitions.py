@@ -4,7 +4,7 @@ from curation_dagster.defs.automation import jobs, schedules
 from curation_dagster.defs.clustering.assets import cluster_generations
 from curation_dagster.defs.embedding.assets import generation_embeddings
 from curation_dagster.defs.export.assets import finetuning_dataset
-from curation_dagster.defs.export.checks import finetuning_jsonl_is_valid_chat
+from curation_dagster.defs.export.checks import finetuning_dataset_valid
 from curation_dagster.defs.filtering.assets import filter_generations
 from curation_dagster.defs.ingest.assets import generations_source, raw_generations
 from curation_dagster.defs.resources import build_resources
@@ -16,7 +16,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[generations_source, raw_generations, filter_generations, generation_embeddings,
                 cluster_generations, sampled_examples, finetuning_dataset],
-        asset_checks=[finetuning_jsonl_is_valid_chat],
+        asset_checks=[finetuning_dataset_valid],
         jobs=jobs,
         schedules=schedules,
         resources=resources if resources is not None else build_resources(),

@@ -6,11 +6,12 @@ import dagster as dg
 import pandas as pd
 
 
-def counts_table(counts: dict[str, int], key: str = "rule", value: str = "rows") -> dg.TableMetadataValue:
-    rows = [dg.TableRecord({key: k, value: int(v)}) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-    return dg.MetadataValue.table(
-        rows, schema=dg.TableSchema(columns=[dg.TableColumn(key, "string"), dg.TableColumn(value, "int")])
-    )
+def counts_table(counts: dict, key: str = "rule", value: str = "rows") -> dg.TableMetadataValue:
+    is_int = all(float(v).is_integer() for v in counts.values())
+    rows = [dg.TableRecord({key: str(k), value: int(v) if is_int else float(v)})
+            for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))]
+    return dg.MetadataValue.table(rows, schema=dg.TableSchema(columns=[
+        dg.TableColumn(key, "string"), dg.TableColumn(value, "int" if is_int else "float")]))
 
 
 def preview(df: pd.DataFrame, columns: list[str], n: int = 5, width: int = 80) -> dg.MarkdownMetadataValue:

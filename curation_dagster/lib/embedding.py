@@ -39,7 +39,7 @@ def embedding_text(row: dict, fields: tuple[str, ...]) -> str:
 def embed_texts(model, texts: list[str], batch_size: int = 64) -> np.ndarray:
     """L2-normalised float32 vectors, one row per text."""
     if not texts:
-        dim = model.get_sentence_embedding_dimension()
+        dim = (getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension)()
         return np.zeros((0, dim), dtype=np.float32)
     vecs = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False,
                         convert_to_numpy=True)

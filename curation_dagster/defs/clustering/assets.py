@@ -5,6 +5,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
+from curation_dagster.defs.clustering.checks import CHECK_SPECS, cluster_checks
 from curation_dagster.defs.clustering.config import ClusterConfig
 from curation_dagster.defs.metadata import counts_table
 from curation_dagster.defs.partitions import OWNERS, WAREHOUSE_POOL
@@ -35,6 +36,7 @@ def pool_frame(filtered: pd.DataFrame, embeddings: pd.DataFrame) -> pd.DataFrame
     },
     group_name="curation",
     pool=WAREHOUSE_POOL,
+    check_specs=CHECK_SPECS,
 )
 def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig,
                         filtered_generations: pd.DataFrame, generation_embeddings: pd.DataFrame):
@@ -88,3 +90,5 @@ def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig
         "clusters": dg.MetadataValue.md(top[["cluster_id", "cluster_name", "size", "outliers", "top_templates"]]
                                         .to_markdown(index=False) if len(top) else "_no clusters_"),
     })
+    yield from cluster_checks(clusters, summaries, filtered_generations["generation_id"],
+                              config.max_outlier_share, config.max_cluster_share)

@@ -14,6 +14,8 @@ class ClusterConfig(dg.Config):
     outlier_strategy: str = Field("reassign", description=(
         "'reassign': HDBSCAN outliers join their nearest cluster (is_outlier stays true); "
         "'bucket': they form cluster -1, sampled like any other cluster."))
+    max_outlier_share: float = Field(0.35, description="WARN when HDBSCAN leaves more of the pool unassigned.")
+    max_cluster_share: float = Field(0.2, description="WARN when one cluster holds more of the pool.")
     naming_field: str = Field("instruction", description="Text column whose c-TF-IDF keywords name clusters.")
 
     def to_settings(self) -> ClusterSettings:

@@ -4,6 +4,7 @@ import time
 import dagster as dg
 import pandas as pd
 
+from curation_dagster.defs.embedding.checks import CHECK_SPECS, embedding_checks
 from curation_dagster.defs.embedding.config import EmbeddingConfig
 from curation_dagster.defs.partitions import OWNERS, PARTITION_EXPR, WAREHOUSE_POOL, daily_partitions
 from curation_dagster.lib.embedding import embed_texts, embedding_text, load_model
@@ -16,10 +17,10 @@ from curation_dagster.lib.embedding import embed_texts, embedding_text, load_mod
     owners=OWNERS,
     kinds={"pytorch", "duckdb"},
     pool=WAREHOUSE_POOL,
+    check_specs=CHECK_SPECS,
 )
-def generation_embeddings(
-    context: dg.AssetExecutionContext, config: EmbeddingConfig, filtered_generations: pd.DataFrame
-) -> pd.DataFrame:
+def generation_embeddings(context: dg.AssetExecutionContext, config: EmbeddingConfig,
+                          filtered_generations: pd.DataFrame):
     """One L2-normalised sentence embedding per kept generation of the day.
 
     The embedded text is the configured fields (instruction + output by default); the model runs
@@ -37,7 +38,7 @@ def generation_embeddings(
         "content_hash": filtered_generations["content_hash"].to_numpy(),
         "embedding": [v.tolist() for v in vecs],
     })
-    context.add_output_metadata({
+    yield dg.Output(out, metadata={
         "dagster/row_count": len(out),
         "model": config.model,
         "embedded_fields": ", ".join(fields),
@@ -45,4 +46,10 @@ def generation_embeddings(
         "texts_per_second": round(len(texts) / elapsed, 1) if elapsed > 0 and texts else 0.0,
         "embedding_seconds": round(elapsed, 2),
     })
-    return out
+    yield from embedding_checks(out, filtered_generations, _dimension(model))
+
+
+def _dimension(model) -> int:
+    # sentence-transformers renamed the method in v6; keep working on either side of the rename
+    fn = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(fn())

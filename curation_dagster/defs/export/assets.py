@@ -54,6 +54,16 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         "templates": df["template_id"].value_counts().sort_index().to_dict() if len(df) else {},
     }
     files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    # Gate before publishing: a dataset that fails validation never replaces the last good one.
+    from curation_dagster.defs.export.checks import validate_dataset
+
+    gate = validate_dataset(files, manifest, config.max_tokens_per_example)
+    if not gate.passed:
+        raise dg.Failure(
+            description=f"export validation failed ({gate.metadata['failed_expectations'].value}); "
+                        f"the previous dataset in {target} was left in place",
+            metadata=gate.metadata,
+        )
     publish_directory(files, target)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(df),

@@ -5,4 +5,6 @@ from pydantic import Field
 class ExportConfig(dg.Config):
     validation_fraction: float = Field(0.1, description="Share of each cluster held out for validation.")
     seed: int = 42
+    max_tokens_per_example: int = Field(1024, description=(
+        "Longest allowed example (all messages), counted with the packaged MiniLM tokenizer."))
     dataset_name: str = Field("finetuning_dataset", description="Folder name under the export directory.")

@@ -6,6 +6,7 @@ import time
 import dagster as dg
 import pandas as pd
 
+from curation_dagster.defs.filtering.checks import CHECK_SPECS, filter_checks
 from curation_dagster.defs.filtering.config import FilterConfig
 from curation_dagster.defs.metadata import counts_table, preview
 from curation_dagster.defs.partitions import OWNERS, PARTITION_EXPR, WAREHOUSE_POOL, daily_partitions
@@ -36,14 +37,13 @@ from curation_dagster.lib.rules import RULE_DESCRIPTIONS
     partitions_def=daily_partitions,
     group_name="curation",
     pool=WAREHOUSE_POOL,
+    check_specs=CHECK_SPECS,
 )
 def filter_generations(context: dg.AssetExecutionContext, config: FilterConfig, raw_generations: pd.DataFrame):
     t0 = time.perf_counter()
     outcome = apply_filters(raw_generations, config.to_settings(), near_threshold=config.near_duplicate_threshold)
     elapsed = time.perf_counter() - t0
     n_in, n_kept, n_rej = len(raw_generations), len(outcome.kept), len(outcome.rejected)
-    if n_in != n_kept + n_rej:  # guards property 3 even if a rule implementation regresses
-        raise dg.Failure(f"row accounting broken: {n_in} in, {n_kept} kept, {n_rej} rejected")
     rule_counts = {r: outcome.rule_counts.get(r, 0) for r in RULE_DESCRIPTIONS}
     shared = {"rows_in": n_in, "rows_kept": n_kept, "rows_rejected": n_rej}
     yield dg.Output(
@@ -72,3 +72,5 @@ def filter_generations(context: dg.AssetExecutionContext, config: FilterConfig, 
             "preview": preview(outcome.rejected, ["generation_id", "rule", "reason"]),
         },
     )
+    yield from filter_checks(raw_generations, outcome.kept, outcome.rejected, outcome.rule_counts,
+                             config.max_rule_rejection_share, config.max_total_rejection_share)

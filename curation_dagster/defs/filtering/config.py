@@ -22,6 +22,8 @@ class FilterConfig(dg.Config):
     quality_weight_edit: float = 0.25
     quality_weight_rating: float = 0.20
     neutral_quality_score: float = Field(0.5, description="Score of rows that carry no usage signal at all.")
+    max_rule_rejection_share: float = Field(0.2, description="WARN when one rule rejects more of a day than this.")
+    max_total_rejection_share: float = Field(0.5, description="WARN when all rules together reject more than this.")
 
     def to_settings(self) -> FilterSettings:
         return FilterSettings(

@@ -4,6 +4,7 @@
 import dagster as dg
 import pandas as pd
 
+from curation_dagster.defs.ingest.checks import CHECK_SPECS, raw_checks
 from curation_dagster.defs.metadata import counts_table, preview
 from curation_dagster.defs.partitions import OWNERS, PARTITION_EXPR, WAREHOUSE_POOL, daily_partitions
 from curation_dagster.defs.resources import DuckDBWarehouse
@@ -30,8 +31,9 @@ generations_source = dg.AssetSpec(
     owners=OWNERS,
     kinds={"duckdb", "pandas"},
     pool=WAREHOUSE_POOL,
+    check_specs=CHECK_SPECS,
 )
-def raw_generations(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse) -> pd.DataFrame:
+def raw_generations(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
     """One UTC day of generations copied from the warehouse, held to the data contract.
 
     Only that day's rows are read (the date filter runs in the database). Columns are renamed
@@ -40,7 +42,7 @@ def raw_generations(context: dg.AssetExecutionContext, warehouse: DuckDBWarehous
     """
     window = context.partition_time_window
     df = conform(warehouse.read_window(window.start, window.end))
-    context.add_output_metadata({
+    yield dg.Output(df, metadata={
         "dagster/row_count": len(df),
         "partition_day": context.partition_key,
         "templates": counts_table(df["template_id"].fillna("<null>").value_counts().to_dict(), "template_id"),
@@ -48,4 +50,4 @@ def raw_generations(context: dg.AssetExecutionContext, warehouse: DuckDBWarehous
                                            "generator_version"),
         "preview": preview(df, ["generation_id", "template_id", "instruction", "output"]),
     })
-    return df
+    yield from raw_checks(df, window.start, window.end)

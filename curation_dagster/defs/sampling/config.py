@@ -7,6 +7,7 @@ from curation_dagster.lib.sampling import SampleSettings
 class SamplingConfig(dg.Config):
     n_per_cluster: int = Field(20, description="At most this many examples per cluster.")
     general_share: float = Field(0.5, description="Target share of the 'general' template in the sample.")
+    mix_tolerance: float = Field(0.05, description="WARN when the general share misses the target by more.")
     general_template: str = "general"
     seed: int = 42
     mix_strategy: str = Field("trim", description=(

@@ -1,0 +1,45 @@
+import dagster as dg
+import great_expectations.expectations as gxe
+import pandas as pd
+
+from curation_dagster.defs.checks import ERROR, WARN, gx_check, spec
+
+CHECK_SPECS = [
+    spec("clusters_cover_pool", "generation_clusters",
+         "Every kept generation of the pool appears exactly once with a cluster id and a non-empty cluster "
+         "name. Duplicate ids here mean two partitions carry the same generation (a broken upstream).", ERROR),
+    spec("outlier_share_below_threshold", "generation_clusters",
+         "HDBSCAN left at most `max_outlier_share` of the pool unassigned. More means the topic model does "
+         "not fit the data (tune min_cluster_size, or try kmeans).", WARN),
+    spec("no_dominant_cluster", "cluster_summaries",
+         "No single cluster holds more than `max_cluster_share` of the pool: one giant cluster makes the "
+         "per-cluster sample unrepresentative.", WARN),
+]
+
+
+def cluster_checks(clusters: pd.DataFrame, summaries: pd.DataFrame, kept_ids: pd.Series,
+                   max_outlier_share: float, max_cluster_share: float) -> list[dg.AssetCheckResult]:
+    cover = gx_check([
+        (clusters, [
+            gxe.ExpectTableRowCountToEqual(value=int(kept_ids.nunique())),
+            gxe.ExpectColumnValuesToBeUnique(column="generation_id"),
+            gxe.ExpectColumnValuesToNotBeNull(column="cluster_id"),
+            gxe.ExpectColumnValuesToNotBeNull(column="cluster_name"),
+            gxe.ExpectColumnValueLengthsToBeBetween(column="cluster_name", min_value=1),
+        ]),
+    ], "clusters_cover_pool", "generation_clusters", ERROR,
+        extra={"pool_rows": int(kept_ids.nunique()), "assigned_rows": len(clusters)})
+    share = float(clusters["is_outlier"].mean()) if len(clusters) else 0.0
+    outliers = gx_check([
+        (pd.DataFrame({"outlier_share": [share]}),
+         [gxe.ExpectColumnValuesToBeBetween(column="outlier_share", min_value=0, max_value=max_outlier_share)]),
+    ], "outlier_share_below_threshold", "generation_clusters", WARN,
+        extra={"outlier_share": round(share, 4), "threshold": max_outlier_share})
+    top = summaries.sort_values("share", ascending=False).head(1)
+    dominant = gx_check([
+        (summaries[summaries["cluster_id"] != -1],
+         [gxe.ExpectColumnValuesToBeBetween(column="share", min_value=0, max_value=max_cluster_share)]),
+    ], "no_dominant_cluster", "cluster_summaries", WARN, extra={
+        "largest_cluster": str(top["cluster_name"].iloc[0]) if len(top) else "none",
+        "largest_share": float(top["share"].iloc[0]) if len(top) else 0.0, "threshold": max_cluster_share})
+    return [cover, outliers, dominant]

@@ -1,0 +1,28 @@
+"""Token counts for the length limit of exported examples.
+
+Counted with the packaged all-MiniLM-L6-v2 WordPiece tokenizer (offline). It is not the tokenizer of
+the model being fine-tuned; on English email text it lands within roughly +-15% of GPT-style BPE
+counts, which is close enough for a guard against runaway examples. Swap `tokenizer_path` for the
+target model's tokenizer folder for exact counts.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from curation_dagster.lib.embedding import DEFAULT_MODEL, resolve_model_path
+
+
+@lru_cache(maxsize=2)
+def _tokenizer(tokenizer_path: str):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(resolve_model_path(tokenizer_path), local_files_only=True)
+
+
+def count_tokens(texts: list[str], tokenizer_path: str = DEFAULT_MODEL) -> list[int]:
+    if not texts:
+        return []
+    tok = _tokenizer(tokenizer_path)
+    enc = tok(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+    return [len(ids) for ids in enc]
