@@ -9,9 +9,10 @@ import pandas as pd
 
 from curation_dagster.lib.contract import conform, safe_text
 
+# No PRIMARY KEY: like Snowflake, the warehouse does not enforce one; raw_generations' checks do.
 GENERATIONS_DDL = """
 CREATE TABLE {table} (
-    generation_id VARCHAR PRIMARY KEY,
+    generation_id VARCHAR,
     created_at TIMESTAMP NOT NULL,
     template_id VARCHAR,
     generator_version VARCHAR,

@@ -1,0 +1,137 @@
+"""Every asset check passes on a good frame and fails on a bad one."""
+
+import json
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from curation_dagster.defs.clustering.checks import cluster_checks
+from curation_dagster.defs.embedding.checks import embedding_checks
+from curation_dagster.defs.export.checks import validate_dataset
+from curation_dagster.defs.filtering.checks import filter_checks
+from curation_dagster.defs.ingest.checks import raw_checks
+from curation_dagster.defs.sampling.checks import sampling_checks
+from curation_dagster.lib.contract import conform
+from curation_dagster.lib.export import jsonl_bytes, to_chat_record
+
+DAY = (datetime(2026, 11, 2), datetime(2026, 11, 3))
+
+
+def by_name(results):
+    return {r.check_name: r for r in results}
+
+
+def raw_frame(n=5):
+    return conform(pd.DataFrame({
+        "generation_id": [f"g{i}" for i in range(n)],
+        "created_at": pd.date_range("2026-11-02 08:00", periods=n, freq="h"),
+        "template_id": "general", "generator_version": "1.5.0", "instruction": "Write to Bo about lunch",
+        "identity": "{}", "input_message": None, "output": "Hi Bo", "copied": True, "sent": False,
+        "edit_ratio": 0.2, "rating": 4,
+    }))
+
+
+def test_raw_checks():
+    good = by_name(raw_checks(raw_frame(), *DAY))
+    assert good["raw_matches_data_contract"].passed and good["raw_values_plausible"].passed
+    dup_and_late = raw_frame()
+    dup_and_late.loc[1, "generation_id"] = "g0"
+    dup_and_late.loc[2, "created_at"] = pd.Timestamp("2026-11-03 00:00")
+    bad = by_name(raw_checks(dup_and_late, *DAY))["raw_matches_data_contract"]
+    assert not bad.passed and bad.severity.value == "ERROR"
+    assert "unique(generation_id)" in bad.metadata["failed_expectations"].value
+    assert "between(created_at)" in bad.metadata["failed_expectations"].value
+    wrong_type = raw_frame().assign(rating=["5"] * 5)
+    assert not by_name(raw_checks(wrong_type, *DAY))["raw_matches_data_contract"].passed
+    implausible = raw_frame().assign(edit_ratio=[0.1, 1.7, 0.2, 0.3, 0.1])
+    assert not by_name(raw_checks(implausible, *DAY))["raw_values_plausible"].passed
+
+
+def test_filter_checks():
+    raw = raw_frame(6)
+    kept, rejected = raw.iloc[:4], raw.iloc[4:].assign(rule="pii", reason="output contains an email address")
+    good = by_name(filter_checks(raw, kept, rejected, {"pii": 2}, 0.5, 0.5))
+    assert good["filtered_rows_reconcile"].passed and good["rejection_rates_within_bounds"].passed
+    lost = by_name(filter_checks(raw, kept, rejected.iloc[:1], {"pii": 1}, 0.5, 0.5))
+    assert not lost["filtered_rows_reconcile"].passed  # one row vanished
+    no_reason = by_name(filter_checks(raw, kept, rejected.assign(reason=[None, "x"]), {"pii": 2}, 0.5, 0.5))
+    assert not no_reason["filtered_rows_reconcile"].passed
+    spike = by_name(filter_checks(raw, kept, rejected, {"pii": 2}, 0.2, 0.5))["rejection_rates_within_bounds"]
+    assert not spike.passed and spike.severity.value == "WARN" and "pii" in spike.metadata["rules_over_bound"].value
+
+
+def test_embedding_checks():
+    kept = pd.DataFrame({"generation_id": ["a", "b"]})
+    unit = lambda v: (np.asarray(v) / np.linalg.norm(v)).tolist()  # noqa: E731
+    good = pd.DataFrame({"generation_id": ["a", "b"], "embedding": [unit([1, 2, 3]), unit([3, 2, 1])]})
+    assert embedding_checks(good, kept, 3)[0].passed
+    for bad in (
+        good.iloc[:1],  # a kept row without a vector
+        good.assign(embedding=[[1.0, 2.0, 3.0], unit([3, 2, 1])]),  # not normalised
+        good.assign(embedding=[unit([1, 2, 3]), [float("nan"), 0.0, 0.0]]),  # not finite
+    ):
+        assert not embedding_checks(bad, kept, 3)[0].passed
+    assert not embedding_checks(good, kept, 384)[0].passed  # wrong dimension
+
+
+def test_cluster_checks():
+    clusters = pd.DataFrame({"generation_id": list("abcdef"), "cluster_id": [0, 0, 0, 1, 1, 2],
+                             "cluster_name": ["x", "x", "x", "y", "y", "z"], "is_outlier": [False] * 5 + [True]})
+    summaries = pd.DataFrame({"cluster_id": [0, 1, 2], "cluster_name": ["x", "y", "z"], "share": [0.5, 0.33, 0.17]})
+    ids = clusters["generation_id"]
+    good = by_name(cluster_checks(clusters, summaries, ids, 0.35, 0.6))
+    assert all(r.passed for r in good.values())
+    dup = pd.concat([clusters, clusters.iloc[:1]])
+    assert not by_name(cluster_checks(dup, summaries, ids, 0.35, 0.6))["clusters_cover_pool"].passed
+    unnamed = clusters.assign(cluster_name=["x", "x", "x", "", "", "z"])
+    assert not by_name(cluster_checks(unnamed, summaries, ids, 0.35, 0.6))["clusters_cover_pool"].passed
+    bad = by_name(cluster_checks(clusters, summaries, ids, 0.1, 0.4))
+    assert not bad["outlier_share_below_threshold"].passed and not bad["no_dominant_cluster"].passed
+
+
+def test_sampling_checks():
+    s = pd.DataFrame({"generation_id": list("abcd"), "cluster_id": [0, 0, 1, 1],
+                      "category": ["general", "template_specific"] * 2})
+    good = by_name(sampling_checks(s, 2, 0.5, 0.05))
+    assert good["sample_within_quota"].passed and good["category_mix_on_target"].passed
+    assert not by_name(sampling_checks(s, 1, 0.5, 0.05))["sample_within_quota"].passed
+    assert not by_name(sampling_checks(pd.concat([s, s.iloc[:1]]), 5, 0.5, 0.5))["sample_within_quota"].passed
+    assert not by_name(sampling_checks(s, 2, 0.8, 0.05))["category_mix_on_target"].passed
+
+
+def export_files(rows, tamper=None):
+    import hashlib
+
+    recs = [to_chat_record(r) for r in rows]
+    files = {"train.jsonl": jsonl_bytes(recs[:-1]), "validation.jsonl": jsonl_bytes(recs[-1:])}
+    files["provenance.jsonl"] = jsonl_bytes(
+        [{"split": "train", "line": i + 1, "generation_id": r["generation_id"]} for i, r in enumerate(rows[:-1])]
+        + [{"split": "validation", "line": 1, "generation_id": rows[-1]["generation_id"]}])
+    manifest = {"rows": {"total": len(rows)}, "files": {
+        n: {"sha256": hashlib.sha256(b).hexdigest()} for n, b in files.items()}}
+    if tamper:
+        tamper(files, manifest)
+    return files, manifest
+
+
+def test_export_validation():
+    rows = [{"generation_id": f"g{i}", "instruction": f"Ask Bo about item {i}", "output": f"Hi Bo, item {i}?",
+             "identity": json.dumps({"name": "Ann"}), "template_id": "general"} for i in range(3)]
+    assert validate_dataset(*export_files(rows), max_tokens=100).passed
+    pii = [dict(r) for r in rows]
+    pii[0]["output"] = "Call me on +1 415-555-0132"
+    assert not validate_dataset(*export_files(pii), max_tokens=100).passed
+    assert not validate_dataset(*export_files(rows), max_tokens=5).passed  # too long
+
+    def corrupt(files, manifest):
+        files["train.jsonl"] += b'{"messages": [{"role": "assistant", "content": ""}]}\n'
+    assert not validate_dataset(*export_files(rows, corrupt), max_tokens=100).passed
+
+    def leak(files, manifest):  # the validation example also sits in train
+        files["provenance.jsonl"] = files["provenance.jsonl"].replace(b'"g2"', b'"g0"')
+    assert not validate_dataset(*export_files(rows, leak), max_tokens=100).passed
+
+    def stale(files, manifest):
+        manifest["files"]["train.jsonl"]["sha256"] = "0" * 64
+    assert not validate_dataset(*export_files(rows, stale), max_tokens=100).passed
