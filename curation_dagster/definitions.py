@@ -1,5 +1,6 @@
 import dagster as dg
 
+from curation_dagster.defs.alerts import check_failure_alerts
 from curation_dagster.defs.automation import jobs, schedules
 from curation_dagster.defs.clustering.assets import cluster_generations
 from curation_dagster.defs.embedding.assets import generation_embeddings
@@ -19,6 +20,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
         asset_checks=[finetuning_dataset_valid],
         jobs=jobs,
         schedules=schedules,
+        sensors=[check_failure_alerts],
         resources=resources if resources is not None else build_resources(),
     )
 

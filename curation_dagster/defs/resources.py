@@ -50,6 +50,25 @@ class DatasetStore(dg.ConfigurableResource):
         return Path(self.export_dir) / dataset_name
 
 
+def alert_channels(log_path: Path) -> "AlertChannels":
+    """Log file always; webhook and Slack when their environment variables are set."""
+    import os
+
+    from dagster_slack import SlackResource
+
+    from curation_dagster.defs.alerts import AlertChannels
+
+    slack = SlackResource(token=dg.EnvVar("SLACK_BOT_TOKEN")) if os.environ.get("SLACK_BOT_TOKEN") else None
+    return AlertChannels(
+        log_path=str(log_path),
+        webhook_url=os.environ.get("CURATION_ALERT_WEBHOOK_URL") or None,
+        slack=slack,
+        slack_channel=os.environ.get("CURATION_ALERT_SLACK_CHANNEL") or None,
+        ui_base_url=os.environ.get("CURATION_UI_BASE_URL", "http://127.0.0.1:3000"),
+        min_severity=os.environ.get("CURATION_ALERT_MIN_SEVERITY", "WARN"),
+    )
+
+
 def build_resources(deployment: str | None = None, data_dir: str | Path | None = None) -> dict:
     """Resources for a deployment; `data_dir` overrides CURATION_DATA_DIR (tests use a temp dir)."""
     deployment = deployment or settings.deployment()
@@ -60,6 +79,7 @@ def build_resources(deployment: str | None = None, data_dir: str | Path | None =
             "io_manager": DuckDBPandasIOManager(
                 database=str(base / "pipeline.duckdb" if base else settings.storage_path()), schema="curation"),
             "dataset_store": DatasetStore(export_dir=str(base / "exports" if base else settings.export_dir())),
+            "alerts": alert_channels((base or settings.data_dir()) / "alerts.jsonl"),
         }
     raise ValueError(
         f"DAGSTER_DEPLOYMENT={deployment!r} is not supported yet: only 'local' (embedded DuckDB) is "
