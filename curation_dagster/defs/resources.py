@@ -50,6 +50,17 @@ class DatasetStore(dg.ConfigurableResource):
         return Path(self.export_dir) / dataset_name
 
 
+class EmbeddingCacheResource(dg.ConfigurableResource):
+    """Content-addressed embedding cache (a DuckDB file): unchanged text is never embedded twice."""
+
+    path: str = Field(description="DuckDB file of cached vectors.")
+
+    def open(self):
+        from curation_dagster.lib.embedding_cache import EmbeddingCache
+
+        return EmbeddingCache(self.path)
+
+
 def alert_channels(log_path: Path) -> "AlertChannels":
     """Log file always; webhook and Slack when their environment variables are set."""
     import os
@@ -79,6 +90,8 @@ def build_resources(deployment: str | None = None, data_dir: str | Path | None =
             "io_manager": DuckDBPandasIOManager(
                 database=str(base / "pipeline.duckdb" if base else settings.storage_path()), schema="curation"),
             "dataset_store": DatasetStore(export_dir=str(base / "exports" if base else settings.export_dir())),
+            "embedding_cache": EmbeddingCacheResource(
+                path=str((base or settings.data_dir()) / "embedding_cache.duckdb")),
             "alerts": alert_channels((base or settings.data_dir()) / "alerts.jsonl"),
         }
     raise ValueError(

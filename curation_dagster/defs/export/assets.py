@@ -10,9 +10,17 @@ from curation_dagster.defs.export.config import ExportConfig
 from curation_dagster.defs.partitions import OWNERS
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.lib.export import assign_splits, jsonl_bytes, publish_directory, sha256_file, to_chat_record
+from curation_dagster.lib.progress import dataset_progress
 
 
-@dg.asset(group_name="curation", owners=OWNERS, kinds={"json", "openai"})
+PROGRESS_CHECK = dg.AssetCheckSpec(
+    name="dataset_progress_to_target", asset="finetuning_dataset",
+    description="[WARN] The dataset is on course to reach `target_examples` (by `target_date` when set) at "
+                "the rate examples were added over the last 7 source days.",
+)
+
+
+@dg.asset(group_name="curation", owners=OWNERS, kinds={"json", "openai"}, check_specs=[PROGRESS_CHECK])
 def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, dataset_store: DatasetStore,
                        sampled_examples: pd.DataFrame) -> dg.MaterializeResult:
     """The fine-tuning dataset on disk: OpenAI chat-format `train.jsonl` and `validation.jsonl`
@@ -65,7 +73,20 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
             metadata=gate.metadata,
         )
     publish_directory(files, target)
-    return dg.MaterializeResult(metadata={
+    progress = dataset_progress(df["created_at"], config.target_examples)
+    on_track = progress.projected_date is not None and (
+        config.target_date is None or progress.projected_date.isoformat() <= config.target_date)
+    progress_md = {
+        "examples": progress.count, "target_examples": progress.target, "progress": round(progress.share, 4),
+        "daily_rate": progress.daily_rate,
+        "projected_date": progress.projected_date.isoformat() if progress.projected_date else "never",
+        "target_date": config.target_date or "none",
+    }
+    return dg.MaterializeResult(check_results=[dg.AssetCheckResult(
+        check_name="dataset_progress_to_target", passed=on_track, severity=dg.AssetCheckSeverity.WARN,
+        metadata=progress_md)], metadata={
+        "progress_to_target": progress.summary(),
+        "projected_target_date": progress_md["projected_date"],
         "dagster/row_count": len(df),
         "train_rows": counts["train"],
         "validation_rows": counts["validation"],

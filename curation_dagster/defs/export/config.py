@@ -1,3 +1,5 @@
+from typing import Optional
+
 import dagster as dg
 from pydantic import Field
 
@@ -7,4 +9,6 @@ class ExportConfig(dg.Config):
     seed: int = 42
     max_tokens_per_example: int = Field(1024, description=(
         "Longest allowed example (all messages), counted with the packaged MiniLM tokenizer."))
+    target_examples: int = Field(50_000, description="Size the dataset should grow to.")
+    target_date: Optional[str] = Field(None, description="YYYY-MM-DD by which the target should be reached (WARN if not).")
     dataset_name: str = Field("finetuning_dataset", description="Folder name under the export directory.")

@@ -1,0 +1,67 @@
+"""A content-addressed store of embeddings, so unchanged text is never embedded twice.
+
+The key is sha256(model, embedded fields, text): the same text under another model or another
+field choice is a different key. Vectors live in a DuckDB table of their own file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from curation_dagster.lib.text import sha256_hex
+
+
+def cache_key(model: str, fields: tuple[str, ...], text: str) -> str:
+    return sha256_hex("\x1f".join([model, ",".join(fields), text]))
+
+
+class EmbeddingCache:
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(self.path) as con:
+            con.execute("CREATE TABLE IF NOT EXISTS embedding_cache (key VARCHAR PRIMARY KEY, vector FLOAT[])")
+
+    def get(self, keys: list[str]) -> dict[str, np.ndarray]:
+        if not keys:
+            return {}
+        with duckdb.connect(self.path) as con:
+            con.execute("CREATE TEMP TABLE wanted (key VARCHAR)")
+            con.executemany("INSERT INTO wanted VALUES (?)", [(k,) for k in set(keys)])
+            rows = con.execute("SELECT c.key, c.vector FROM embedding_cache c JOIN wanted USING (key)").fetchall()
+        return {k: np.asarray(v, dtype=np.float32) for k, v in rows}
+
+    def put(self, items: dict[str, np.ndarray]) -> None:
+        if not items:
+            return
+        with duckdb.connect(self.path) as con:
+            con.executemany("INSERT OR IGNORE INTO embedding_cache VALUES (?, ?)",
+                            [(k, v.astype(np.float32).tolist()) for k, v in items.items()])
+
+    def __len__(self) -> int:
+        with duckdb.connect(self.path) as con:
+            return con.execute("SELECT count(*) FROM embedding_cache").fetchone()[0]
+
+
+def embed_with_cache(texts: list[str], model_name: str, fields: tuple[str, ...], cache: EmbeddingCache | None,
+                     embed_fn) -> tuple[np.ndarray, int, int]:
+    """Vectors for texts, calling embed_fn(list_of_texts) only for texts not in the cache.
+
+    Returns (vectors, hits, misses); a text repeated within the batch is embedded once.
+    """
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32), 0, 0
+    keys = [cache_key(model_name, fields, t) for t in texts]
+    found = cache.get(keys) if cache is not None else {}
+    missing = dict(sorted({k: t for k, t in zip(keys, texts) if k not in found}.items()))
+    if missing:
+        fresh = embed_fn(list(missing.values()))
+        new = dict(zip(missing.keys(), fresh))
+        if cache is not None:
+            cache.put(new)
+        found.update(new)
+    misses = sum(1 for k in keys if k in missing)
+    return np.stack([found[k] for k in keys]).astype(np.float32), len(keys) - misses, misses
