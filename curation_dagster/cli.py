@@ -37,7 +37,7 @@ def seed(rows: int, days: int, start_date: str, seed_value: int) -> int:
     return write_generations(settings.warehouse_path(), gens, labels)
 
 
-def materialize_all(partition_keys: list[str], log=click.echo) -> None:
+def materialize_all(partition_keys: list[str], log=click.echo) -> list:
     """Run the daily job for each partition, then the pool job, in this process (one model load)."""
     from dagster import DagsterInstance
 
@@ -45,15 +45,28 @@ def materialize_all(partition_keys: list[str], log=click.echo) -> None:
 
     instance = DagsterInstance.get()
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    evaluations = []
     daily = defs.resolve_job_def("daily_curation_job")
     pool = defs.resolve_job_def("pool_refresh_job")
     for key in partition_keys:
         t0 = time.perf_counter()
         res = daily.execute_in_process(partition_key=key, instance=instance, run_config=quiet, raise_on_error=True)
+        evaluations += [(key, e) for e in res.get_asset_check_evaluations()]
         log(f"  partition {key}: {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
     t0 = time.perf_counter()
     res = pool.execute_in_process(instance=instance, run_config=quiet, raise_on_error=True)
+    evaluations += [(None, e) for e in res.get_asset_check_evaluations()]
     log(f"  pool (cluster, sample, export): {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
+    return evaluations
+
+
+def print_checks(evaluations: list) -> None:
+    failed = [(p, e) for p, e in evaluations if not e.passed]
+    click.echo(f"\nAsset checks: {len(evaluations) - len(failed)} of {len(evaluations)} passed")
+    for partition, e in failed:
+        where = f"{e.asset_key.to_user_string()}{f' [{partition}]' if partition else ''}"
+        detail = e.metadata.get("failed_expectations")
+        click.echo(f"  {e.severity.value} {e.check_name} on {where}: {getattr(detail, 'value', '')}")
 
 
 def summary() -> dict:
@@ -131,8 +144,9 @@ def demo(rows: int, days: int, start_date: str | None, seed_value: int) -> None:
     click.echo(f"Seeded {n} generations over {days} days into {settings.warehouse_path()} "
                f"({time.perf_counter() - t0:.1f}s)")
     click.echo(f"Materializing {days} daily partitions, then the pool stages (Dagster home: {os.environ['DAGSTER_HOME']})")
-    materialize_all(day_keys(start_date, days))
+    evaluations = materialize_all(day_keys(start_date, days))
     print_summary(summary())
+    print_checks(evaluations)
     click.echo(f"Done in {time.perf_counter() - t0:.0f}s. Browse it: ./scripts/dev.sh  (Dagster UI on http://127.0.0.1:3000)")
 
 

@@ -8,6 +8,7 @@ from curation_dagster.defs.export.assets import finetuning_dataset
 from curation_dagster.defs.export.checks import finetuning_dataset_valid
 from curation_dagster.defs.filtering.assets import filter_generations
 from curation_dagster.defs.ingest.assets import generations_source, raw_generations
+from curation_dagster.defs.ingest.checks import source_table_matches_contract
 from curation_dagster.defs.resources import build_resources
 from curation_dagster.defs.sampling.assets import sampled_examples
 
@@ -17,7 +18,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[generations_source, raw_generations, filter_generations, generation_embeddings,
                 cluster_generations, sampled_examples, finetuning_dataset],
-        asset_checks=[finetuning_dataset_valid],
+        asset_checks=[source_table_matches_contract, finetuning_dataset_valid],
         jobs=jobs,
         schedules=schedules,
         sensors=[check_failure_alerts],

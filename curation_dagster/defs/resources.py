@@ -36,6 +36,14 @@ class DuckDBWarehouse(dg.ConfigurableResource):
         with duckdb.connect(self.database, read_only=True) as con:
             return con.execute(sql, [start.replace(tzinfo=None), end.replace(tzinfo=None)]).df()
 
+    def describe(self) -> pd.DataFrame:
+        """Columns of the source table and the contract column each one serves."""
+        with duckdb.connect(self.database, read_only=True) as con:
+            cols = [r[0] for r in con.execute(f'DESCRIBE "{self.table}"').fetchall()]
+        return pd.DataFrame({"contract_column": list(CONTRACT_COLUMNS),
+                             "source_column": [self.column_mapping.get(c, c) for c in CONTRACT_COLUMNS],
+                             "present": [self.column_mapping.get(c, c) in cols for c in CONTRACT_COLUMNS]})
+
     def count_rows(self) -> int:
         with duckdb.connect(self.database, read_only=True) as con:
             return con.execute(f'SELECT count(*) FROM "{self.table}"').fetchone()[0]

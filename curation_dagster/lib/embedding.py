@@ -27,6 +27,9 @@ def load_model(name_or_path: str = DEFAULT_MODEL, device: str = "cpu"):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar in run logs
 
     with _lock:
         return SentenceTransformer(resolve_model_path(name_or_path), device=device)

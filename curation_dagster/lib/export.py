@@ -116,3 +116,22 @@ def publish_directory(files: dict[str, bytes], target: Path) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def churn(previous_ids: set[str] | None, current_ids: set[str]) -> dict[str, float | int]:
+    """How the selection changed since the last published dataset (None: there was none)."""
+    if previous_ids is None:
+        return {"previous_examples": 0, "kept": 0, "added": len(current_ids), "dropped": 0, "churn_rate": 0.0}
+    kept = len(previous_ids & current_ids)
+    dropped = len(previous_ids - current_ids)
+    return {"previous_examples": len(previous_ids), "kept": kept, "added": len(current_ids - previous_ids),
+            "dropped": dropped, "churn_rate": round(dropped / len(previous_ids), 4) if previous_ids else 0.0}
+
+
+def published_ids(dataset_dir: Path) -> set[str] | None:
+    """generation_ids of the dataset currently published in dataset_dir, from its provenance file."""
+    prov = Path(dataset_dir) / "provenance.jsonl"
+    if not prov.exists():
+        return None
+    with open(prov, encoding="utf-8") as f:
+        return {json.loads(line)["generation_id"] for line in f if line.strip()}

@@ -44,7 +44,11 @@ def _batch_definition():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
+    # no "Calculating Metrics" bars in run logs
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     source = context.data_sources.add_pandas("curation_frames")
     asset = source.add_dataframe_asset(name="frame")
     return asset.add_batch_definition_whole_dataframe("whole_frame")

@@ -135,3 +135,21 @@ def test_export_validation():
     def stale(files, manifest):
         manifest["files"]["train.jsonl"]["sha256"] = "0" * 64
     assert not validate_dataset(*export_files(rows, stale), max_tokens=100).passed
+
+
+def test_source_table_check(tmp_path):
+    import dagster as dg
+
+    from curation_dagster.defs.ingest.checks import source_table_matches_contract
+    from curation_dagster.defs.resources import DuckDBWarehouse
+    from curation_dagster.lib.warehouse import write_generations
+
+    write_generations(tmp_path / "w.duckdb", raw_frame())
+    good = source_table_matches_contract(DuckDBWarehouse(database=str(tmp_path / "w.duckdb")))
+    assert good.passed and good.metadata["rows"].value == 5
+    mapped_wrong = source_table_matches_contract(DuckDBWarehouse(
+        database=str(tmp_path / "w.duckdb"), column_mapping={"output": "completion"}))
+    assert not mapped_wrong.passed and mapped_wrong.metadata["missing_columns"].value == "completion"
+    missing = source_table_matches_contract(DuckDBWarehouse(database=str(tmp_path / "w.duckdb"), table="nope"))
+    assert not missing.passed and "nope" in missing.metadata["error"].value
+    assert isinstance(good, dg.AssetCheckResult)

@@ -43,6 +43,7 @@ def test_progress_check_warns_when_the_target_date_is_out_of_reach(good_run):
     assert check.metadata["daily_rate"].value > 0 and check.metadata["projected_date"].value > "2026-12-01"
     meta = res.asset_materializations_for_node("finetuning_dataset")[0].metadata
     assert "/ 50,000 examples" in meta["progress_to_target"].value
+    assert meta["examples_dropped"].value == 0 and meta["churn_rate"].value == 0.0  # same data, same selection
 
 
 def test_broken_partition_is_blocked_before_export(good_run):

@@ -89,3 +89,14 @@ def test_publish_directory_swaps_atomically(tmp_path):
     publish_directory({"a.jsonl": jsonl_bytes([{"x": 2}])}, target)
     assert (target / "a.jsonl").read_text() == '{"x": 2}\n'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ds"]  # no temp or old folders left
+
+
+def test_churn_against_previous_publish(tmp_path):
+    from curation_dagster.lib.export import churn, published_ids
+
+    assert published_ids(tmp_path / "none") is None
+    publish_directory({"provenance.jsonl": jsonl_bytes([{"generation_id": g} for g in "abcd"])}, tmp_path / "ds")
+    prev = published_ids(tmp_path / "ds")
+    assert prev == set("abcd")
+    assert churn(prev, set("abcxy")) == {"previous_examples": 4, "kept": 3, "added": 2, "dropped": 1, "churn_rate": 0.25}
+    assert churn(None, {"a"})["added"] == 1

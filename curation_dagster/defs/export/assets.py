@@ -9,7 +9,8 @@ import pandas as pd
 from curation_dagster.defs.export.config import ExportConfig
 from curation_dagster.defs.partitions import OWNERS
 from curation_dagster.defs.resources import DatasetStore
-from curation_dagster.lib.export import assign_splits, jsonl_bytes, publish_directory, sha256_file, to_chat_record
+from curation_dagster.lib.export import (assign_splits, churn, jsonl_bytes, publish_directory, published_ids,
+                                         sha256_file, to_chat_record)
 from curation_dagster.lib.progress import dataset_progress
 
 
@@ -48,8 +49,11 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     files["provenance.jsonl"] = jsonl_bytes(provenance)
     days = sorted({str(d)[:10] for d in df["created_at"]}) if len(df) else []
     target = dataset_store.path(config.dataset_name)
+    # churn is measured against what is on disk now, i.e. the last published version
+    change = churn(published_ids(target), set(df["generation_id"]))
     manifest = {
         "dataset": config.dataset_name,
+        "changes_since_previous": change,
         "format": "openai-chat-jsonl",
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "run_id": context.run_id,
@@ -86,6 +90,9 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         check_name="dataset_progress_to_target", passed=on_track, severity=dg.AssetCheckSeverity.WARN,
         metadata=progress_md)], metadata={
         "progress_to_target": progress.summary(),
+        "examples_added": change["added"],
+        "examples_dropped": change["dropped"],
+        "churn_rate": change["churn_rate"],
         "projected_target_date": progress_md["projected_date"],
         "dagster/row_count": len(df),
         "train_rows": counts["train"],

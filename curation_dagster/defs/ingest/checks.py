@@ -7,6 +7,7 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 from curation_dagster.defs.checks import ERROR, WARN, gx_check, spec
+from curation_dagster.defs.resources import DuckDBWarehouse
 from curation_dagster.lib.contract import CONTRACT_COLUMNS, TEXT_COLUMNS
 
 ASSET = "raw_generations"
@@ -52,3 +53,22 @@ def raw_checks(df: pd.DataFrame, start: datetime, end: datetime) -> list[dg.Asse
         ]),
     ], "raw_values_plausible", ASSET, WARN, extra={"rows": len(df)})
     return [contract, plausible]
+
+
+@dg.asset_check(
+    asset="generations_source",
+    description="[ERROR] The warehouse table is reachable and has a column for every field of the data "
+                "contract (through the column mapping). Run it after changing the mapping or the table.",
+)
+def source_table_matches_contract(warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
+    try:
+        columns = warehouse.describe()
+        rows = warehouse.count_rows()
+    except Exception as exc:  # noqa: BLE001 - an unreachable table is the finding, not a crash
+        return dg.AssetCheckResult(passed=False, severity=ERROR,
+                                   metadata={"error": f"{type(exc).__name__}: {exc}"[:500]})
+    result = gx_check([(columns, [gxe.ExpectColumnValuesToBeInSet(column="present", value_set=[True])])],
+                      "source_table_matches_contract", "generations_source", ERROR,
+                      extra={"rows": rows, "table": warehouse.table,
+                             "missing_columns": ", ".join(columns.loc[~columns["present"], "source_column"]) or "none"})
+    return dg.AssetCheckResult(passed=result.passed, severity=ERROR, metadata=result.metadata)
