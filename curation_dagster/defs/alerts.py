@@ -72,10 +72,18 @@ def _key_metadata(evaluation) -> dict[str, str]:
 )
 def check_failure_alerts(context: dg.SensorEvaluationContext, alerts: AlertChannels):
     state = json.loads(context.cursor) if context.cursor else {"after": None, "failing": {}}
-    records = context.instance.get_event_records(
-        dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=state["after"]),
-        limit=500, ascending=True,
-    )
+    try:
+        records = context.instance.get_event_records(
+            dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=state["after"]),
+            limit=500, ascending=True,
+        )
+    except Exception as exc:
+        if "run-sharded" in str(exc):
+            raise dg.DagsterInvariantViolationError(
+                "check_failure_alerts needs an event log that can be read across runs: use the project's "
+                "dagster.yaml (ConsolidatedSqliteEventLogStorage) locally, or Postgres in production."
+            ) from exc
+        raise
     sent = 0
     for record in records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data

@@ -136,3 +136,30 @@ def test_transition_rules():
     assert transition(failing, "k", True, "WARN", "WARN", True) == "recovered"
     assert transition(failing, "k", True, "WARN", "WARN", True) is None
     assert transition(failing, "w", False, "WARN", "ERROR", True) is None  # below the minimum severity
+
+
+def test_sensor_reads_a_persistent_instance_built_from_the_project_dagster_yaml(tmp_path, receiver, monkeypatch):
+    """The default SQLite event log is sharded per run and cannot be read with a cursor; the project's
+    dagster.yaml configures the consolidated one. Prove the sensor works on that on-disk instance."""
+    from pathlib import Path
+
+    from dagster_duckdb_pandas import DuckDBPandasIOManager
+
+    url, received = receiver
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((Path(__file__).resolve().parents[2] / "dagster.yaml").read_text())
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    wh = tmp_path / "warehouse.duckdb"
+    seed(wh, duplicate_ids=True)
+    resources = {"warehouse": DuckDBWarehouse(database=str(wh)),
+                 "io_manager": DuckDBPandasIOManager(database=str(tmp_path / "p.duckdb"), schema="curation")}
+    alerts = AlertChannels(log_path=str(tmp_path / "alerts.jsonl"), webhook_url=f"{url}/hook")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert type(instance.event_log_storage).__name__ == "ConsolidatedSqliteEventLogStorage"
+        dg.materialize([raw_generations], partition_key=DAY, resources=resources, instance=instance,
+                       raise_on_error=False)
+        cursor, _ = tick(instance, alerts, None)
+        cursor, _ = tick(instance, alerts, cursor)
+    hooks = [json.loads(b) for p, b in received if p == "/hook"]
+    assert [(h["status"], h["check"]) for h in hooks] == [("failed", "raw_matches_data_contract")]
