@@ -18,7 +18,8 @@ from curation_dagster.lib.alerts import Alert, alert_key, append_to_log, post_js
 #: metadata keys worth putting in an alert, in this order, when a check reports them
 KEY_METADATA = ("failed_expectations", "rows", "rows_in", "rows_kept", "rows_rejected", "rules_over_bound",
                 "rejection_share", "outlier_share", "largest_cluster", "largest_share", "general_share",
-                "target", "threshold", "kept_rows_without_vector")
+                "target", "threshold", "kept_rows_without_vector", "examples", "target_examples", "daily_rate",
+                "projected_date", "target_date", "missing_columns", "error")
 
 
 class AlertChannels(dg.ConfigurableResource):
