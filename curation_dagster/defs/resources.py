@@ -69,7 +69,7 @@ class EmbeddingCacheResource(dg.ConfigurableResource):
         return EmbeddingCache(self.path)
 
 
-def alert_channels(log_path: Path) -> "AlertChannels":
+def alert_channels(log_path: Path) -> dg.ConfigurableResource:
     """Log file always; webhook and Slack when their environment variables are set."""
     import os
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from curation_dagster.defs.clustering.checks import cluster_checks
 from curation_dagster.defs.embedding.checks import embedding_checks
-from curation_dagster.defs.export.checks import validate_dataset
+from curation_dagster.defs.export.validation import validate_dataset
 from curation_dagster.defs.filtering.checks import filter_checks
 from curation_dagster.defs.ingest.checks import raw_checks
 from curation_dagster.defs.sampling.checks import sampling_checks

@@ -2,7 +2,6 @@
 
 import dagster as dg
 import duckdb
-import pandas as pd
 
 from curation_dagster.definitions import build_definitions
 from curation_dagster.defs.resources import DuckDBWarehouse, build_resources

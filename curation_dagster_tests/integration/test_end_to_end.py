@@ -4,7 +4,6 @@ import json
 
 import dagster as dg
 import duckdb
-import pandas as pd
 import pytest
 
 from curation_dagster.defs.resources import build_resources

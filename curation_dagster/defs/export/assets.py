@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from curation_dagster.defs.export.config import ExportConfig
+from curation_dagster.defs.export.validation import validate_dataset
 from curation_dagster.defs.partitions import OWNERS
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.lib.export import (assign_splits, churn, jsonl_bytes, publish_directory, published_ids,
@@ -67,8 +68,6 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     }
     files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
     # Gate before publishing: a dataset that fails validation never replaces the last good one.
-    from curation_dagster.defs.export.checks import validate_dataset
-
     gate = validate_dataset(files, manifest, config.max_tokens_per_example)
     if not gate.passed:
         raise dg.Failure(

@@ -1,70 +1,13 @@
-"""Validation of the exported dataset: run on the bytes before they are published (a failure keeps the
-last good export on disk) and again on the published files as the `finetuning_dataset_valid` check."""
+"""The `finetuning_dataset_valid` check: the published files re-validated from disk."""
 
-import hashlib
 import json
 
 import dagster as dg
-import great_expectations.expectations as gxe
-import pandas as pd
 
-from curation_dagster.defs.checks import ERROR, gx_check
 from curation_dagster.defs.export.assets import finetuning_dataset
 from curation_dagster.defs.export.config import ExportConfig
+from curation_dagster.defs.export.validation import CHECK_NAME, DESCRIPTION, validate_dataset
 from curation_dagster.defs.resources import DatasetStore
-from curation_dagster.lib.export import validate_chat_record
-from curation_dagster.lib.rules import find_pii
-from curation_dagster.lib.tokens import count_tokens
-
-CHECK_NAME = "finetuning_dataset_valid"
-DESCRIPTION = (
-    "[ERROR] Every line of train.jsonl and validation.jsonl is valid chat JSON with roles in order "
-    "(system?, user, assistant) and a non-empty assistant message; each example is under "
-    "`max_tokens_per_example` tokens (packaged MiniLM tokenizer); train and validation are disjoint; no "
-    "email, phone, card number or IBAN appears; manifest.json's sha256 and row counts match the files."
-)
-
-
-def line_frame(files: dict[str, bytes], provenance: list[dict]) -> pd.DataFrame:
-    ids = {(p["split"], p["line"]): p["generation_id"] for p in provenance}
-    rows = []
-    for split in ("train", "validation"):
-        for i, line in enumerate(files.get(f"{split}.jsonl", b"").decode("utf-8").splitlines(), 1):
-            try:
-                rec = json.loads(line)
-                problem = validate_chat_record(rec)
-            except ValueError as exc:
-                rec, problem = None, f"not JSON: {exc}"
-            text = "\n".join(m.get("content", "") for m in rec["messages"]) if not problem else ""
-            rows.append({"split": split, "line": i, "generation_id": ids.get((split, i), f"<unknown {split}:{i}>"),
-                         "problem": problem, "text": text, "pii": find_pii(text) if text else None})
-    df = pd.DataFrame(rows, columns=["split", "line", "generation_id", "problem", "text", "pii"])
-    df["tokens"] = count_tokens(df["text"].tolist()) if len(df) else pd.Series(dtype="int64")
-    return df.drop(columns=["text"])
-
-
-def dataset_suites(files: dict[str, bytes], manifest: dict, max_tokens: int) -> list[tuple[pd.DataFrame, list]]:
-    provenance = [json.loads(x) for x in files.get("provenance.jsonl", b"").decode().splitlines()]
-    lines = line_frame(files, provenance)
-    hashes = pd.DataFrame([
-        {"file": name, "matches": name in files and hashlib.sha256(files[name]).hexdigest() == meta["sha256"]}
-        for name, meta in manifest.get("files", {}).items()
-    ] or [{"file": "<none listed>", "matches": False}])
-    return [
-        (lines, [
-            gxe.ExpectTableRowCountToEqual(value=int(manifest.get("rows", {}).get("total", -1))),
-            gxe.ExpectColumnValuesToBeNull(column="problem"),
-            gxe.ExpectColumnValuesToBeNull(column="pii"),
-            gxe.ExpectColumnValuesToBeBetween(column="tokens", min_value=1, max_value=max_tokens),
-            gxe.ExpectColumnValuesToBeUnique(column="generation_id"),
-        ]),
-        (hashes, [gxe.ExpectColumnValuesToBeInSet(column="matches", value_set=[True])]),
-    ]
-
-
-def validate_dataset(files: dict[str, bytes], manifest: dict, max_tokens: int) -> dg.AssetCheckResult:
-    return gx_check(dataset_suites(files, manifest, max_tokens), CHECK_NAME, "finetuning_dataset", ERROR,
-                    extra={"rows": manifest.get("rows", {}).get("total", 0), "max_tokens_per_example": max_tokens})
 
 
 @dg.asset_check(asset=finetuning_dataset, name=CHECK_NAME, description=DESCRIPTION)

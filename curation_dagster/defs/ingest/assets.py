@@ -2,7 +2,6 @@
 
 
 import dagster as dg
-import pandas as pd
 
 from curation_dagster.defs.ingest.checks import CHECK_SPECS, raw_checks
 from curation_dagster.defs.metadata import counts_table, preview
