@@ -130,3 +130,18 @@ def test_rematerializing_a_partition_replaces_it_and_hits_the_embedding_cache(pi
     import numpy as np
 
     assert np.array_equal(np.stack(emb_after["embedding"].to_numpy()), np.stack(emb_before["embedding"].to_numpy()))
+
+
+def test_capped_topic_model_fit_still_covers_the_pool(pipeline):
+    data_dir, _ = pipeline
+    defs = build_definitions(resources=build_resources("local", data_dir=data_dir))
+    res = defs.resolve_job_def("pool_refresh_job").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config={"ops": {"cluster_generations": {"config": {"fit_sample_cap": 120}}}})
+    assert res.success
+    meta = {m.asset_key.to_user_string(): m.metadata for m in res.asset_materializations_for_node("cluster_generations")}
+    assert meta["generation_clusters"]["fit_rows"].value == 120
+    clusters, kept = table(data_dir, "generation_clusters"), table(data_dir, "filtered_generations")
+    assert sorted(clusters.generation_id) == sorted(kept.generation_id) and clusters.cluster_name.str.len().min() > 0
+    checks = {c.check_name: c for c in res.get_asset_check_evaluations()}
+    assert checks["clusters_cover_pool"].passed and checks["finetuning_dataset_valid"].passed

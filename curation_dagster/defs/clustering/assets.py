@@ -44,7 +44,7 @@ def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig
     vectors = np.stack(pool["embedding"].to_numpy()).astype(np.float32) if len(pool) else np.zeros((0, 1), np.float32)
     docs = pool[config.naming_field].fillna("").astype(str).tolist()
     t0 = time.perf_counter()
-    result = cluster_embeddings(vectors, docs, config.to_settings())
+    result = cluster_embeddings(vectors, docs, config.to_settings(), ids=pool["generation_id"].tolist())
     elapsed = time.perf_counter() - t0
     labels = result.cluster_id.tolist()
     names = cluster_names(docs, labels)
@@ -81,6 +81,7 @@ def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig
         "outlier_share": round(outlier_share, 4),
         "outlier_strategy": config.outlier_strategy,
         "clustering_seconds": round(elapsed, 2),
+        "fit_rows": min(len(clusters), config.fit_sample_cap) if config.fit_sample_cap else len(clusters),
         "top_clusters": counts_table(dict(zip(top["cluster_name"], top["size"])), "cluster", "rows"),
     })
     yield dg.Output(summaries, "cluster_summaries", metadata={

@@ -14,6 +14,9 @@ class ClusterConfig(dg.Config):
     outlier_strategy: str = Field("reassign", description=(
         "'reassign': HDBSCAN outliers join their nearest cluster (is_outlier stays true); "
         "'bucket': they form cluster -1, sampled like any other cluster."))
+    fit_sample_cap: int = Field(20_000, description=(
+        "Fit the topic model on at most this many pool rows (seeded sample by id); the rest join the most "
+        "similar cluster centroid. Keeps clustering time bounded as the pool grows toward 50k."))
     max_outlier_share: float = Field(0.35, description="WARN when HDBSCAN leaves more of the pool unassigned.")
     max_cluster_share: float = Field(0.2, description="WARN when one cluster holds more of the pool.")
     naming_field: str = Field("instruction", description="Text column whose c-TF-IDF keywords name clusters.")
@@ -22,5 +25,5 @@ class ClusterConfig(dg.Config):
         return ClusterSettings(
             algorithm=self.algorithm, seed=self.seed, min_cluster_size=self.min_cluster_size,
             umap_n_neighbors=self.umap_n_neighbors, umap_n_components=self.umap_n_components,
-            kmeans_k=self.kmeans_k, outlier_strategy=self.outlier_strategy,
+            kmeans_k=self.kmeans_k, outlier_strategy=self.outlier_strategy, fit_sample_cap=self.fit_sample_cap,
         )
