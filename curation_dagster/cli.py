@@ -42,11 +42,13 @@ def materialize_all(partition_keys: list[str], log=click.echo) -> list:
     from dagster import DagsterInstance
 
     from curation_dagster.definitions import defs
+    from curation_dagster.defs.partitions import REFIT_REASON_TAG
 
     instance = DagsterInstance.get()
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     evaluations = []
     daily = defs.resolve_job_def("daily_curation_job")
+    fit = defs.resolve_job_def("topic_model_job")
     pool = defs.resolve_job_def("pool_refresh_job")
     for key in partition_keys:
         t0 = time.perf_counter()
@@ -54,9 +56,13 @@ def materialize_all(partition_keys: list[str], log=click.echo) -> list:
         evaluations += [(key, e) for e in res.get_asset_check_evaluations()]
         log(f"  partition {key}: {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
     t0 = time.perf_counter()
+    res = fit.execute_in_process(instance=instance, run_config=quiet, raise_on_error=True,
+                                 tags={REFIT_REASON_TAG: "demo: first fit"})
+    log(f"  topic model (fit): {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
+    t0 = time.perf_counter()
     res = pool.execute_in_process(instance=instance, run_config=quiet, raise_on_error=True)
     evaluations += [(None, e) for e in res.get_asset_check_evaluations()]
-    log(f"  pool (cluster, sample, export): {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
+    log(f"  pool (assign clusters, sample, export): {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
     return evaluations
 
 

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from curation_dagster.defs.partitions import daily_partitions
+from curation_dagster.defs.partitions import REFIT_REASON_TAG, daily_partitions
 
 DAILY_ASSETS = ["raw_generations", "filtered_generations", "rejected_generations", "generation_embeddings"]
 POOL_ASSETS = ["generation_clusters", "cluster_summaries", "sampled_examples", "finetuning_dataset"]
@@ -14,10 +14,16 @@ daily_curation_job = dg.define_asset_job(
     description="Load, filter and embed one day of generations (backfill it over any date range).",
 )
 
+topic_model_job = dg.define_asset_job(
+    "topic_model_job",
+    selection=dg.AssetSelection.assets("topic_model"),
+    description="Refit the topic model on the pool (capped sample). Run it weekly, on drift, or by hand.",
+)
+
 pool_refresh_job = dg.define_asset_job(
     "pool_refresh_job",
     selection=dg.AssetSelection.assets(*POOL_ASSETS),
-    description="Re-cluster the whole pool, re-sample and re-export the fine-tuning dataset.",
+    description="Assign the pool to the topic model's clusters, re-sample and re-export the fine-tuning dataset.",
 )
 
 daily_curation_schedule = dg.build_schedule_from_partitioned_job(
@@ -30,5 +36,29 @@ pool_refresh_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )
 
-jobs = [daily_curation_job, pool_refresh_job]
-schedules = [daily_curation_schedule, pool_refresh_schedule]
+topic_model_schedule = dg.ScheduleDefinition(
+    job=topic_model_job, cron_schedule="0 3 * * 1", execution_timezone="UTC",
+    tags={REFIT_REASON_TAG: "weekly schedule"}, default_status=dg.DefaultScheduleStatus.STOPPED,
+)
+
+
+@dg.asset_sensor(asset_key=dg.AssetKey("generation_clusters"), job=topic_model_job, name="topic_model_drift",
+                 minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED,
+                 description="Requests a topic model refit when rows added since the last fit stop fitting its "
+                             "clusters (new_rows_outlier_share above the threshold of the assignment run).")
+def topic_model_drift(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
+    mat = asset_event.asset_materialization
+    md = {k: getattr(v, "value", v) for k, v in (mat.metadata if mat else {}).items()}
+    share, version = md.get("new_rows_outlier_share", 0.0), md.get("model_version", "?")
+    threshold = md.get("refit_threshold", 0.2)
+    if share > threshold:
+        return dg.RunRequest(
+            run_key=f"refit-after-{version}",  # one refit per model version, however many ticks see it
+            tags={REFIT_REASON_TAG: f"drift: {share:.0%} of new rows are outliers (> {threshold:.0%}) for model {version}"},
+        )
+    return dg.SkipReason(f"new rows outlier share {share:.0%} <= {threshold:.0%} for model {version}")
+
+
+jobs = [daily_curation_job, topic_model_job, pool_refresh_job]
+schedules = [daily_curation_schedule, topic_model_schedule, pool_refresh_schedule]
+sensors = [topic_model_drift]

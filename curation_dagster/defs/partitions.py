@@ -12,3 +12,6 @@ PARTITION_EXPR = {"partition_expr": "created_at"}
 WAREHOUSE_POOL = "curation_warehouse"
 
 OWNERS = ["team:data-curation"]
+
+#: Run tag that says why the topic model was refit (schedule, drift sensor, demo, by hand).
+REFIT_REASON_TAG = "curation/refit_reason"

@@ -98,6 +98,15 @@ def reassign_outliers(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return out
 
 
+def fit_sample_indices(ids: list[str], cap: int, seed: int) -> np.ndarray:
+    """Sorted positions of the rows to fit on: all of them, or the `cap` with the lowest seeded hash
+    of their id (the same rows whatever the input order)."""
+    if not cap or len(ids) <= cap:
+        return np.arange(len(ids))
+    keys = np.array([stable_unit_hash(seed, "fit", i) for i in ids])
+    return np.sort(np.argsort(keys, kind="stable")[:cap])
+
+
 def cluster_embeddings(embeddings: np.ndarray, docs: list[str], s: ClusterSettings,
                        ids: list[str] | None = None) -> ClusterResult:
     """Cluster every row. Above `fit_sample_cap` rows, the topic model is fit on a seeded sample chosen
@@ -109,8 +118,7 @@ def cluster_embeddings(embeddings: np.ndarray, docs: list[str], s: ClusterSettin
         return _cluster_all(embeddings, docs, s)
     if ids is None or len(ids) != n:
         raise ValueError("cluster_embeddings needs one id per row to draw the fit sample")
-    keys = np.array([stable_unit_hash(s.seed, "fit", i) for i in ids])
-    fit_idx = np.sort(np.argsort(keys, kind="stable")[: s.fit_sample_cap])
+    fit_idx = fit_sample_indices(ids, s.fit_sample_cap, s.seed)
     fit = _cluster_all(embeddings[fit_idx], [docs[i] for i in fit_idx], s)
     clusters = sorted(c for c in set(fit.cluster_id.tolist()) if c != -1)
     cents = np.stack([embeddings[fit_idx][fit.cluster_id == c].mean(axis=0) for c in clusters])

@@ -88,6 +88,9 @@ def test_cluster_checks():
     assert not by_name(cluster_checks(unnamed, summaries, ids, 0.35, 0.6))["clusters_cover_pool"].passed
     bad = by_name(cluster_checks(clusters, summaries, ids, 0.1, 0.4))
     assert not bad["outlier_share_below_threshold"].passed and not bad["no_dominant_cluster"].passed
+    assert by_name(cluster_checks(clusters, summaries, ids, 0.35, 0.6, 0.1, 40, 0.2))["topic_model_fits_new_rows"].passed
+    drift = by_name(cluster_checks(clusters, summaries, ids, 0.35, 0.6, 0.3, 40, 0.2))["topic_model_fits_new_rows"]
+    assert not drift.passed and drift.severity.value == "WARN" and drift.metadata["rows_since_fit"].value == 40
 
 
 def test_sampling_checks():

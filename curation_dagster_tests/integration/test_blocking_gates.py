@@ -28,6 +28,7 @@ def good_run(tmp_path_factory, model):
     instance = dg.DagsterInstance.ephemeral()
     for day in DAYS:
         assert defs.resolve_job_def("daily_curation_job").execute_in_process(partition_key=day, instance=instance).success
+    assert defs.resolve_job_def("topic_model_job").execute_in_process(instance=instance).success
     assert defs.resolve_job_def("pool_refresh_job").execute_in_process(instance=instance).success
     return data_dir, defs, instance, gens
 

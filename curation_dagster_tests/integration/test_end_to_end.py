@@ -22,8 +22,9 @@ def run_pipeline(data_dir, generations, labels, day_order=DAYS, **pool_config):
     daily = defs.resolve_job_def("daily_curation_job")
     for day in day_order:
         assert daily.execute_in_process(partition_key=day, instance=instance).success
-    run_config = {"ops": {"cluster_generations": {"config": pool_config}}} if pool_config else None
-    res = defs.resolve_job_def("pool_refresh_job").execute_in_process(instance=instance, run_config=run_config)
+    run_config = {"ops": {"topic_model": {"config": pool_config}}} if pool_config else None
+    assert defs.resolve_job_def("topic_model_job").execute_in_process(instance=instance, run_config=run_config).success
+    res = defs.resolve_job_def("pool_refresh_job").execute_in_process(instance=instance)
     assert res.success
     return res
 
@@ -135,12 +136,15 @@ def test_rematerializing_a_partition_replaces_it_and_hits_the_embedding_cache(pi
 def test_capped_topic_model_fit_still_covers_the_pool(pipeline):
     data_dir, _ = pipeline
     defs = build_definitions(resources=build_resources("local", data_dir=data_dir))
-    res = defs.resolve_job_def("pool_refresh_job").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
-        run_config={"ops": {"cluster_generations": {"config": {"fit_sample_cap": 120}}}})
+    instance = dg.DagsterInstance.ephemeral()
+    fit = defs.resolve_job_def("topic_model_job").execute_in_process(
+        instance=instance, run_config={"ops": {"topic_model": {"config": {"fit_sample_cap": 120}}}},
+        tags={"curation/refit_reason": "test"})
+    meta = fit.asset_materializations_for_node("topic_model")[0].metadata
+    assert meta["fit_rows"].value == 120 and meta["pool_rows"].value > 120
+    assert meta["refit_reason"].value == "test"
+    res = defs.resolve_job_def("pool_refresh_job").execute_in_process(instance=instance)
     assert res.success
-    meta = {m.asset_key.to_user_string(): m.metadata for m in res.asset_materializations_for_node("cluster_generations")}
-    assert meta["generation_clusters"]["fit_rows"].value == 120
     clusters, kept = table(data_dir, "generation_clusters"), table(data_dir, "filtered_generations")
     assert sorted(clusters.generation_id) == sorted(kept.generation_id) and clusters.cluster_name.str.len().min() > 0
     checks = {c.check_name: c for c in res.get_asset_check_evaluations()}

@@ -54,3 +54,24 @@ def test_bucket_strategy_keeps_outliers_apart():
     assert far_assigned.any()
     assert (res.cluster_id[-5:][far_assigned] == -1).all() and res.is_outlier[-5:][far_assigned].all()
     assert res.is_outlier[:150][~in_fit[:150]].mean() < 0.2  # most blob members beyond the sample stay in
+
+
+def test_topic_model_round_trip_and_assignment():
+    from curation_dagster.lib.topic_model import TopicModel, assign, fit_topic_model
+
+    x, truth = blobs(n_per=80)
+    ids = [f"g{i:04d}" for i in range(len(x))]
+    created = [f"2026-11-0{1 + i % 3}" for i in range(len(x))]
+    words = ["invoice payment overdue", "interview candidate role", "meeting calendar slot", "refund order damaged"]
+    docs = [words[t] for t in truth]
+    s = ClusterSettings(algorithm="kmeans", kmeans_k=4, fit_sample_cap=100, seed=4)
+    model = fit_topic_model(ids, x, docs, s, created_at=created)
+    assert model.fit_rows == 100 and len(model.cluster_ids) == 4 and model.fitted_through == "2026-11-03"
+    again = TopicModel.from_frame(model.to_frame())
+    assert again.version == model.version and np.allclose(again.centroids, model.centroids)
+    labels, sim, outlier = assign(again, x)
+    assert adjusted_rand_score(truth, labels) > 0.95 and outlier.mean() < 0.2
+    assert {again.names[c] for c in labels} == {" / ".join(sorted(w.split())) for w in words}
+    perm = np.random.default_rng(0).permutation(len(x))
+    assert fit_topic_model([ids[i] for i in perm], x[perm], [docs[i] for i in perm], s).version == \
+        fit_topic_model(ids, x, docs, s).version  # same rows and config, same model, whatever the order

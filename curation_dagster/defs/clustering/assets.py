@@ -1,3 +1,4 @@
+"""The topic model (fit rarely) and the assignment of the pool to its clusters (every refresh)."""
 
 import time
 
@@ -6,11 +7,11 @@ import numpy as np
 import pandas as pd
 
 from curation_dagster.defs.clustering.checks import CHECK_SPECS, cluster_checks
-from curation_dagster.defs.clustering.config import ClusterConfig
+from curation_dagster.defs.clustering.config import ClusterConfig, TopicModelConfig
 from curation_dagster.defs.metadata import counts_table
-from curation_dagster.defs.partitions import OWNERS, WAREHOUSE_POOL
-from curation_dagster.lib.clustering import cluster_embeddings
-from curation_dagster.lib.naming import cluster_names, ctfidf_keywords
+from curation_dagster.defs.partitions import OWNERS, REFIT_REASON_TAG, WAREHOUSE_POOL
+from curation_dagster.lib.topic_model import TopicModel, assign, fit_topic_model
+
 
 
 def pool_frame(filtered: pd.DataFrame, embeddings: pd.DataFrame) -> pd.DataFrame:
@@ -19,13 +20,52 @@ def pool_frame(filtered: pd.DataFrame, embeddings: pd.DataFrame) -> pd.DataFrame
     return pool.sort_values("generation_id", kind="mergesort").reset_index(drop=True)
 
 
+def _vectors(pool: pd.DataFrame) -> np.ndarray:
+    return np.stack(pool["embedding"].to_numpy()).astype(np.float32) if len(pool) else np.zeros((0, 1), np.float32)
+
+
+@dg.asset(group_name="curation", owners=OWNERS, kinds={"bertopic", "duckdb"}, pool=WAREHOUSE_POOL)
+def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig,
+                filtered_generations: pd.DataFrame, generation_embeddings: pd.DataFrame) -> pd.DataFrame:
+    """The fitted topic model: one row per cluster with its c-TF-IDF name, keywords and centroid.
+
+    Fitting (BERTopic: UMAP + HDBSCAN, or KMeans) runs on a seeded sample of at most `fit_sample_cap`
+    pool rows, and only when this asset is materialized: by `topic_model_job` (weekly schedule), by the
+    drift sensor when new rows stop fitting the clusters, or by hand. The reason is in the metadata.
+    Daily refreshes only assign rows to these centroids, which is cheap.
+    """
+    pool = pool_frame(filtered_generations, generation_embeddings)
+    docs = pool[config.naming_field].fillna("").astype(str).tolist()
+    t0 = time.perf_counter()
+    model = fit_topic_model(pool["generation_id"].tolist(), _vectors(pool), docs, config.to_settings(),
+                            created_at=[str(t) for t in pool["created_at"]])
+    elapsed = time.perf_counter() - t0
+    frame = model.to_frame()
+    context.add_output_metadata({
+        "dagster/row_count": len(frame),
+        "model_version": model.version,
+        "refit_reason": context.run.tags.get(REFIT_REASON_TAG, "manual or first fit"),
+        "algorithm": config.algorithm,
+        "cluster_count": len(model.cluster_ids),
+        "pool_rows": len(pool),
+        "fit_rows": model.fit_rows,
+        "fit_outlier_share": round(model.fit_outlier_share, 4),
+        "outlier_similarity": round(model.outlier_similarity, 4),
+        "fitted_through": model.fitted_through,
+        "fit_seconds": round(elapsed, 2),
+        "clusters": dg.MetadataValue.md(frame[["cluster_id", "cluster_name", "keywords"]].to_markdown(index=False)),
+    })
+    return frame
+
+
 @dg.multi_asset(
     outs={
         "generation_clusters": dg.AssetOut(
             description=(
-                "Topic cluster of every kept generation in the pool (all partitions): `cluster_id`, "
-                "`cluster_name`, `probability` and `is_outlier` (HDBSCAN left it unassigned; with the "
-                "default 'reassign' strategy it joins its nearest cluster but stays flagged)."
+                "Topic cluster of every kept generation in the pool: the most similar centroid of the "
+                "current topic model, with `cluster_name`, `probability` (cosine similarity) and "
+                "`is_outlier` (less similar to every centroid than the model's threshold; with the "
+                "default 'reassign' strategy it keeps its nearest cluster but stays flagged)."
             ),
             owners=OWNERS, kinds={"bertopic", "duckdb"},
         ),
@@ -38,31 +78,26 @@ def pool_frame(filtered: pd.DataFrame, embeddings: pd.DataFrame) -> pd.DataFrame
     pool=WAREHOUSE_POOL,
     check_specs=CHECK_SPECS,
 )
-def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig,
-                        filtered_generations: pd.DataFrame, generation_embeddings: pd.DataFrame):
+def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig, filtered_generations: pd.DataFrame,
+                        generation_embeddings: pd.DataFrame, topic_model: pd.DataFrame):
+    model = TopicModel.from_frame(topic_model)
     pool = pool_frame(filtered_generations, generation_embeddings)
-    vectors = np.stack(pool["embedding"].to_numpy()).astype(np.float32) if len(pool) else np.zeros((0, 1), np.float32)
-    docs = pool[config.naming_field].fillna("").astype(str).tolist()
     t0 = time.perf_counter()
-    result = cluster_embeddings(vectors, docs, config.to_settings(), ids=pool["generation_id"].tolist())
+    labels, similarity, outlier = assign(model, _vectors(pool))
     elapsed = time.perf_counter() - t0
-    labels = result.cluster_id.tolist()
-    names = cluster_names(docs, labels)
-    keywords = ctfidf_keywords(docs, labels, top_n=8)
-
+    names = {**model.names, -1: "outliers"}
     clusters = pd.DataFrame({
         "generation_id": pool["generation_id"].to_numpy(),
-        "cluster_id": result.cluster_id,
-        "cluster_name": [names[c] for c in labels],
-        "probability": result.probability.round(6),
-        "is_outlier": result.is_outlier,
+        "cluster_id": labels,
+        "cluster_name": [names[c] for c in labels.tolist()],
+        "probability": np.clip(similarity, 0.0, 1.0).round(6),
+        "is_outlier": outlier,
+        "model_version": model.version,
     })
     summ = clusters.assign(template_id=pool["template_id"].to_numpy()).groupby("cluster_id")
-    summaries = pd.DataFrame({
-        "cluster_id": list(summ.groups.keys()),
-    })
+    summaries = pd.DataFrame({"cluster_id": list(summ.groups.keys())})
     summaries["cluster_name"] = summaries["cluster_id"].map(names)
-    summaries["keywords"] = summaries["cluster_id"].map(lambda c: ", ".join(keywords.get(c, [])))
+    summaries["keywords"] = summaries["cluster_id"].map(lambda c: ", ".join(model.keywords.get(c, [])))
     summaries["size"] = summaries["cluster_id"].map(summ.size())
     summaries["share"] = (summaries["size"] / max(len(clusters), 1)).round(4)
     summaries["outliers"] = summaries["cluster_id"].map(summ["is_outlier"].sum()).astype(int)
@@ -71,17 +106,21 @@ def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig
     summaries["top_templates"] = summaries["cluster_id"].map(
         summ["template_id"].apply(lambda s: ", ".join(f"{k} ({v})" for k, v in s.value_counts().head(3).items())))
 
+    # drift signal: how well rows generated after the fit match the clusters
+    new = (pool["created_at"].astype(str) > model.fitted_through).to_numpy() if model.fitted_through else np.zeros(len(pool), bool)
+    drift = float(outlier[new].mean()) if new.any() else 0.0
     n_clusters = int((summaries["cluster_id"] != -1).sum())
-    outlier_share = float(result.is_outlier.mean()) if len(result.is_outlier) else 0.0
+    outlier_share = float(outlier.mean()) if len(outlier) else 0.0
     top = summaries.sort_values(["size", "cluster_id"], ascending=[False, True]).head(10)
     yield dg.Output(clusters, "generation_clusters", metadata={
         "dagster/row_count": len(clusters),
-        "algorithm": config.algorithm,
+        "model_version": model.version,
         "cluster_count": n_clusters,
         "outlier_share": round(outlier_share, 4),
-        "outlier_strategy": config.outlier_strategy,
-        "clustering_seconds": round(elapsed, 2),
-        "fit_rows": min(len(clusters), config.fit_sample_cap) if config.fit_sample_cap else len(clusters),
+        "rows_since_fit": int(new.sum()),
+        "new_rows_outlier_share": round(drift, 4),
+        "refit_threshold": config.refit_outlier_share,
+        "assignment_seconds": round(elapsed, 3),
         "top_clusters": counts_table(dict(zip(top["cluster_name"], top["size"])), "cluster", "rows"),
     })
     yield dg.Output(summaries, "cluster_summaries", metadata={
@@ -92,4 +131,5 @@ def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig
                                         .to_markdown(index=False) if len(top) else "_no clusters_"),
     })
     yield from cluster_checks(clusters, summaries, filtered_generations["generation_id"],
-                              config.max_outlier_share, config.max_cluster_share)
+                              config.max_outlier_share, config.max_cluster_share,
+                              drift, int(new.sum()), config.refit_outlier_share)

@@ -11,6 +11,10 @@ CHECK_SPECS = [
     spec("outlier_share_below_threshold", "generation_clusters",
          "HDBSCAN left at most `max_outlier_share` of the pool unassigned. More means the topic model does "
          "not fit the data (tune min_cluster_size, or try kmeans).", WARN),
+    spec("topic_model_fits_new_rows", "generation_clusters",
+         "Rows generated after the topic model was fit are outliers no more often than "
+         "`refit_outlier_share`. Failing is the drift signal: the sensor topic_model_drift requests a refit.",
+         WARN),
     spec("no_dominant_cluster", "cluster_summaries",
          "No single cluster holds more than `max_cluster_share` of the pool: one giant cluster makes the "
          "per-cluster sample unrepresentative.", WARN),
@@ -18,7 +22,8 @@ CHECK_SPECS = [
 
 
 def cluster_checks(clusters: pd.DataFrame, summaries: pd.DataFrame, kept_ids: pd.Series,
-                   max_outlier_share: float, max_cluster_share: float) -> list[dg.AssetCheckResult]:
+                   max_outlier_share: float, max_cluster_share: float, new_rows_outlier_share: float = 0.0,
+                   rows_since_fit: int = 0, refit_outlier_share: float = 1.0) -> list[dg.AssetCheckResult]:
     cover = gx_check([
         (clusters, [
             gxe.ExpectTableRowCountToEqual(value=int(kept_ids.nunique())),
@@ -35,6 +40,13 @@ def cluster_checks(clusters: pd.DataFrame, summaries: pd.DataFrame, kept_ids: pd
          [gxe.ExpectColumnValuesToBeBetween(column="outlier_share", min_value=0, max_value=max_outlier_share)]),
     ], "outlier_share_below_threshold", "generation_clusters", WARN,
         extra={"outlier_share": round(share, 4), "threshold": max_outlier_share})
+    drift = gx_check([
+        (pd.DataFrame({"new_rows_outlier_share": [new_rows_outlier_share]}),
+         [gxe.ExpectColumnValuesToBeBetween(column="new_rows_outlier_share", min_value=0,
+                                            max_value=refit_outlier_share)]),
+    ], "topic_model_fits_new_rows", "generation_clusters", WARN,
+        extra={"new_rows_outlier_share": round(new_rows_outlier_share, 4), "rows_since_fit": rows_since_fit,
+               "threshold": refit_outlier_share})
     top = summaries.sort_values("share", ascending=False).head(1)
     dominant = gx_check([
         (summaries[summaries["cluster_id"] != -1],
@@ -42,4 +54,4 @@ def cluster_checks(clusters: pd.DataFrame, summaries: pd.DataFrame, kept_ids: pd
     ], "no_dominant_cluster", "cluster_summaries", WARN, extra={
         "largest_cluster": str(top["cluster_name"].iloc[0]) if len(top) else "none",
         "largest_share": float(top["share"].iloc[0]) if len(top) else 0.0, "threshold": max_cluster_share})
-    return [cover, outliers, dominant]
+    return [cover, outliers, drift, dominant]

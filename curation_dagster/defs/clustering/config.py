@@ -4,7 +4,9 @@ from pydantic import Field
 from curation_dagster.lib.clustering import ClusterSettings
 
 
-class ClusterConfig(dg.Config):
+class TopicModelConfig(dg.Config):
+    """How the topic model is fit (only when topic_model is materialized: on its schedule, on drift, or by hand)."""
+
     algorithm: str = Field("bertopic", description="'bertopic' (UMAP + HDBSCAN) or 'kmeans'.")
     seed: int = 42
     min_cluster_size: int = Field(15, description="HDBSCAN min_cluster_size (bertopic).")
@@ -12,13 +14,10 @@ class ClusterConfig(dg.Config):
     umap_n_components: int = 5
     kmeans_k: int = Field(24, description="Number of clusters (kmeans).")
     outlier_strategy: str = Field("reassign", description=(
-        "'reassign': HDBSCAN outliers join their nearest cluster (is_outlier stays true); "
+        "'reassign': outliers join their nearest cluster (is_outlier stays true); "
         "'bucket': they form cluster -1, sampled like any other cluster."))
     fit_sample_cap: int = Field(20_000, description=(
-        "Fit the topic model on at most this many pool rows (seeded sample by id); the rest join the most "
-        "similar cluster centroid. Keeps clustering time bounded as the pool grows toward 50k."))
-    max_outlier_share: float = Field(0.35, description="WARN when HDBSCAN leaves more of the pool unassigned.")
-    max_cluster_share: float = Field(0.2, description="WARN when one cluster holds more of the pool.")
+        "Fit on at most this many pool rows (seeded sample by id); keeps fitting time bounded as the pool grows."))
     naming_field: str = Field("instruction", description="Text column whose c-TF-IDF keywords name clusters.")
 
     def to_settings(self) -> ClusterSettings:
@@ -27,3 +26,13 @@ class ClusterConfig(dg.Config):
             umap_n_neighbors=self.umap_n_neighbors, umap_n_components=self.umap_n_components,
             kmeans_k=self.kmeans_k, outlier_strategy=self.outlier_strategy, fit_sample_cap=self.fit_sample_cap,
         )
+
+
+class ClusterConfig(dg.Config):
+    """Thresholds of the assignment stage's checks and of the refit (drift) signal."""
+
+    max_outlier_share: float = Field(0.35, description="WARN when more of the pool is an outlier.")
+    max_cluster_share: float = Field(0.2, description="WARN when one cluster holds more of the pool.")
+    refit_outlier_share: float = Field(0.2, description=(
+        "Drift signal: when more of the rows added since the fit are outliers, the topic model no longer "
+        "fits new data; the WARN check fails and the drift sensor requests a refit."))

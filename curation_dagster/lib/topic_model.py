@@ -1,0 +1,106 @@
+"""A fitted topic model reduced to what assignment needs: one centroid and one name per cluster.
+
+Fitting (UMAP + HDBSCAN through BERTopic, or KMeans) is the expensive step and runs only when the
+model is refit; assigning rows is one matrix product against the centroids, so it costs O(rows).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from curation_dagster.lib.clustering import ClusterSettings, _cluster_all, fit_sample_indices
+from curation_dagster.lib.naming import cluster_names, ctfidf_keywords
+from curation_dagster.lib.text import sha256_hex
+
+
+@dataclass
+class TopicModel:
+    version: str
+    cluster_ids: list[int]
+    names: dict[int, str]
+    keywords: dict[int, list[str]]
+    centroids: np.ndarray  # (clusters, dim), unit length
+    outlier_similarity: float  # below this cosine similarity to every centroid, a row is an outlier
+    fit_rows: int
+    fit_outlier_share: float
+    outlier_strategy: str
+    fitted_through: str  # newest created_at among the rows the model was fit on (ISO), "" if unknown
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({
+            "model_version": self.version,
+            "cluster_id": self.cluster_ids,
+            "cluster_name": [self.names[c] for c in self.cluster_ids],
+            "keywords": [", ".join(self.keywords.get(c, [])) for c in self.cluster_ids],
+            "centroid": [c.astype(np.float32).tolist() for c in self.centroids],
+            "outlier_similarity": self.outlier_similarity,
+            "fit_rows": self.fit_rows,
+            "fit_outlier_share": self.fit_outlier_share,
+            "outlier_strategy": self.outlier_strategy,
+            "fitted_through": self.fitted_through,
+        })
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame) -> TopicModel:
+        if df.empty:
+            raise ValueError("the topic model table is empty: materialize topic_model first")
+        df = df.sort_values("cluster_id")
+        first = df.iloc[0]
+        ids = [int(c) for c in df["cluster_id"]]
+        return cls(
+            version=str(first["model_version"]), cluster_ids=ids,
+            names=dict(zip(ids, df["cluster_name"])),
+            keywords={c: [k for k in str(kw).split(", ") if k] for c, kw in zip(ids, df["keywords"])},
+            centroids=np.stack([np.asarray(v, dtype=np.float32) for v in df["centroid"]]),
+            outlier_similarity=float(first["outlier_similarity"]), fit_rows=int(first["fit_rows"]),
+            fit_outlier_share=float(first["fit_outlier_share"]), outlier_strategy=str(first["outlier_strategy"]),
+            fitted_through=str(first["fitted_through"]),
+        )
+
+
+def fit_topic_model(ids: list[str], vectors: np.ndarray, docs: list[str], s: ClusterSettings,
+                    created_at: list | None = None, outlier_quantile: float = 0.05) -> TopicModel:
+    """Fit on (a seeded sample of at most fit_sample_cap of) the rows; keep centroids and names."""
+    idx = fit_sample_indices(ids, s.fit_sample_cap, s.seed)
+    fit_ids = [ids[i] for i in idx]
+    x, fit_docs = vectors[idx], [docs[i] for i in idx]
+    res = _cluster_all(x, fit_docs, s)
+    clusters = sorted(c for c in set(res.cluster_id.tolist()) if c != -1)
+    if not clusters:  # bucket strategy and nothing clustered: one cluster of everything
+        res.cluster_id[:] = 0
+        clusters = [0]
+    cents = np.stack([x[res.cluster_id == c].mean(axis=0) for c in clusters])
+    cents /= np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
+    members = (res.cluster_id != -1) & ~res.is_outlier
+    own = np.einsum("ij,ij->i", x[members], cents[np.searchsorted(clusters, res.cluster_id[members])])
+    labels = res.cluster_id.tolist()
+    names, keywords = cluster_names(fit_docs, labels), ctfidf_keywords(fit_docs, labels, top_n=8)
+    config = json.dumps({k: v for k, v in vars(s).items()}, sort_keys=True, default=str)
+    version = sha256_hex(config + "\x1f" + "\x1f".join(sorted(fit_ids)))[:12]
+    return TopicModel(
+        version=version, cluster_ids=clusters, names={c: names[c] for c in clusters},
+        keywords={c: keywords.get(c, []) for c in clusters}, centroids=cents.astype(np.float32),
+        outlier_similarity=float(np.quantile(own, outlier_quantile)) if len(own) else 0.0,
+        fit_rows=len(idx), fit_outlier_share=float(res.is_outlier.mean()) if len(res.is_outlier) else 0.0,
+        outlier_strategy=s.outlier_strategy,
+        fitted_through=str(max(created_at[i] for i in idx)) if created_at is not None and len(idx) else "",
+    )
+
+
+def assign(model: TopicModel, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(cluster_id, similarity, is_outlier) per row: nearest centroid by cosine similarity. With the
+    bucket strategy, outliers get cluster -1; otherwise they keep their nearest cluster, flagged."""
+    if len(vectors) == 0:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool)
+    sims = vectors @ model.centroids.T
+    best = np.argmax(sims, axis=1)
+    sim = sims[np.arange(len(vectors)), best]
+    outlier = sim < model.outlier_similarity
+    labels = np.asarray(model.cluster_ids, dtype=np.int64)[best]
+    if model.outlier_strategy == "bucket":
+        labels = np.where(outlier, -1, labels)
+    return labels, sim.astype(float), outlier
