@@ -19,8 +19,7 @@ class ClusterSettings:
     umap_n_components: int = 5
     kmeans_k: int = 24
     outlier_strategy: str = "reassign"  # "reassign" to nearest cluster (flag kept) | "bucket" (cluster -1)
-    fit_sample_cap: int = 20_000  # fit on at most this many rows (seeded sample); assign the rest by centroid
-    outlier_quantile: float = 0.05  # beyond the fit sample: less similar to its centroid than this share of members
+    fit_sample_cap: int = 20_000  # the topic model fits on at most this many rows (seeded sample)
 
 
 @dataclass
@@ -107,43 +106,8 @@ def fit_sample_indices(ids: list[str], cap: int, seed: int) -> np.ndarray:
     return np.sort(np.argsort(keys, kind="stable")[:cap])
 
 
-def cluster_embeddings(embeddings: np.ndarray, docs: list[str], s: ClusterSettings,
-                       ids: list[str] | None = None) -> ClusterResult:
-    """Cluster every row. Above `fit_sample_cap` rows, the topic model is fit on a seeded sample chosen
-    by a hash of each id (so the same rows are chosen whatever their order) and the other rows join
-    the cluster with the most similar centroid: the expensive UMAP + HDBSCAN cost stays bounded while
-    the pool grows toward 50k, and the rest is one matrix product."""
-    n = len(embeddings)
-    if not s.fit_sample_cap or n <= s.fit_sample_cap:
-        return _cluster_all(embeddings, docs, s)
-    if ids is None or len(ids) != n:
-        raise ValueError("cluster_embeddings needs one id per row to draw the fit sample")
-    fit_idx = fit_sample_indices(ids, s.fit_sample_cap, s.seed)
-    fit = _cluster_all(embeddings[fit_idx], [docs[i] for i in fit_idx], s)
-    clusters = sorted(c for c in set(fit.cluster_id.tolist()) if c != -1)
-    cents = np.stack([embeddings[fit_idx][fit.cluster_id == c].mean(axis=0) for c in clusters])
-    cents /= np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
-    members = (fit.cluster_id != -1) & ~fit.is_outlier
-    own = np.einsum("ij,ij->i", embeddings[fit_idx][members],
-                    cents[np.searchsorted(clusters, fit.cluster_id[members])])
-    threshold = float(np.quantile(own, s.outlier_quantile)) if len(own) else 0.0
-
-    rest = np.setdiff1d(np.arange(n), fit_idx)
-    sims = embeddings[rest] @ cents.T
-    best, best_sim = np.argmax(sims, axis=1), sims.max(axis=1)
-    rest_outlier = best_sim < threshold
-    rest_labels = np.array(clusters)[best]
-    if s.outlier_strategy == "bucket":
-        rest_labels = np.where(rest_outlier, -1, rest_labels)
-    labels = np.empty(n, np.int64)
-    prob = np.empty(n, float)
-    outlier = np.empty(n, bool)
-    labels[fit_idx], prob[fit_idx], outlier[fit_idx] = fit.cluster_id, fit.probability, fit.is_outlier
-    labels[rest], prob[rest], outlier[rest] = rest_labels, np.clip(best_sim, 0.0, 1.0), rest_outlier
-    return ClusterResult(labels, prob, outlier)
-
-
-def _cluster_all(embeddings: np.ndarray, docs: list[str], s: ClusterSettings) -> ClusterResult:
+def cluster_embeddings(embeddings: np.ndarray, docs: list[str], s: ClusterSettings) -> ClusterResult:
+    """Fit the configured algorithm on every row given (topic_model.fit_topic_model caps the rows)."""
     n = len(embeddings)
     if n == 0:
         return ClusterResult(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from curation_dagster.lib.clustering import ClusterSettings, _cluster_all, fit_sample_indices
+from curation_dagster.lib.clustering import ClusterSettings, cluster_embeddings, fit_sample_indices
 from curation_dagster.lib.naming import cluster_names, ctfidf_keywords
 from curation_dagster.lib.text import sha256_hex
 
@@ -65,10 +65,11 @@ class TopicModel:
 def fit_topic_model(ids: list[str], vectors: np.ndarray, docs: list[str], s: ClusterSettings,
                     created_at: list | None = None, outlier_quantile: float = 0.05) -> TopicModel:
     """Fit on (a seeded sample of at most fit_sample_cap of) the rows; keep centroids and names."""
-    idx = fit_sample_indices(ids, s.fit_sample_cap, s.seed)
+    # fit in id order, so the model never depends on the order rows arrived in
+    idx = np.array(sorted(fit_sample_indices(ids, s.fit_sample_cap, s.seed), key=lambda i: ids[i]), dtype=np.int64)
     fit_ids = [ids[i] for i in idx]
     x, fit_docs = vectors[idx], [docs[i] for i in idx]
-    res = _cluster_all(x, fit_docs, s)
+    res = cluster_embeddings(x, fit_docs, s)
     clusters = sorted(c for c in set(res.cluster_id.tolist()) if c != -1)
     if not clusters:  # bucket strategy and nothing clustered: one cluster of everything
         res.cluster_id[:] = 0
