@@ -1,4 +1,3 @@
-
 import hashlib
 import json
 from datetime import datetime, timezone
@@ -11,9 +10,8 @@ from curation_dagster.defs.export.validation import validate_dataset
 from curation_dagster.defs.partitions import OWNERS
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.lib.export import (assign_splits, churn, jsonl_bytes, publish_directory, published_ids,
-                                         sha256_file, to_chat_record)
+                                         to_chat_record)
 from curation_dagster.lib.progress import dataset_progress
-
 
 PROGRESS_CHECK = dg.AssetCheckSpec(
     name="dataset_progress_to_target", asset="finetuning_dataset",
@@ -99,6 +97,6 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         "train_path": dg.MetadataValue.path(str(target / "train.jsonl")),
         "validation_path": dg.MetadataValue.path(str(target / "validation.jsonl")),
         "manifest_path": dg.MetadataValue.path(str(target / "manifest.json")),
-        "train_sha256": sha256_file(target / "train.jsonl"),
+        "train_sha256": manifest["files"]["train.jsonl"]["sha256"],
         "source_partitions": len(days),
     })

@@ -1,4 +1,3 @@
-
 import dagster as dg
 import pandas as pd
 
