@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+START = "2026-09-01"
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -26,6 +28,8 @@ def main() -> None:
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="increment-"))
     os.environ["DAGSTER_HOME"] = str(work / "home")
+    # start well before today, so even 60 days of data are all in the past (today has no partition yet)
+    os.environ["CURATION_START_DATE"] = START
     (work / "home").mkdir()
 
     import dagster as dg
@@ -37,7 +41,7 @@ def main() -> None:
     from curation_dagster.sample_data import generate_sample_data
 
     n_days = args.days + 1
-    gens, labels = generate_sample_data(n_rows=args.rows_per_day * n_days, days=n_days, seed=7)
+    gens, labels = generate_sample_data(n_rows=args.rows_per_day * n_days, days=n_days, start_date=START, seed=7)
     days = sorted(gens["created_at"].dt.strftime("%Y-%m-%d").unique())
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     model = load_model()  # loaded once, outside every timing
