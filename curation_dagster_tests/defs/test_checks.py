@@ -156,3 +156,20 @@ def test_source_table_check(tmp_path):
     missing = source_table_matches_contract(DuckDBWarehouse(database=str(tmp_path / "w.duckdb"), table="nope"))
     assert not missing.passed and "nope" in missing.metadata["error"].value
     assert isinstance(good, dg.AssetCheckResult)
+
+
+def test_topic_model_check():
+    from curation_dagster.defs.clustering.checks import topic_model_checks
+    from curation_dagster.lib.clustering import ClusterSettings
+    from curation_dagster.lib.topic_model import fit_topic_model
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 8)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    frame = fit_topic_model([f"g{i}" for i in range(60)], x, ["invoice payment"] * 60,
+                            ClusterSettings(algorithm="kmeans", kmeans_k=3)).to_frame()
+    assert topic_model_checks(frame)[0].passed
+    unnormalised = frame.assign(centroid=[[2.0] * 8] + list(frame["centroid"][1:]))
+    assert not topic_model_checks(unnormalised)[0].passed
+    assert not topic_model_checks(frame.assign(cluster_name=["", "a", "b"]))[0].passed
+    assert not topic_model_checks(pd.concat([frame, frame.iloc[:1]]))[0].passed

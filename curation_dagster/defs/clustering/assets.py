@@ -6,7 +6,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from curation_dagster.defs.clustering.checks import CHECK_SPECS, cluster_checks
+from curation_dagster.defs.clustering.checks import CHECK_SPECS, TOPIC_MODEL_SPECS, cluster_checks, topic_model_checks
 from curation_dagster.defs.clustering.config import ClusterConfig, TopicModelConfig
 from curation_dagster.defs.metadata import counts_table
 from curation_dagster.defs.partitions import OWNERS, REFIT_REASON_TAG, WAREHOUSE_POOL
@@ -24,9 +24,10 @@ def _vectors(pool: pd.DataFrame) -> np.ndarray:
     return np.stack(pool["embedding"].to_numpy()).astype(np.float32) if len(pool) else np.zeros((0, 1), np.float32)
 
 
-@dg.asset(group_name="curation", owners=OWNERS, kinds={"bertopic", "duckdb"}, pool=WAREHOUSE_POOL)
+@dg.asset(group_name="curation", owners=OWNERS, kinds={"bertopic", "duckdb"}, pool=WAREHOUSE_POOL,
+          check_specs=TOPIC_MODEL_SPECS)
 def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig,
-                filtered_generations: pd.DataFrame, generation_embeddings: pd.DataFrame) -> pd.DataFrame:
+                filtered_generations: pd.DataFrame, generation_embeddings: pd.DataFrame):
     """The fitted topic model: one row per cluster with its c-TF-IDF name, keywords and centroid.
 
     Fitting (BERTopic: UMAP + HDBSCAN, or KMeans) runs on a seeded sample of at most `fit_sample_cap`
@@ -41,7 +42,7 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig,
                             created_at=[str(t) for t in pool["created_at"]])
     elapsed = time.perf_counter() - t0
     frame = model.to_frame()
-    context.add_output_metadata({
+    yield dg.Output(frame, metadata={
         "dagster/row_count": len(frame),
         "model_version": model.version,
         "refit_reason": context.run.tags.get(REFIT_REASON_TAG, "manual or first fit"),
@@ -55,7 +56,7 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig,
         "fit_seconds": round(elapsed, 2),
         "clusters": dg.MetadataValue.md(frame[["cluster_id", "cluster_name", "keywords"]].to_markdown(index=False)),
     })
-    return frame
+    yield from topic_model_checks(frame)
 
 
 @dg.multi_asset(

@@ -55,3 +55,34 @@ def cluster_checks(clusters: pd.DataFrame, summaries: pd.DataFrame, kept_ids: pd
         "largest_cluster": str(top["cluster_name"].iloc[0]) if len(top) else "none",
         "largest_share": float(top["share"].iloc[0]) if len(top) else 0.0, "threshold": max_cluster_share})
     return [cover, outliers, drift, dominant]
+
+
+TOPIC_MODEL_SPECS = [
+    spec("topic_model_well_formed", "topic_model",
+         "One row per cluster with a unique id, a non-empty name, a finite unit-length centroid of one "
+         "dimension, and a positive number of fitted rows. Assignment and sampling rely on all of it.", ERROR),
+]
+
+
+def topic_model_checks(frame: pd.DataFrame) -> list[dg.AssetCheckResult]:
+    import numpy as np
+
+    cents = [np.asarray(c, dtype=np.float64) for c in frame["centroid"]]
+    geometry = pd.DataFrame({
+        "dimension": [c.shape[0] for c in cents],
+        "norm": [float(np.linalg.norm(c)) if np.isfinite(c).all() else -1.0 for c in cents],
+    })
+    dim = int(geometry["dimension"].iloc[0]) if len(geometry) else 0
+    return [gx_check([
+        (frame, [
+            gxe.ExpectTableRowCountToBeBetween(min_value=1),
+            gxe.ExpectColumnValuesToBeUnique(column="cluster_id"),
+            gxe.ExpectColumnValuesToNotBeNull(column="cluster_name"),
+            gxe.ExpectColumnValueLengthsToBeBetween(column="cluster_name", min_value=1),
+            gxe.ExpectColumnValuesToBeBetween(column="fit_rows", min_value=1),
+        ]),
+        (geometry, [
+            gxe.ExpectColumnValuesToBeBetween(column="dimension", min_value=dim, max_value=dim),
+            gxe.ExpectColumnValuesToBeBetween(column="norm", min_value=0.999, max_value=1.001),
+        ]),
+    ], "topic_model_well_formed", "topic_model", ERROR, extra={"clusters": len(frame), "dimension": dim})]
