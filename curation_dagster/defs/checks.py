@@ -1,6 +1,7 @@
 """Turn Great Expectations outcomes into Dagster asset check results a data engineer can read."""
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from curation_dagster.lib.gx_suite import SuiteOutcome, run_suite
@@ -55,3 +56,13 @@ def gx_check(suites: list[tuple[pd.DataFrame, list]], check_name: str, asset: st
             **(extra or {}),
         },
     )
+
+
+def vector_geometry(vectors) -> pd.DataFrame:
+    """dimension, finite and norm (-1 when not finite) of each vector, for GX expectations."""
+    arrays = [np.asarray(v, dtype=np.float64) for v in vectors]
+    return pd.DataFrame({
+        "dimension": [a.shape[0] for a in arrays],
+        "finite": [bool(np.isfinite(a).all()) for a in arrays],
+        "norm": [float(np.linalg.norm(a)) if np.isfinite(a).all() else -1.0 for a in arrays],
+    })

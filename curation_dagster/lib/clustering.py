@@ -84,13 +84,18 @@ def _fit_kmeans(embeddings: np.ndarray, s: ClusterSettings) -> tuple[np.ndarray,
     return km.labels_.astype(np.int64), np.clip(prob, 0.0, 1.0)
 
 
+def centroids(embeddings: np.ndarray, labels: np.ndarray, clusters: list[int]) -> np.ndarray:
+    """Unit-length mean vector of each cluster's rows, in the order of `clusters`."""
+    cents = np.stack([embeddings[labels == c].mean(axis=0) for c in clusters])
+    return cents / np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
+
+
 def reassign_outliers(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Give each -1 row the cluster whose centroid is most cosine-similar."""
     ids = sorted(c for c in set(labels.tolist()) if c != -1)
     if not ids or (labels != -1).all():
         return labels.copy()
-    cents = np.stack([embeddings[labels == c].mean(axis=0) for c in ids])
-    cents /= np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
+    cents = centroids(embeddings, labels, ids)
     out = labels.copy()
     mask = labels == -1
     out[mask] = np.array(ids)[np.argmax(embeddings[mask] @ cents.T, axis=1)]

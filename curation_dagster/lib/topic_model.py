@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from curation_dagster.lib.clustering import ClusterSettings, cluster_embeddings, fit_sample_indices
+from curation_dagster.lib.clustering import ClusterSettings, centroids, cluster_embeddings, fit_sample_indices
 from curation_dagster.lib.naming import cluster_names, ctfidf_keywords
 from curation_dagster.lib.text import sha256_hex
 
@@ -74,8 +74,7 @@ def fit_topic_model(ids: list[str], vectors: np.ndarray, docs: list[str], s: Clu
     if not clusters:  # bucket strategy and nothing clustered: one cluster of everything
         res.cluster_id[:] = 0
         clusters = [0]
-    cents = np.stack([x[res.cluster_id == c].mean(axis=0) for c in clusters])
-    cents /= np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
+    cents = centroids(x, res.cluster_id, clusters)
     members = (res.cluster_id != -1) & ~res.is_outlier
     own = np.einsum("ij,ij->i", x[members], cents[np.searchsorted(clusters, res.cluster_id[members])])
     labels = res.cluster_id.tolist()

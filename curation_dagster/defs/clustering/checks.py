@@ -2,7 +2,7 @@ import dagster as dg
 import great_expectations.expectations as gxe
 import pandas as pd
 
-from curation_dagster.defs.checks import ERROR, WARN, gx_check, spec
+from curation_dagster.defs.checks import ERROR, WARN, gx_check, spec, vector_geometry
 
 CHECK_SPECS = [
     spec("clusters_cover_pool", "generation_clusters",
@@ -65,13 +65,7 @@ TOPIC_MODEL_SPECS = [
 
 
 def topic_model_checks(frame: pd.DataFrame) -> list[dg.AssetCheckResult]:
-    import numpy as np
-
-    cents = [np.asarray(c, dtype=np.float64) for c in frame["centroid"]]
-    geometry = pd.DataFrame({
-        "dimension": [c.shape[0] for c in cents],
-        "norm": [float(np.linalg.norm(c)) if np.isfinite(c).all() else -1.0 for c in cents],
-    })
+    geometry = vector_geometry(frame["centroid"])
     dim = int(geometry["dimension"].iloc[0]) if len(geometry) else 0
     return [gx_check([
         (frame, [

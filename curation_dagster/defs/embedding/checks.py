@@ -1,9 +1,8 @@
 import dagster as dg
 import great_expectations.expectations as gxe
-import numpy as np
 import pandas as pd
 
-from curation_dagster.defs.checks import ERROR, gx_check, spec
+from curation_dagster.defs.checks import ERROR, gx_check, spec, vector_geometry
 
 CHECK_SPECS = [
     spec("embeddings_valid", "generation_embeddings",
@@ -13,13 +12,7 @@ CHECK_SPECS = [
 
 
 def vector_frame(embeddings: pd.DataFrame) -> pd.DataFrame:
-    vecs = [np.asarray(v, dtype=np.float64) for v in embeddings["embedding"]]
-    return pd.DataFrame({
-        "generation_id": embeddings["generation_id"].to_numpy(),
-        "dimension": [v.shape[0] for v in vecs],
-        "finite": [bool(np.isfinite(v).all()) for v in vecs],
-        "norm": [float(np.linalg.norm(v)) if np.isfinite(v).all() else -1.0 for v in vecs],
-    })
+    return vector_geometry(embeddings["embedding"]).assign(generation_id=embeddings["generation_id"].to_numpy())
 
 
 def embedding_checks(embeddings: pd.DataFrame, kept: pd.DataFrame, dimension: int) -> list[dg.AssetCheckResult]:
