@@ -9,7 +9,7 @@ import pandas as pd
 
 from curation_dagster.lib.contract import safe_text
 from curation_dagster.lib.dedup import find_duplicates
-from curation_dagster.lib.quality import quality_score
+from curation_dagster.lib.quality import row_quality_score
 from curation_dagster.lib.rules import RULES, FilterSettings
 from curation_dagster.lib.text import content_hash
 
@@ -25,14 +25,6 @@ class FilterOutcome:
     kept: pd.DataFrame
     rejected: pd.DataFrame
     rule_counts: dict[str, int]  # primary rule -> rows rejected by it
-
-
-def _row_quality(row: dict, s: FilterSettings) -> float:
-    try:
-        return quality_score(row.get("copied"), row.get("sent"), row.get("edit_ratio"), row.get("rating"),
-                             s.quality_weights)
-    except (TypeError, ValueError):
-        return s.quality_weights.neutral_score
 
 
 def apply_filters(df: pd.DataFrame, settings: FilterSettings, near_threshold: float = 0.7,
@@ -55,7 +47,7 @@ def apply_filters(df: pd.DataFrame, settings: FilterSettings, near_threshold: fl
                 reason = f"rule raised {type(exc).__name__}: {exc}"[:300]
             if reason:
                 row_fired[name] = reason
-        row["quality_score"] = _row_quality(row, settings)
+        row["quality_score"] = row_quality_score(row, settings.quality_weights)
         fired.append(row_fired)
 
     content_ok = [i for i, f in enumerate(fired) if not f]

@@ -45,3 +45,11 @@ def quality_score(copied, sent, edit_ratio, rating, weights: QualityWeights = Qu
     if total == 0:
         return weights.neutral_score
     return round(sum(w * v for w, v in parts) / total, 6)
+
+
+def row_quality_score(row: dict, weights: QualityWeights = QualityWeights()) -> float:
+    """quality_score of a data-contract row; signals of a type that cannot be read count as absent."""
+    try:
+        return quality_score(row.get("copied"), row.get("sent"), row.get("edit_ratio"), row.get("rating"), weights)
+    except (TypeError, ValueError):
+        return weights.neutral_score

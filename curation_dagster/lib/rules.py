@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from curation_dagster.lib.language import stopword_shares
-from curation_dagster.lib.quality import QualityWeights, quality_score
+from curation_dagster.lib.quality import QualityWeights, row_quality_score
 from curation_dagster.lib.text import encoding_problem, words
 
 DEFAULT_TEMPLATES: tuple[str, ...] = (
@@ -360,8 +360,7 @@ def pii(row: dict, s: FilterSettings) -> str | None:
 def low_quality(row: dict, s: FilterSettings) -> str | None:
     q = row.get("quality_score")
     if q is None:
-        q = quality_score(row.get("copied"), row.get("sent"), row.get("edit_ratio"), row.get("rating"),
-                          s.quality_weights)
+        q = row_quality_score(row, s.quality_weights)
     return f"quality score {q:.2f} below minimum {s.min_quality:.2f}" if q < s.min_quality else None
 
 
