@@ -1,6 +1,6 @@
 import dagster as dg
 
-from curation_dagster.settings import partitions_start_date
+from curation_dagster.settings import deployment, partitions_start_date
 
 #: One partition per UTC day of `created_at`; the start date is CURATION_START_DATE.
 daily_partitions = dg.DailyPartitionsDefinition(start_date=partitions_start_date(), timezone="UTC")
@@ -10,6 +10,9 @@ PARTITION_EXPR = {"partition_expr": "created_at"}
 
 #: Every asset that writes to the embedded DuckDB file shares this pool (limit 1 in dagster.yaml).
 WAREHOUSE_POOL = "curation_warehouse"
+
+#: The kind tag the UI shows for tables: where this deployment keeps them.
+STORAGE_KIND = "snowflake" if deployment() == "prod" else "duckdb"
 
 OWNERS = ["team:data-curation"]
 

@@ -15,38 +15,73 @@ from curation_dagster import settings
 from curation_dagster.lib.contract import CONTRACT_COLUMNS
 
 
-class DuckDBWarehouse(dg.ConfigurableResource):
-    """The warehouse table that holds production generations (the `generations_source` asset)."""
+class SourceWarehouse(dg.ConfigurableResource):
+    """The warehouse table that holds production generations (the `generations_source` asset).
 
-    database: str = Field(description="Path of the DuckDB file holding the source table.")
-    table: str = Field(default="generations", description="Source table name.")
+    Subclasses say how to run a query; the column mapping, the SQL and the contract check are shared,
+    so DuckDB (local) and Snowflake (prod) read the same rows the same way.
+    """
+
+    table: str = Field(default="generations", description="Source table name (may be DB.SCHEMA.TABLE).")
     column_mapping: dict[str, str] = Field(
         default_factory=dict,
         description="Data-contract column -> your column name, for columns named differently.",
     )
 
-    def _select_list(self) -> str:
-        return ", ".join(f'"{self.column_mapping.get(c, c)}" AS "{c}"' for c in CONTRACT_COLUMNS)
+    def _query(self, sql: str, params: list) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def _source_columns(self) -> list[str]:
+        raise NotImplementedError
+
+    def _ident(self, name: str) -> str:
+        return f'"{name}"'
+
+    def _source(self, contract_column: str) -> str:
+        return self.column_mapping.get(contract_column, contract_column)
+
+    def window_sql(self) -> str:
+        """The partition read: the date filter runs inside the database, never in pandas."""
+        select = ", ".join(f"{self._ident(self._source(c))} AS {self._ident(c)}" for c in CONTRACT_COLUMNS)
+        ts, gid = self._ident(self._source("created_at")), self._ident(self._source("generation_id"))
+        return (f"SELECT {select} FROM {self._table_ref()} "
+                f"WHERE {ts} >= {self._placeholder()} AND {ts} < {self._placeholder()} ORDER BY {ts}, {gid}")
+
+    def _table_ref(self) -> str:
+        return self._ident(self.table)
+
+    def _placeholder(self) -> str:
+        return "?"
 
     def read_window(self, start: datetime, end: datetime) -> pd.DataFrame:
-        """Rows with start <= created_at < end; the filter runs inside the database."""
-        ts = self.column_mapping.get("created_at", "created_at")
-        sql = (f'SELECT {self._select_list()} FROM "{self.table}" '
-               f'WHERE "{ts}" >= ? AND "{ts}" < ? ORDER BY "{ts}", "{self.column_mapping.get("generation_id", "generation_id")}"')
-        with duckdb.connect(self.database, read_only=True) as con:
-            return con.execute(sql, [start.replace(tzinfo=None), end.replace(tzinfo=None)]).df()
+        """Rows with start <= created_at < end (UTC, compared as naive timestamps)."""
+        df = self._query(self.window_sql(), [start.replace(tzinfo=None), end.replace(tzinfo=None)])
+        df.columns = [str(c).lower() for c in df.columns]
+        return df
 
     def describe(self) -> pd.DataFrame:
         """Columns of the source table and the contract column each one serves."""
-        with duckdb.connect(self.database, read_only=True) as con:
-            cols = [r[0] for r in con.execute(f'DESCRIBE "{self.table}"').fetchall()]
+        cols = {c.lower() for c in self._source_columns()}
         return pd.DataFrame({"contract_column": list(CONTRACT_COLUMNS),
-                             "source_column": [self.column_mapping.get(c, c) for c in CONTRACT_COLUMNS],
-                             "present": [self.column_mapping.get(c, c) in cols for c in CONTRACT_COLUMNS]})
+                             "source_column": [self._source(c) for c in CONTRACT_COLUMNS],
+                             "present": [self._source(c).lower() in cols for c in CONTRACT_COLUMNS]})
 
     def count_rows(self) -> int:
+        return int(self._query(f"SELECT count(*) AS n FROM {self._table_ref()}", []).iloc[0, 0])
+
+
+class DuckDBWarehouse(SourceWarehouse):
+    """The source table in an embedded DuckDB file (the local default, seeded by `curation demo`)."""
+
+    database: str = Field(description="Path of the DuckDB file holding the source table.")
+
+    def _query(self, sql: str, params: list) -> pd.DataFrame:
         with duckdb.connect(self.database, read_only=True) as con:
-            return con.execute(f'SELECT count(*) FROM "{self.table}"').fetchone()[0]
+            return con.execute(sql, params).df()
+
+    def _source_columns(self) -> list[str]:
+        with duckdb.connect(self.database, read_only=True) as con:
+            return [r[0] for r in con.execute(f"DESCRIBE {self._table_ref()}").fetchall()]
 
 
 class DatasetStore(dg.ConfigurableResource):
@@ -88,21 +123,31 @@ def alert_channels(log_path: Path) -> dg.ConfigurableResource:
     )
 
 
-def build_resources(deployment: str | None = None, data_dir: str | Path | None = None) -> dict:
-    """Resources for a deployment; `data_dir` overrides CURATION_DATA_DIR (tests use a temp dir)."""
+def build_resources(deployment: str | None = None, data_dir: str | Path | None = None,
+                    environ: dict | None = None) -> dict:
+    """Resources for a deployment; `data_dir` overrides CURATION_DATA_DIR (tests use a temp dir).
+
+    `local`: source table and asset tables in embedded DuckDB files. `prod`: both in Snowflake
+    (credentials from SNOWFLAKE_* env vars). Exports, the embedding cache and the alert log are files
+    under the data dir in both (a mounted volume in docker-compose).
+    """
     deployment = deployment or settings.deployment()
+    base = Path(data_dir) if data_dir else None
+    shared = {
+        "dataset_store": DatasetStore(export_dir=str(base / "exports" if base else settings.export_dir())),
+        "embedding_cache": EmbeddingCacheResource(path=str((base or settings.data_dir()) / "embedding_cache.duckdb")),
+        "alerts": alert_channels((base or settings.data_dir()) / "alerts.jsonl"),
+    }
     if deployment == "local":
-        base = Path(data_dir) if data_dir else None
         return {
             "warehouse": DuckDBWarehouse(database=str(base / "warehouse.duckdb" if base else settings.warehouse_path())),
             "io_manager": DuckDBPandasIOManager(
                 database=str(base / "pipeline.duckdb" if base else settings.storage_path()), schema="curation"),
-            "dataset_store": DatasetStore(export_dir=str(base / "exports" if base else settings.export_dir())),
-            "embedding_cache": EmbeddingCacheResource(
-                path=str((base or settings.data_dir()) / "embedding_cache.duckdb")),
-            "alerts": alert_channels((base or settings.data_dir()) / "alerts.jsonl"),
+            **shared,
         }
-    raise ValueError(
-        f"DAGSTER_DEPLOYMENT={deployment!r} is not supported yet: only 'local' (embedded DuckDB) is "
-        "implemented; the Snowflake 'prod' deployment is tracked in issue 5."
-    )
+    if deployment == "prod":
+        from curation_dagster.defs.snowflake import snowflake_resources
+
+        return {**snowflake_resources(environ), **shared}
+    raise ValueError(f"DAGSTER_DEPLOYMENT={deployment!r} is not a deployment: use 'local' (embedded DuckDB, "
+                     "the default) or 'prod' (Snowflake).")

@@ -149,3 +149,16 @@ def test_capped_topic_model_fit_still_covers_the_pool(pipeline):
     assert sorted(clusters.generation_id) == sorted(kept.generation_id) and clusters.cluster_name.str.len().min() > 0
     checks = {c.check_name: c for c in res.get_asset_check_evaluations()}
     assert checks["clusters_cover_pool"].passed and checks["finetuning_dataset_valid"].passed
+
+
+def test_dataset_table_matches_the_jsonl_line_for_line(pipeline):
+    data_dir, _ = pipeline
+    shipped = table(data_dir, "finetuning_dataset")
+    out = data_dir / "exports" / "finetuning_dataset"
+    for split in ("train", "validation"):
+        lines = (out / f"{split}.jsonl").read_text().splitlines()
+        rows = shipped[shipped["split"] == split].sort_values("line")
+        assert rows["line"].tolist() == list(range(1, len(lines) + 1))
+        assert [json.loads(m) for m in rows["messages"]] == [json.loads(x)["messages"] for x in lines]
+    sampled = table(data_dir, "sampled_examples")
+    assert set(shipped["generation_id"]) == set(sampled["generation_id"])

@@ -9,7 +9,7 @@ import pandas as pd
 from curation_dagster.defs.clustering.checks import CHECK_SPECS, TOPIC_MODEL_SPECS, cluster_checks, topic_model_checks
 from curation_dagster.defs.clustering.config import ClusterConfig, TopicModelConfig
 from curation_dagster.defs.metadata import counts_table
-from curation_dagster.defs.partitions import OWNERS, REFIT_REASON_TAG, WAREHOUSE_POOL
+from curation_dagster.defs.partitions import OWNERS, REFIT_REASON_TAG, STORAGE_KIND, WAREHOUSE_POOL
 from curation_dagster.lib.topic_model import TopicModel, assign, fit_topic_model
 
 
@@ -24,7 +24,7 @@ def _vectors(pool: pd.DataFrame) -> np.ndarray:
     return np.stack(pool["embedding"].to_numpy()).astype(np.float32) if len(pool) else np.zeros((0, 1), np.float32)
 
 
-@dg.asset(group_name="curation", owners=OWNERS, kinds={"bertopic", "duckdb"}, pool=WAREHOUSE_POOL,
+@dg.asset(group_name="curation", owners=OWNERS, kinds={"bertopic", STORAGE_KIND}, pool=WAREHOUSE_POOL,
           check_specs=TOPIC_MODEL_SPECS)
 def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig,
                 filtered_generations: pd.DataFrame, generation_embeddings: pd.DataFrame):
@@ -68,11 +68,11 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig,
                 "`is_outlier` (less similar to every centroid than the model's threshold; with the "
                 "default 'reassign' strategy it keeps its nearest cluster but stays flagged)."
             ),
-            owners=OWNERS, kinds={"bertopic", "duckdb"},
+            owners=OWNERS, kinds={"bertopic", STORAGE_KIND},
         ),
         "cluster_summaries": dg.AssetOut(
             description="One row per cluster: readable name, c-TF-IDF keywords, size, share, outliers, templates.",
-            owners=OWNERS, kinds={"duckdb"},
+            owners=OWNERS, kinds={STORAGE_KIND},
         ),
     },
     group_name="curation",

@@ -5,7 +5,7 @@ import pandas as pd
 
 from curation_dagster.defs.embedding.checks import CHECK_SPECS, embedding_checks
 from curation_dagster.defs.embedding.config import EmbeddingConfig
-from curation_dagster.defs.partitions import OWNERS, PARTITION_EXPR, WAREHOUSE_POOL, daily_partitions
+from curation_dagster.defs.partitions import OWNERS, PARTITION_EXPR, STORAGE_KIND, WAREHOUSE_POOL, daily_partitions
 from curation_dagster.defs.resources import EmbeddingCacheResource
 from curation_dagster.lib.embedding import embed_texts, embedding_text, load_model
 from curation_dagster.lib.embedding_cache import embed_with_cache
@@ -16,7 +16,7 @@ from curation_dagster.lib.embedding_cache import embed_with_cache
     metadata=PARTITION_EXPR,
     group_name="curation",
     owners=OWNERS,
-    kinds={"pytorch", "duckdb"},
+    kinds={"pytorch", STORAGE_KIND},
     pool=WAREHOUSE_POOL,
     check_specs=CHECK_SPECS,
 )

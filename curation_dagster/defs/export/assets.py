@@ -22,10 +22,14 @@ PROGRESS_CHECK = dg.AssetCheckSpec(
 
 @dg.asset(group_name="curation", owners=OWNERS, kinds={"json", "openai"}, check_specs=[PROGRESS_CHECK])
 def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, dataset_store: DatasetStore,
-                       sampled_examples: pd.DataFrame) -> dg.MaterializeResult:
+                       sampled_examples: pd.DataFrame):
     """The fine-tuning dataset on disk: OpenAI chat-format `train.jsonl` and `validation.jsonl`
     (split stratified by cluster, seeded), `provenance.jsonl` (which generation each line came from)
     and `manifest.json` (row counts, sha256 of each file, config, source partitions).
+
+    The same rows are also a `finetuning_dataset` table in the warehouse storage (DuckDB locally,
+    Snowflake in prod): one row per example with its split, line, `messages` (the JSONL line) and
+    provenance, for SQL over what was shipped.
 
     Files are written to a temp folder and swapped in with a rename, so a failed run never leaves a
     half-written dataset. The same source and config always give byte-identical JSONL files.
@@ -35,10 +39,13 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     files: dict[str, bytes] = {}
     provenance = []
     counts = {}
+    messages = []
     for split in ("train", "validation"):
         part = df[df["split"] == split]
-        files[f"{split}.jsonl"] = jsonl_bytes([to_chat_record(r) for r in part.to_dict("records")])
+        records = [to_chat_record(r) for r in part.to_dict("records")]
+        files[f"{split}.jsonl"] = jsonl_bytes(records)
         counts[split] = len(part)
+        messages += [json.dumps(rec["messages"], ensure_ascii=False) for rec in records]
         provenance += [
             {"split": split, "line": i + 1, "generation_id": r["generation_id"], "cluster_id": int(r["cluster_id"]),
              "cluster_name": r["cluster_name"], "template_id": r["template_id"],
@@ -83,9 +90,12 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         "projected_date": progress.projected_date.isoformat() if progress.projected_date else "never",
         "target_date": config.target_date or "none",
     }
-    return dg.MaterializeResult(check_results=[dg.AssetCheckResult(
-        check_name="dataset_progress_to_target", passed=on_track, severity=dg.AssetCheckSeverity.WARN,
-        metadata=progress_md)], metadata={
+    # the shipped rows as a table too (warehouse storage), one row per JSONL line
+    shipped = pd.DataFrame(provenance, columns=["split", "line", "generation_id", "cluster_id", "cluster_name",
+                                                "template_id", "quality_score"])
+    shipped["messages"] = messages
+    shipped["created_at"] = shipped["generation_id"].map(dict(zip(df["generation_id"], df["created_at"])))
+    yield dg.Output(shipped, metadata={
         "progress_to_target": progress.summary(),
         "examples_added": change["added"],
         "examples_dropped": change["dropped"],
@@ -100,3 +110,5 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         "train_sha256": manifest["files"]["train.jsonl"]["sha256"],
         "source_partitions": len(days),
     })
+    yield dg.AssetCheckResult(check_name="dataset_progress_to_target", passed=on_track,
+                              severity=dg.AssetCheckSeverity.WARN, metadata=progress_md)

@@ -9,7 +9,7 @@ import pandas as pd
 from curation_dagster.defs.filtering.checks import CHECK_SPECS, filter_checks
 from curation_dagster.defs.filtering.config import FilterConfig
 from curation_dagster.defs.metadata import counts_table, preview
-from curation_dagster.defs.partitions import OWNERS, PARTITION_EXPR, WAREHOUSE_POOL, daily_partitions
+from curation_dagster.defs.partitions import OWNERS, PARTITION_EXPR, STORAGE_KIND, WAREHOUSE_POOL, daily_partitions
 from curation_dagster.lib.filtering import apply_filters
 from curation_dagster.lib.rules import RULE_DESCRIPTIONS
 
@@ -23,7 +23,7 @@ from curation_dagster.lib.rules import RULE_DESCRIPTIONS
                 "generator version, not a duplicate, and a usage-based quality score above the "
                 "minimum. Adds `quality_score` and `content_hash`."
             ),
-            metadata=PARTITION_EXPR, owners=OWNERS, kinds={"duckdb", "pandas"},
+            metadata=PARTITION_EXPR, owners=OWNERS, kinds={STORAGE_KIND, "pandas"},
         ),
         "rejected_generations": dg.AssetOut(
             description=(
@@ -31,7 +31,7 @@ from curation_dagster.lib.rules import RULE_DESCRIPTIONS
                 "`reason` (human-readable), `rules_fired` (all of them) and `duplicate_of` for "
                 "duplicates. Nothing leaves the pipeline without a row here."
             ),
-            metadata=PARTITION_EXPR, owners=OWNERS, kinds={"duckdb", "pandas"},
+            metadata=PARTITION_EXPR, owners=OWNERS, kinds={STORAGE_KIND, "pandas"},
         ),
     },
     partitions_def=daily_partitions,

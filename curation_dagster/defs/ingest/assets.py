@@ -5,8 +5,8 @@ import dagster as dg
 
 from curation_dagster.defs.ingest.checks import CHECK_SPECS, raw_checks
 from curation_dagster.defs.metadata import counts_table, preview
-from curation_dagster.defs.partitions import OWNERS, PARTITION_EXPR, WAREHOUSE_POOL, daily_partitions
-from curation_dagster.defs.resources import DuckDBWarehouse
+from curation_dagster.defs.partitions import OWNERS, PARTITION_EXPR, STORAGE_KIND, WAREHOUSE_POOL, daily_partitions
+from curation_dagster.defs.resources import SourceWarehouse
 from curation_dagster.lib.contract import conform
 
 generations_source = dg.AssetSpec(
@@ -18,7 +18,7 @@ generations_source = dg.AssetSpec(
     ),
     group_name="warehouse",
     owners=OWNERS,
-    kinds={"duckdb"},
+    kinds={STORAGE_KIND},
 )
 
 
@@ -28,11 +28,11 @@ generations_source = dg.AssetSpec(
     metadata=PARTITION_EXPR,
     group_name="curation",
     owners=OWNERS,
-    kinds={"duckdb", "pandas"},
+    kinds={STORAGE_KIND, "pandas"},
     pool=WAREHOUSE_POOL,
     check_specs=CHECK_SPECS,
 )
-def raw_generations(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
+def raw_generations(context: dg.AssetExecutionContext, warehouse: SourceWarehouse):
     """One UTC day of generations copied from the warehouse, held to the data contract.
 
     Only that day's rows are read (the date filter runs in the database). Columns are renamed

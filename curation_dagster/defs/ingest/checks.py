@@ -7,7 +7,7 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 from curation_dagster.defs.checks import ERROR, WARN, gx_check, spec
-from curation_dagster.defs.resources import DuckDBWarehouse
+from curation_dagster.defs.resources import SourceWarehouse
 from curation_dagster.lib.contract import CONTRACT_COLUMNS, TEXT_COLUMNS
 
 ASSET = "raw_generations"
@@ -60,7 +60,7 @@ def raw_checks(df: pd.DataFrame, start: datetime, end: datetime) -> list[dg.Asse
     description="[ERROR] The warehouse table is reachable and has a column for every field of the data "
                 "contract (through the column mapping). Run it after changing the mapping or the table.",
 )
-def source_table_matches_contract(warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
+def source_table_matches_contract(warehouse: SourceWarehouse) -> dg.AssetCheckResult:
     try:
         columns = warehouse.describe()
         rows = warehouse.count_rows()

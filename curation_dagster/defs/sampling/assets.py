@@ -2,13 +2,13 @@ import dagster as dg
 import pandas as pd
 
 from curation_dagster.defs.metadata import counts_table
-from curation_dagster.defs.partitions import OWNERS, WAREHOUSE_POOL
+from curation_dagster.defs.partitions import OWNERS, STORAGE_KIND, WAREHOUSE_POOL
 from curation_dagster.defs.sampling.checks import CHECK_SPECS, sampling_checks
 from curation_dagster.defs.sampling.config import SamplingConfig
 from curation_dagster.lib.sampling import GENERAL, achieved_mix, sample_per_cluster
 
 
-@dg.asset(group_name="curation", owners=OWNERS, kinds={"pandas", "duckdb"}, pool=WAREHOUSE_POOL,
+@dg.asset(group_name="curation", owners=OWNERS, kinds={"pandas", STORAGE_KIND}, pool=WAREHOUSE_POOL,
           check_specs=CHECK_SPECS)
 def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig,
                      filtered_generations: pd.DataFrame, generation_clusters: pd.DataFrame):
