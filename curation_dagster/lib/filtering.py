@@ -9,6 +9,7 @@ import pandas as pd
 
 from curation_dagster.lib.contract import safe_text
 from curation_dagster.lib.dedup import find_duplicates
+from curation_dagster.lib.pii import PII_TEXT_COLUMNS, redact_pii
 from curation_dagster.lib.quality import row_quality_score
 from curation_dagster.lib.rules import RULES, FilterSettings
 from curation_dagster.lib.text import content_hash
@@ -49,6 +50,14 @@ def apply_filters(df: pd.DataFrame, settings: FilterSettings, near_threshold: fl
                 row_fired[name] = reason
         row["quality_score"] = row_quality_score(row, settings.quality_weights)
         fired.append(row_fired)
+
+    # Redact mode (pii_action="redact" / redact_identity_names): the rules judged the original texts;
+    # dedup, hashes and everything downstream see the redacted ones. Adds pii_redactions (0 otherwise).
+    df = redact_pii(df, settings)
+    if settings.pii_action == "redact" or settings.redact_identity_names:
+        text_cols = [c for c in (*PII_TEXT_COLUMNS, "identity") if c in df.columns]
+        for rec, red in zip(records, df[text_cols].to_dict("records")):
+            rec.update(red)
 
     content_ok = [i for i, f in enumerate(fired) if not f]
     dup_hits = find_duplicates(
@@ -94,7 +103,7 @@ def apply_filters(df: pd.DataFrame, settings: FilterSettings, near_threshold: fl
     kept["quality_score"] = [records[i]["quality_score"] for i in kept_idx]
     kept["content_hash"] = [content_hash(records[i].get("instruction"), records[i].get("input_message"),
                                          records[i].get("output")) for i in kept_idx]
-    rejected = df.iloc[rej_idx].copy()
+    rejected = df.iloc[rej_idx].drop(columns="pii_redactions")
     rejected["quality_score"] = [records[i]["quality_score"] for i in rej_idx]
     for col in ("rule", "reason", "rules_fired", "duplicate_of"):
         rejected[col] = [r[col] for r in rej_rows]

@@ -14,7 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from curation_dagster.lib.language import stopword_shares
+from curation_dagster.lib.language import (DEFAULT_CANDIDATES, MIN_LANGUAGE_LETTERS, candidate_languages,
+                                           detect_language, stopword_shares)
+from curation_dagster.lib.pii import KIND_PHRASES, PII_KINDS, PII_TEXT_COLUMNS, first_pii_kind
 from curation_dagster.lib.quality import QualityWeights, row_quality_score
 from curation_dagster.lib.text import encoding_problem, words
 
@@ -37,11 +39,30 @@ class FilterSettings:
     max_output_chars: int = 8_000
     max_input_message_chars: int = 20_000
     target_languages: tuple[str, ...] = ("en",)
+    # non_target_language: lingua over the targets + these candidates; abstains under min_language_letters
+    language_candidates: tuple[str, ...] = DEFAULT_CANDIDATES
+    min_language_letters: int = MIN_LANGUAGE_LETTERS
+    min_language_confidence: float = 0.5  # reject only when the foreign guess is at least this confident
     min_language_share: float = 0.08  # below this stop-word share in every language, text is gibberish
     max_symbol_share: float = 0.15
     max_top_token_share: float = 0.25
     min_quality: float = 0.4
     quality_weights: QualityWeights = field(default_factory=QualityWeights)
+    # pii: "reject" drops rows whose texts carry contact data; "redact" keeps them with typed placeholders
+    pii_action: str = "reject"
+    pii_kinds: tuple[str, ...] = PII_KINDS
+    redact_identity_names: bool = False  # the identity name is the user's own sign-off name: kept by default
+    identity_personal_keys: tuple[str, ...] = ("name",)
+
+    def __post_init__(self) -> None:
+        if self.pii_action not in ("reject", "redact"):
+            raise ValueError(f"pii_action must be 'reject' or 'redact', not {self.pii_action!r}")
+        unknown = set(self.pii_kinds) - set(PII_KINDS)
+        if unknown:
+            raise ValueError(f"unknown pii_kinds {sorted(unknown)}; known: {', '.join(PII_KINDS)}")
+        if not self.target_languages:
+            raise ValueError("target_languages is empty: name at least one language to keep")
+        candidate_languages(self.target_languages, self.language_candidates)  # ValueError on unknown codes
 
 
 RuleFn = Callable[[dict, FilterSettings], "str | None"]
@@ -282,11 +303,11 @@ def gibberish_output(row: dict, s: FilterSettings) -> str | None:
 
 @rule("non_target_language", "output is not in one of the target languages")
 def non_target_language(row: dict, s: FilterSettings) -> str | None:
-    out = _out(row)
-    shares = stopword_shares(out)
-    lang, share = max(sorted(shares.items()), key=lambda kv: kv[1])
-    if share >= s.min_language_share and lang not in s.target_languages:
-        return f"output looks {lang} ({share:.0%} {lang} stop words); targets are {','.join(s.target_languages)}"
+    guess = detect_language(_out(row), candidate_languages(s.target_languages, s.language_candidates),
+                            s.min_language_letters)
+    if guess and guess.language not in s.target_languages and guess.confidence >= s.min_language_confidence:
+        return (f"output looks {guess.language} (confidence {guess.confidence:.2f}); "
+                f"targets are {','.join(s.target_languages)}")
     return None
 
 
@@ -324,35 +345,16 @@ def too_short(row: dict, s: FilterSettings) -> str | None:
     return f"output has {n} words (minimum {s.min_output_words})" if n < s.min_output_words else None
 
 
-_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE_RE = re.compile(r"(?<![\w/])\+?\(?\d[\d\s().-]{7,}\d(?![\w/])")
-_CARD_RE = re.compile(r"\b(?:\d[ -]?){13,19}\b")
-_IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b")
-
-
-def find_pii(text: str) -> str | None:
-    """Name the first kind of personal data found in text, or None."""
-    if _EMAIL_RE.search(text):
-        return "an email address"
-    if _IBAN_RE.search(text):
-        return "an IBAN"
-    for m in _CARD_RE.finditer(text):
-        if len(re.sub(r"\D", "", m.group(0))) >= 13:
-            return "a payment card number"
-    for m in _PHONE_RE.finditer(text):
-        if len(re.sub(r"\D", "", m.group(0))) >= 9:
-            return "a phone number"
-    return None
-
-
-@rule("pii", "instruction, input message or output contains an email, phone, card number or IBAN")
+@rule("pii", "instruction, input message or output contains an email, phone, card number, IBAN or secret URL")
 def pii(row: dict, s: FilterSettings) -> str | None:
-    for col in ("output", "instruction", "input_message"):
+    if s.pii_action != "reject":
+        return None  # redact mode: the filter stage rewrites the texts instead (lib/pii.redact_pii)
+    for col in PII_TEXT_COLUMNS:
         v = row.get(col)
         if _is_text(v):
-            kind = find_pii(v)
+            kind = first_pii_kind(v, s.pii_kinds)
             if kind:
-                return f"{col} contains {kind}"
+                return f"{col} contains {KIND_PHRASES[kind]}"
     return None
 
 

@@ -5,7 +5,8 @@ import pytest
 
 from curation_dagster.lib.filtering import apply_filters
 from curation_dagster.lib.quality import quality_score
-from curation_dagster.lib.rules import RULES, FilterSettings, find_pii, is_keyboard_mash, parse_version
+from curation_dagster.lib.pii import first_pii_kind
+from curation_dagster.lib.rules import RULES, FilterSettings, is_keyboard_mash, parse_version
 
 S = FilterSettings()
 OUTPUT = (
@@ -73,17 +74,40 @@ def test_each_rule_catches_its_case(over, rule):
 
 
 @pytest.mark.parametrize("text, kind", [
-    ("Call me at +1 415-555-0132 tomorrow", "a phone number"),
-    ("Call me at (020) 7946 0958.", "a phone number"),
-    ("My cell is 415.555.0199", "a phone number"),
-    ("Pay to DE89 3704 0044 0532 0130 00 by Friday", "an IBAN"),
-    ("Card 4111 1111 1111 1111 expires soon", "a payment card number"),
-    ("Write to jane.doe+work@example.co.uk", "an email address"),
+    ("Call me at +1 415-555-0132 tomorrow", "phone"),
+    ("Call me at (020) 7946 0958.", "phone"),
+    ("My cell is 415.555.0199", "phone"),
+    ("Pay to DE89 3704 0044 0532 0130 00 by Friday", "iban"),
+    ("Card 4111 1111 1111 1111 expires soon", "card"),
+    ("Write to jane.doe+work@example.co.uk", "email"),
     ("The invoice of $1,200 is due on March 14, 2026.", None),
     ("We met on 2026-11-03 at 10:30.", None),
 ])
 def test_find_pii(text, kind):
-    assert find_pii(text) == kind
+    assert first_pii_kind(text) == kind
+
+
+def test_pii_rule_names_the_column_and_kind_and_stands_down_in_redact_mode():
+    r = row(output=OUTPUT.replace("Anna Lee", "Anna Lee\n+1 415-555-0132"))
+    assert RULES["pii"](r, S) == "output contains a phone number"
+    assert RULES["pii"](row(instruction="Send it to ANNA.LEE@GMAIL.COM please"), S) == "instruction contains an email address"
+    assert RULES["pii"](r, FilterSettings(pii_action="redact")) is None
+    assert RULES["pii"](r, FilterSettings(pii_kinds=("email",))) is None
+    with pytest.raises(ValueError):
+        FilterSettings(pii_action="mask")
+
+
+def test_non_target_language_uses_configured_targets_and_abstains_on_short_text():
+    german = ("Sehr geehrte Frau Weber,\n\nvielen Dank für Ihre Bewerbung und das freundliche Gespräch. Leider "
+              "haben wir uns für eine andere Kandidatin entschieden. Wir wünschen Ihnen alles Gute.\n\n"
+              "Mit freundlichen Grüßen\nAnna Lee")
+    reason = RULES["non_target_language"](row(output=german), S)
+    assert reason and "looks de" in reason
+    assert RULES["non_target_language"](row(output=german), FilterSettings(target_languages=("en", "de"))) is None
+    assert RULES["non_target_language"](row(output="Danke schön!"), S) is None  # too short to judge
+    assert RULES["non_target_language"](row(), FilterSettings(target_languages=("de",))) is not None
+    with pytest.raises(ValueError):
+        FilterSettings(target_languages=("english",))
 
 
 def test_keyboard_mash_and_versions():
@@ -127,3 +151,23 @@ def test_apply_filters_accounts_for_every_row_and_names_duplicates():
     assert rej["reason"].str.len().min() > 0
     assert set(out.kept["generation_id"]) == {"g0", "g1", "g2"}
     assert out.kept["content_hash"].nunique() == 3
+
+
+def test_redact_mode_keeps_pii_rows_with_placeholders_and_counts_them():
+    body = OUTPUT.replace("Anna Lee", "Anna Lee\nMobile: +44 20 7946 0958\nanna.lee@gmail.com")
+    df = pd.DataFrame([row(generation_id="g1", output=body)])
+    reject = apply_filters(df, S)
+    assert reject.kept.empty and reject.rejected.loc[0, "rule"] == "pii"
+    assert "pii_redactions" not in reject.rejected.columns
+
+    out = apply_filters(df, FilterSettings(pii_action="redact"))
+    assert out.rejected.empty and len(out.kept) == 1
+    kept = out.kept.iloc[0]
+    assert kept["output"].endswith("Anna Lee\nMobile: [PHONE]\n[EMAIL]")
+    assert kept["pii_redactions"] == 2
+    assert json.loads(kept["identity"])["name"] == "Anna Lee"  # the user's own name is kept by default
+
+    named = apply_filters(df, FilterSettings(pii_action="redact", redact_identity_names=True)).kept.iloc[0]
+    assert named["output"].endswith("[NAME]\nMobile: [PHONE]\n[EMAIL]") and "Anna" not in named["output"]
+    assert json.loads(named["identity"])["name"] == "[NAME]" and named["pii_redactions"] == 4
+    assert apply_filters(pd.DataFrame([row()]), S).kept.loc[0, "pii_redactions"] == 0

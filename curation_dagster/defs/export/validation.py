@@ -10,7 +10,7 @@ import pandas as pd
 
 from curation_dagster.defs.checks import ERROR, gx_check
 from curation_dagster.lib.export import validate_chat_record
-from curation_dagster.lib.rules import find_pii
+from curation_dagster.lib.pii import first_pii_kind
 from curation_dagster.lib.tokens import count_tokens
 
 CHECK_NAME = "finetuning_dataset_valid"
@@ -18,7 +18,8 @@ DESCRIPTION = (
     "[ERROR] Every line of train.jsonl and validation.jsonl is valid chat JSON with roles in order "
     "(system?, user, assistant) and a non-empty assistant message; each example is under "
     "`max_tokens_per_example` tokens (packaged MiniLM tokenizer); train and validation are disjoint; no "
-    "email, phone, card number or IBAN appears; manifest.json's sha256 and row counts match the files."
+    "email, phone, card number, IBAN or secret-carrying URL appears (lib/pii.py, the detector the filter "
+    "uses); manifest.json's sha256 and row counts match the files."
 )
 
 
@@ -34,7 +35,7 @@ def line_frame(files: dict[str, bytes], provenance: list[dict]) -> pd.DataFrame:
                 rec, problem = None, f"not JSON: {exc}"
             text = "\n".join(m.get("content", "") for m in rec["messages"]) if not problem else ""
             rows.append({"split": split, "line": i, "generation_id": ids.get((split, i), f"<unknown {split}:{i}>"),
-                         "problem": problem, "text": text, "pii": find_pii(text) if text else None})
+                         "problem": problem, "text": text, "pii": first_pii_kind(text) if text else None})
     df = pd.DataFrame(rows, columns=["split", "line", "generation_id", "problem", "text", "pii"])
     df["tokens"] = count_tokens(df["text"].tolist()) if len(df) else pd.Series(dtype="int64")
     return df.drop(columns=["text"])

@@ -1,6 +1,10 @@
+from typing import Literal
+
 import dagster as dg
 from pydantic import Field
 
+from curation_dagster.lib.language import DEFAULT_CANDIDATES, MIN_LANGUAGE_LETTERS
+from curation_dagster.lib.pii import PII_KINDS
 from curation_dagster.lib.quality import QualityWeights
 from curation_dagster.lib.rules import DEFAULT_TEMPLATES, FilterSettings
 
@@ -10,7 +14,23 @@ class FilterConfig(dg.Config):
 
     min_generator_version: str = Field("1.4.0", description="Rows from older generator versions are dropped.")
     min_quality: float = Field(0.4, description="Minimum usage-based quality score in [0, 1].")
-    target_languages: list[str] = Field(["en"], description="Language codes to keep (en, es, de, fr).")
+    target_languages: list[str] = Field(["en"], description="ISO 639-1 codes of the output languages to keep.")
+    language_candidates: list[str] = Field(list(DEFAULT_CANDIDATES), description=(
+        "Languages the detector (lingua, offline) chooses among besides the targets; fewer is faster, "
+        "but a language missing here is read as its nearest candidate."))
+    min_language_letters: int = Field(MIN_LANGUAGE_LETTERS, description=(
+        "Outputs with fewer letters get no language verdict (the rule abstains): a word or two is too "
+        "little to tell languages apart."))
+    min_language_confidence: float = Field(0.5, description="Reject only when the non-target guess is this confident.")
+    pii_action: Literal["reject", "redact"] = Field("reject", description=(
+        "What to do with emails, phone numbers, secret-carrying URLs, card numbers and IBANs in the "
+        "output, instruction or input message: reject the row (rule `pii`) or keep it with the data "
+        "replaced by [EMAIL] / [PHONE] / [URL] / [CARD] / [IBAN] (column `pii_redactions` counts them)."))
+    pii_kinds: list[str] = Field(list(PII_KINDS), description="Which kinds of personal data the pii rule looks for.")
+    redact_identity_names: bool = Field(False, description=(
+        "Replace the identity's personal values (the user's own name, used in sign-offs) with [NAME] in "
+        "the identity and wherever they appear verbatim in the texts. Off: the name is not contact data."))
+    identity_personal_keys: list[str] = Field(["name"], description="Identity keys whose values are personal.")
     known_templates: list[str] = Field(list(DEFAULT_TEMPLATES),
                                        description="Template catalog; empty list accepts any template id.")
     min_instruction_words: int = 3
@@ -33,6 +53,13 @@ class FilterConfig(dg.Config):
             min_output_words=self.min_output_words,
             max_output_chars=self.max_output_chars,
             target_languages=tuple(self.target_languages),
+            language_candidates=tuple(self.language_candidates),
+            min_language_letters=self.min_language_letters,
+            min_language_confidence=self.min_language_confidence,
+            pii_action=self.pii_action,
+            pii_kinds=tuple(self.pii_kinds),
+            redact_identity_names=self.redact_identity_names,
+            identity_personal_keys=tuple(self.identity_personal_keys),
             min_quality=self.min_quality,
             quality_weights=QualityWeights(
                 sent=self.quality_weight_sent, copied=self.quality_weight_copied,
