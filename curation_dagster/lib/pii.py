@@ -68,6 +68,8 @@ _EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]*\w@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,
 
 
 def _emails(text: str) -> Iterable[Finding]:
+    if "@" not in text:
+        return
     for m in _EMAIL_RE.finditer(text):
         yield Finding("email", m.start(), m.end(), m.group(0))
 
@@ -136,6 +138,9 @@ def url_secret_reason(url: str) -> str | None:
 
 
 def _urls(text: str) -> Iterable[Finding]:
+    low = text.lower()
+    if "http" not in low and "www." not in low:
+        return
     for m in _URL_RE.finditer(text):
         raw = m.group(0)
         url = raw.rstrip(_URL_TRAIL)
@@ -232,7 +237,7 @@ _PHONE_RE = re.compile(
     r"(?<![\w#$€£¥+/.,:\-])(?:"
     rf"\+\d{{1,3}}(?:{_SEP}?\(\d{{1,4}}\))?(?:{_SEP}?\d{{1,5}}){{1,6}}"      # +44 20 7946 0958, +1 (415) 555-0132
     rf"|\(\d{{2,5}}\){_SEP}?\d{{2,4}}(?:{_SEP}?\d{{2,5}}){{1,3}}"             # (555) 123-4567, (020) 7946 0958
-    rf"|\d{{2,5}}(?:{_SEP}\d{{2,5}}){{2,4}}"                                  # 555.123.4567, 030 1234 5678
+    rf"|(?:1{_SEP})?\d{{2,5}}(?:{_SEP}\d{{2,5}}){{2,4}}"                      # 555.123.4567, 1-800-555-0199
     rf"|0\d{{3,4}}{_SEP}\d{{5,7}}"                                            # 07700 900123
     r"|\d{10,11}"                                                             # 4155550132 (needs a phone word)
     r")(?![\w%/\-]|[.,:]\d)"

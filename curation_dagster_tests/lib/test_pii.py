@@ -25,6 +25,7 @@ from curation_dagster.lib.rules import FilterSettings
     ("Ring me on +33 1 42 68 12 34.", "phone", "+33 1 42 68 12 34"),
     ("Reach me at +49 30 12345678", "phone", "+49 30 12345678"),
     ("Or text me at 4155550132 tonight", "phone", "4155550132"),
+    ("Our hotline 1-800-555-0199 is open", "phone", "1-800-555-0199"),
     # URLs carrying secrets
     ("Reset it here: https://app.example.com/reset?token=a8f3k2.", "url", "https://app.example.com/reset?token=a8f3k2"),
     ("See https://files.example.com/doc.pdf?X-Amz-Signature=abc123&X-Amz-Expires=300", "url",
