@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from typing import Iterable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import pandas as pd
+
 PII_KINDS: tuple[str, ...] = ("email", "url", "iban", "card", "phone")
 PLACEHOLDERS: dict[str, str] = {"email": "[EMAIL]", "url": "[URL]", "iban": "[IBAN]", "card": "[CARD]",
                                 "phone": "[PHONE]", "name": "[NAME]"}
@@ -390,9 +392,9 @@ def redact_row(row: dict, *, contact: bool = True, names: bool = False, personal
     return out, n
 
 
-def redact_pii(df, settings):
+def redact_pii(df: pd.DataFrame, settings) -> pd.DataFrame:
     """The filter stage's redact step: a copy of df whose text columns are redacted as settings ask
-    (`pii_action == "redact"`: contact data; `redact_identity_names`: identity names), with a
+    (`pii_action == "redact"`: contact data of `pii_kinds`; `redact_identity_names`: identity names), with a
     `pii_redactions` column counting the replacements per row (0 everywhere when neither is on)."""
     df = df.copy()
     contact = getattr(settings, "pii_action", "reject") == "redact"
@@ -400,11 +402,12 @@ def redact_pii(df, settings):
     counts = [0] * len(df)
     if contact or names:
         keys = tuple(getattr(settings, "identity_personal_keys", ("name",)))
+        kinds = tuple(getattr(settings, "pii_kinds", PII_KINDS))
         cols = [c for c in (*PII_TEXT_COLUMNS, "identity") if c in df.columns]
         records = df[cols].to_dict("records")
         new = {c: [] for c in cols}
         for i, rec in enumerate(records):
-            red, counts[i] = redact_row(rec, contact=contact, names=names, personal_keys=keys,
+            red, counts[i] = redact_row(rec, contact=contact, names=names, personal_keys=keys, kinds=kinds,
                                         text_columns=[c for c in PII_TEXT_COLUMNS if c in cols])
             for c in cols:
                 new[c].append(red.get(c))

@@ -122,3 +122,5 @@ def test_redact_pii_frame_follows_settings():
     names = redact_pii(df, FilterSettings(redact_identity_names=True))  # names only: contact data stays
     assert names.loc[0, "instruction"] == "Add my cell (555) 123-4567" and names.loc[0, "output"].endswith("[NAME]")
     assert "pii_redactions" not in df.columns  # the input frame is not modified
+    emails_only = redact_pii(df, FilterSettings(pii_action="redact", pii_kinds=("email",)))
+    assert emails_only.loc[0, "instruction"] == "Add my cell (555) 123-4567"
