@@ -1,8 +1,17 @@
-"""Jobs and schedules. Schedules ship stopped: turn them on in the UI (Automation tab)."""
+"""Jobs and schedules. Schedules ship stopped: turn them on in the UI (Automation tab).
+
+The pool stages' cron schedules can be moved per deployment with CURATION_POOL_REFRESH_CRON and
+CURATION_TOPIC_MODEL_CRON (UTC); the daily schedule follows the daily partitions (02:00 UTC).
+"""
+
+import os
 
 import dagster as dg
 
 from curation_dagster.defs.partitions import REFIT_REASON_TAG, daily_partitions
+
+#: Run tag of the jobs that read the whole pool; deploy/dagster.yaml runs one of them at a time.
+POOL_STAGE_TAGS = {"curation/stage": "pool"}
 
 DAILY_ASSETS = ["raw_generations", "filtered_generations", "rejected_generations", "generation_embeddings"]
 POOL_ASSETS = ["generation_clusters", "cluster_summaries", "sampled_examples", "finetuning_dataset"]
@@ -17,12 +26,14 @@ daily_curation_job = dg.define_asset_job(
 topic_model_job = dg.define_asset_job(
     "topic_model_job",
     selection=dg.AssetSelection.assets("topic_model"),
+    tags=POOL_STAGE_TAGS,
     description="Refit the topic model on the pool (capped sample). Run it weekly, on drift, or by hand.",
 )
 
 pool_refresh_job = dg.define_asset_job(
     "pool_refresh_job",
     selection=dg.AssetSelection.assets(*POOL_ASSETS),
+    tags=POOL_STAGE_TAGS,
     description="Assign the pool to the topic model's clusters, re-sample and re-export the fine-tuning dataset.",
 )
 
@@ -32,12 +43,14 @@ daily_curation_schedule = dg.build_schedule_from_partitioned_job(
 )
 
 pool_refresh_schedule = dg.ScheduleDefinition(
-    job=pool_refresh_job, cron_schedule="0 4 * * *", execution_timezone="UTC",
+    job=pool_refresh_job, execution_timezone="UTC",
+    cron_schedule=os.environ.get("CURATION_POOL_REFRESH_CRON") or "0 4 * * *",
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )
 
 topic_model_schedule = dg.ScheduleDefinition(
-    job=topic_model_job, cron_schedule="0 3 * * 1", execution_timezone="UTC",
+    job=topic_model_job, execution_timezone="UTC",
+    cron_schedule=os.environ.get("CURATION_TOPIC_MODEL_CRON") or "0 3 * * 1",
     tags={REFIT_REASON_TAG: "weekly schedule"}, default_status=dg.DefaultScheduleStatus.STOPPED,
 )
 
