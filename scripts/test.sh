@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+# Chromium, docker-compose and PostgreSQL for the topology tests (a no-op when already there).
+./scripts/install-system-deps.sh
 exec .venv/bin/python -m pytest "$@"
