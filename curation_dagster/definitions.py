@@ -3,6 +3,7 @@ import dagster as dg
 from curation_dagster.defs.alerts import check_failure_alerts
 from curation_dagster.defs.automation import jobs, schedules, sensors
 from curation_dagster.defs.clustering.assets import cluster_generations, topic_model
+from curation_dagster.defs.dedup.assets import deduplicate_generations
 from curation_dagster.defs.embedding.assets import generation_embeddings
 from curation_dagster.defs.export.assets import finetuning_dataset
 from curation_dagster.defs.export.checks import finetuning_dataset_valid
@@ -17,7 +18,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
     """The code location; tests pass resources pointing at a temp folder."""
     return dg.Definitions(
         assets=[generations_source, raw_generations, filter_generations, generation_embeddings,
-                topic_model, cluster_generations, sampled_examples, finetuning_dataset],
+                deduplicate_generations, topic_model, cluster_generations, sampled_examples, finetuning_dataset],
         asset_checks=[source_table_matches_contract, finetuning_dataset_valid],
         jobs=jobs,
         schedules=schedules,

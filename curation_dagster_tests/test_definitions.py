@@ -9,7 +9,7 @@ from curation_dagster.definitions import defs
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"generations_source", "raw_generations", "filtered_generations", "rejected_generations",
-        "generation_embeddings", "topic_model", "generation_clusters", "cluster_summaries", "sampled_examples",
+        "generation_embeddings", "deduplicated_generations", "duplicate_generations", "topic_model", "generation_clusters", "cluster_summaries", "sampled_examples",
         "finetuning_dataset"}
 
 
@@ -21,8 +21,9 @@ def test_asset_graph_has_the_documented_keys_and_lineage():
     assert parents("raw_generations") == {"generations_source"}
     assert parents("filtered_generations") == {"raw_generations"}
     assert parents("generation_embeddings") == {"filtered_generations"}
-    assert parents("topic_model") == {"filtered_generations", "generation_embeddings"}
-    assert parents("generation_clusters") == {"filtered_generations", "generation_embeddings", "topic_model"}
+    assert parents("deduplicated_generations") == {"filtered_generations", "generation_embeddings"}
+    assert parents("topic_model") == {"deduplicated_generations"}
+    assert parents("generation_clusters") == {"deduplicated_generations", "topic_model"}
     assert parents("sampled_examples") == {"filtered_generations", "generation_clusters"}
     assert parents("finetuning_dataset") == {"sampled_examples"}
     for spec in defs.resolve_all_asset_specs():

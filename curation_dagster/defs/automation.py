@@ -14,7 +14,8 @@ from curation_dagster.defs.partitions import REFIT_REASON_TAG, daily_partitions
 POOL_STAGE_TAGS = {"curation/stage": "pool"}
 
 DAILY_ASSETS = ["raw_generations", "filtered_generations", "rejected_generations", "generation_embeddings"]
-POOL_ASSETS = ["generation_clusters", "cluster_summaries", "sampled_examples", "finetuning_dataset"]
+POOL_ASSETS = ["deduplicated_generations", "duplicate_generations", "generation_clusters", "cluster_summaries",
+               "sampled_examples", "finetuning_dataset"]
 
 daily_curation_job = dg.define_asset_job(
     "daily_curation_job",
@@ -25,9 +26,11 @@ daily_curation_job = dg.define_asset_job(
 
 topic_model_job = dg.define_asset_job(
     "topic_model_job",
-    selection=dg.AssetSelection.assets("topic_model"),
+    # the fit reads the de-duplicated pool, so it is refreshed first
+    selection=dg.AssetSelection.assets("deduplicated_generations", "duplicate_generations", "topic_model"),
     tags=POOL_STAGE_TAGS,
-    description="Refit the topic model on the pool (capped sample). Run it weekly, on drift, or by hand.",
+    description="De-duplicate the pool and refit the topic model on it (capped sample). Run it weekly, on drift, "
+                "or by hand.",
 )
 
 pool_refresh_job = dg.define_asset_job(

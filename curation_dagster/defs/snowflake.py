@@ -126,10 +126,10 @@ def snowflake_resources(environ: dict | None = None) -> dict:
         raise ValueError("CURATION_SOURCE_COLUMN_MAPPING must be a JSON object: contract column -> your column")
     return {
         "warehouse": SnowflakeWarehouse(
-            snowflake=SnowflakeResource(**creds, schema=env.get("SNOWFLAKE_SCHEMA", "PUBLIC")),
-            table=env.get("CURATION_SOURCE_TABLE", "GENERATIONS"),
+            snowflake=SnowflakeResource(**creds, schema=env.get("SNOWFLAKE_SCHEMA") or "PUBLIC"),
+            table=env.get("CURATION_SOURCE_TABLE") or "GENERATIONS",
             column_mapping=column_mapping,
         ),
         "io_manager": CurationSnowflakeIOManager(
-            **creds, schema=env.get("CURATION_SNOWFLAKE_OUTPUT_SCHEMA", "CURATION")),
+            **creds, schema=env.get("CURATION_SNOWFLAKE_OUTPUT_SCHEMA") or "CURATION"),
     }

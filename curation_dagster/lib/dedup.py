@@ -1,7 +1,8 @@
-"""Exact and near-duplicate detection within a batch of generations.
+"""Exact, near-duplicate and semantic duplicate detection (one day's batch, or the whole pool).
 
-Keep rule (documented, deterministic): in each duplicate group the earliest row (created_at, then
-generation_id) is kept; every other row records the kept row's id in `duplicate_of`.
+Keep rule (documented, deterministic): `find_duplicates` keeps the first row of the order it is given
+(the daily filter passes created_at, then generation_id: the earliest); `deduplicate_pool` keeps the
+highest quality score, then the earliest. Every other row records the kept row's id in `duplicate_of`.
 Near duplicates use MinHash LSH over word 3-shingles of the normalised instruction, input message and
 output together, confirmed by the exact Jaccard similarity, so the cost grows with the batch, not with its square.
 """
@@ -22,7 +23,7 @@ _PRIME = (1 << 61) - 1
 class DuplicateHit:
     generation_id: str
     duplicate_of: str
-    kind: str  # "exact_duplicate" | "near_duplicate"
+    kind: str  # "exact_duplicate" | "near_duplicate" | "semantic_duplicate"
     similarity: float
 
 
@@ -107,3 +108,69 @@ def find_duplicates(
             i = survivors[pos]
             hits[i] = DuplicateHit(ids[i], ids[survivors[best[0]]], "near_duplicate", round(best[1], 4))
     return [hits[i] for i in order if i in hits]
+
+
+def semantic_duplicates(ids: list[str], vectors: np.ndarray, threshold: float = 0.97,
+                        block: int = 2048) -> list[DuplicateHit]:
+    """Rows whose embedding is at least `threshold` cosine-similar to a row before them in the given
+    order (callers pass rows in keep order); each points at the first such row that is itself kept.
+
+    Exact blocked search (one matrix product per block of rows against the rows before it), so the
+    result is deterministic; at 50,000 rows x 384 dimensions it costs seconds, not an index.
+    """
+    n = len(ids)
+    if n < 2 or threshold > 1.0:
+        return []
+    v = np.asarray(vectors, dtype=np.float32)
+    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+    removed = np.zeros(n, dtype=bool)
+    hits: list[DuplicateHit] = []
+    for start in range(0, n, block):
+        end = min(start + block, n)
+        sims = v[start:end] @ v[:end].T
+        for r in range(end - start):
+            i = start + r
+            cand = np.nonzero(sims[r, :i] >= threshold)[0]
+            cand = cand[~removed[cand]]
+            if len(cand):
+                j = int(cand[0])
+                removed[i] = True
+                hits.append(DuplicateHit(ids[i], ids[j], "semantic_duplicate", round(float(sims[r, j]), 4)))
+    return hits
+
+
+def keep_order(quality: list[float], created_at: list, ids: list[str]) -> list[int]:
+    """The pool's keep rule: highest quality score first, then earliest, then smallest id."""
+    q = [float(x) if x == x else float("-inf") for x in quality]  # NaN quality sorts last
+    return sorted(range(len(ids)), key=lambda i: (-q[i], created_at[i], ids[i]))
+
+
+def deduplicate_pool(ids: list[str], created_at: list, quality: list[float], instructions: list[str | None],
+                     input_messages: list[str | None], outputs: list[str | None], vectors: np.ndarray | None,
+                     near_threshold: float = 0.7, semantic_threshold: float = 0.97,
+                     seed: int = 0) -> list[DuplicateHit]:
+    """Exact, near and semantic duplicates across the whole pool (every day at once).
+
+    Keep rule: in each group the row with the highest quality score is kept (ties: earliest, then
+    smallest id); every other row records the kept row's id. Exact and near duplicates are found
+    first; semantic duplicates only among the rows that survive them.
+    """
+    order = keep_order(quality, created_at, ids)
+    rank = {i: r for r, i in enumerate(order)}
+    hits = find_duplicates(ids, [(rank[i],) for i in range(len(ids))], instructions, input_messages, outputs,
+                           near_threshold=near_threshold, seed=seed)
+    gone = {h.generation_id for h in hits}
+    if vectors is not None and semantic_threshold <= 1.0:
+        survivors = [i for i in order if ids[i] not in gone]
+        hits += semantic_duplicates([ids[i] for i in survivors], np.asarray(vectors)[survivors], semantic_threshold)
+    # a row kept by one method can be removed by the next: point every duplicate at the row that stays
+    target = {h.generation_id: h.duplicate_of for h in hits}
+
+    def final(gid: str) -> str:
+        seen = set()
+        while gid in target and gid not in seen:
+            seen.add(gid)
+            gid = target[gid]
+        return gid
+
+    return [DuplicateHit(h.generation_id, final(h.duplicate_of), h.kind, h.similarity) for h in hits]

@@ -45,6 +45,7 @@ NOISE_KINDS = (
     "low_quality",
     "html_output",
     "invalid_record",
+    "cross_day_duplicate",
 )
 
 # Share of all rows per noise kind; "clean" gets the rest (about 73.5%).
@@ -717,6 +718,22 @@ def _near_duplicate(rng: random.Random, original: dict) -> tuple[str, str]:
     return render(q), "greeting_changed"
 
 
+def _add_cross_day_duplicates(rng: random.Random, rows: list[dict], drafts: list[dict], n: int, days: int,
+                              new_id) -> None:
+    """Exact or near copies of clean rows, 1-3 days after their original."""
+    eligible = [i for i, r in enumerate(rows) if r["noise_kind"] == "clean" and r["t_ms"] // _DAY_MS < days - 1]
+    for i in rng.sample(eligible, min(n, len(eligible))):
+        orig, draft = rows[i], drafts[i]
+        day = orig["t_ms"] // _DAY_MS + rng.randint(1, min(3, days - 1 - orig["t_ms"] // _DAY_MS))
+        dup = {k: orig[k] for k in _COPIED_FIELDS}
+        dup.update(generation_id=new_id(), t_ms=day * _DAY_MS + orig["t_ms"] % _DAY_MS, language="en",
+                   duplicate_of=orig["generation_id"], noise_kind="cross_day_duplicate", detail="exact_copy")
+        if rng.random() < 0.5:
+            dup["output"], dup["detail"] = _near_duplicate(rng, draft)
+        dup["copied"], dup["sent"], dup["edit_ratio"], dup["rating"] = _usage_clean(rng)
+        rows.append(dup)
+
+
 def _swap_greeting(rng: random.Random, greeting: str) -> str:
     m = _GREETING_RE.match(greeting)
     if not m:
@@ -839,7 +856,8 @@ def _version_for_day(day_idx: int, days: int) -> str:
 
 
 def generate_sample_data(
-    n_rows: int = 3000, days: int = 14, start_date: str = "2026-11-01", seed: int = 7
+    n_rows: int = 3000, days: int = 14, start_date: str = "2026-11-01", seed: int = 7,
+    cross_day_duplicates: float = 0.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Generate ``(generations, labels)`` for ``n_rows`` generations over ``days`` days.
 
@@ -847,6 +865,10 @@ def generate_sample_data(
     ``labels`` has :data:`LABEL_COLUMNS`, one row per generation in the same order. Every noisy
     row has exactly one ``noise_kind`` from :data:`NOISE_KINDS`; duplicates point at their
     original through ``duplicate_of``.
+
+    ``cross_day_duplicates`` (a share of ``n_rows``, default 0 so the default data stays as calibrated)
+    turns that many clean rows into duplicates a single day cannot see: exact or near copies of another
+    clean row, 1-3 days after it, with usage as good as a clean row's.
     """
     if n_rows < 0 or days < 1:
         raise ValueError("n_rows must be >= 0 and days >= 1")
@@ -856,9 +878,13 @@ def generate_sample_data(
 
     counts = _kind_counts(n_rows)
     n_dup = counts["exact_duplicate"] + counts["near_duplicate"]
+    n_cross = int(round(cross_day_duplicates * n_rows))
+    counts["clean"] -= n_cross
+    if counts["clean"] < 2 * n_cross:
+        raise ValueError("cross_day_duplicates leaves too few clean rows to copy")
     base_kinds: list[str] = []
     for kind in NOISE_KINDS:
-        if kind not in ("exact_duplicate", "near_duplicate"):
+        if kind not in ("exact_duplicate", "near_duplicate") and kind in counts:
             base_kinds += [kind] * counts[kind]
     rng.shuffle(base_kinds)
     times = _timestamps(rng, len(base_kinds), start, days)
@@ -971,6 +997,9 @@ def generate_sample_data(
                 dup["output"], dup["detail"] = _near_duplicate(rng, draft)
             dup["copied"], dup["sent"], dup["edit_ratio"], dup["rating"] = _usage_noisy(rng)
             rows.append(dup)
+    if n_cross:
+        _add_cross_day_duplicates(random.Random(f"curation-sample-cross:{seed}:{n_rows}:{days}"), rows, drafts,
+                                  n_cross, days, new_id)
 
     rows.sort(key=lambda r: (r["t_ms"], r["generation_id"]))
     return _frames(rows, base_ns)

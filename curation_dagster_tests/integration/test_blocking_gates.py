@@ -60,11 +60,14 @@ def test_broken_partition_is_blocked_before_export(good_run):
     pool = defs.resolve_job_def("pool_refresh_job").execute_in_process(instance=instance, raise_on_error=False)
     assert not pool.success
     evals = {e.check_name: e for e in pool.get_asset_check_evaluations()}
-    assert evals["clusters_cover_pool"].passed is False
-    assert "unique(generation_id)" in evals["clusters_cover_pool"].metadata["failed_expectations"].value
+    # the first pool step's blocking check stops it; nothing downstream runs
+    gate = evals["pool_has_no_exact_duplicates"]
+    assert gate.passed is False and gate.severity.value == "ERROR"
+    assert "unique(generation_id)" in gate.metadata["failed_expectations"].value
+    assert "clusters_cover_pool" not in evals
     materialized = {m.asset_key.to_user_string() for m in pool.get_asset_materialization_events()
                     for m in [m.event_specific_data.materialization]}
-    assert "sampled_examples" not in materialized and "finetuning_dataset" not in materialized
+    assert not materialized & {"generation_clusters", "sampled_examples", "finetuning_dataset"}
     assert snapshot(data_dir) == before  # previous JSONL and manifest byte-identical
 
 

@@ -27,7 +27,7 @@ def test_demo_sample_follows_the_contract_and_covers_every_noise_kind(sample_dem
     assert gens["template_id"].isin(TEMPLATES).mean() > 0.98
     assert 0.3 <= (gens["template_id"] == "general").mean() <= 0.5
     assert gens["generator_version"].nunique() >= 4
-    assert set(labels["noise_kind"]) == set(NOISE_KINDS)
+    assert set(labels["noise_kind"]) == set(NOISE_KINDS) - {"cross_day_duplicate"}  # only when asked for
     assert labels.set_index("generation_id").index.equals(gens.set_index("generation_id").index.sort_values()) or \
         set(labels["generation_id"]) == set(gens["generation_id"])
     # duplicates point at a real, earlier row
@@ -50,3 +50,19 @@ def test_clean_rows_look_real(sample_demo):
     assert (clean["copied"] | clean["sent"]).mean() > 0.95
     assert not (low["copied"] | low["sent"]).any()
     assert clean["output"].map(lambda o: bool(re.search(r"[A-Za-z]", o.splitlines()[-1]))).all()
+
+
+def test_cross_day_duplicates_copy_a_clean_row_onto_a_later_day():
+    default = generate_sample_data(n_rows=1500, days=6, seed=4)
+    gens, labels = generate_sample_data(n_rows=1500, days=6, seed=4, cross_day_duplicates=0.03)
+    assert len(gens) == 1500 and (labels["noise_kind"] == "cross_day_duplicate").sum() == 45
+    rows = gens.merge(labels, on="generation_id").set_index("generation_id")
+    copies = rows[rows["noise_kind"] == "cross_day_duplicate"]
+    originals = rows.loc[copies["duplicate_of"]]
+    assert (originals["noise_kind"] == "clean").all()
+    lag = (copies["created_at"].dt.normalize().to_numpy() - originals["created_at"].dt.normalize().to_numpy())
+    assert set(pd.to_timedelta(lag).days) <= {1, 2, 3} and len(set(pd.to_timedelta(lag).days)) > 1
+    same = copies["output"].to_numpy() == originals["output"].to_numpy()
+    assert 0.3 < same.mean() < 0.7  # about half exact copies, half edited
+    assert (copies["instruction"].to_numpy() == originals["instruction"].to_numpy()).all()
+    assert len(default[0]) == 1500 and "cross_day_duplicate" not in set(default[1]["noise_kind"])

@@ -14,10 +14,9 @@ from curation_dagster.lib.topic_model import TopicModel, assign, fit_topic_model
 
 
 
-def pool_frame(filtered: pd.DataFrame, embeddings: pd.DataFrame) -> pd.DataFrame:
-    """Kept rows joined to their vectors, sorted by id so results never depend on load order."""
-    pool = filtered.merge(embeddings[["generation_id", "embedding"]], on="generation_id", how="inner")
-    return pool.sort_values("generation_id", kind="mergesort").reset_index(drop=True)
+def _pool(deduplicated: pd.DataFrame) -> pd.DataFrame:
+    # sorted by id so results never depend on load order
+    return deduplicated.sort_values("generation_id", kind="mergesort").reset_index(drop=True)
 
 
 def _vectors(pool: pd.DataFrame) -> np.ndarray:
@@ -27,7 +26,7 @@ def _vectors(pool: pd.DataFrame) -> np.ndarray:
 @dg.asset(group_name="curation", owners=OWNERS, kinds={"bertopic", STORAGE_KIND}, pool=WAREHOUSE_POOL,
           check_specs=TOPIC_MODEL_SPECS)
 def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig,
-                filtered_generations: pd.DataFrame, generation_embeddings: pd.DataFrame):
+                deduplicated_generations: pd.DataFrame):
     """The fitted topic model: one row per cluster with its c-TF-IDF name, keywords and centroid.
 
     Fitting (BERTopic: UMAP + HDBSCAN, or KMeans) runs on a seeded sample of at most `fit_sample_cap`
@@ -35,7 +34,7 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig,
     drift sensor when new rows stop fitting the clusters, or by hand. The reason is in the metadata.
     Daily refreshes only assign rows to these centroids, which is cheap.
     """
-    pool = pool_frame(filtered_generations, generation_embeddings)
+    pool = _pool(deduplicated_generations)
     docs = pool[config.naming_field].fillna("").astype(str).tolist()
     t0 = time.perf_counter()
     model = fit_topic_model(pool["generation_id"].tolist(), _vectors(pool), docs, config.to_settings(),
@@ -79,10 +78,10 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig,
     pool=WAREHOUSE_POOL,
     check_specs=CHECK_SPECS,
 )
-def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig, filtered_generations: pd.DataFrame,
-                        generation_embeddings: pd.DataFrame, topic_model: pd.DataFrame):
+def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig,
+                        deduplicated_generations: pd.DataFrame, topic_model: pd.DataFrame):
     model = TopicModel.from_frame(topic_model)
-    pool = pool_frame(filtered_generations, generation_embeddings)
+    pool = _pool(deduplicated_generations)
     t0 = time.perf_counter()
     labels, similarity, outlier = assign(model, _vectors(pool))
     elapsed = time.perf_counter() - t0
@@ -131,6 +130,6 @@ def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig
         "clusters": dg.MetadataValue.md(top[["cluster_id", "cluster_name", "size", "outliers", "top_templates"]]
                                         .to_markdown(index=False) if len(top) else "_no clusters_"),
     })
-    yield from cluster_checks(clusters, summaries, filtered_generations["generation_id"],
+    yield from cluster_checks(clusters, summaries, deduplicated_generations["generation_id"],
                               config.max_outlier_share, config.max_cluster_share,
                               drift, int(new.sum()), config.refit_outlier_share)
