@@ -8,7 +8,8 @@ and cross-day copies, 2% of rows each), i.e. what reaches the pool after the oth
 runs alone over all of it, then the pool step as shipped (exact + near + semantic, quality-first):
 
 - exact: normalised text hash;  near: exact + MinHash LSH (Jaccard >= 0.7 on word 3-shingles);
-- semantic: cosine >= 0.97 on the packaged MiniLM embeddings (exact blocked search).
+- semantic: cosine >= the threshold (default 0.99, as shipped) on the packaged MiniLM embeddings
+  (exact blocked search); a sweep over thresholds is printed too.
 
 A removed row is a true positive when it and the row it names are in the same labelled duplicate
 group; recall is over the removals the labels call for (group size - 1 per group). Embedding runs at
@@ -28,6 +29,7 @@ from curation_dagster.lib.embedding import embed_texts, embedding_text, load_mod
 from curation_dagster.lib.embedding_cache import EmbeddingCache, embed_with_cache
 from curation_dagster.sample_data import generate_sample_data
 
+SEMANTIC_THRESHOLD = 0.99  # DedupConfig.semantic_threshold
 DUP_KINDS = ("exact_duplicate", "near_duplicate", "cross_day_duplicate")
 FIELDS = ("instruction", "output")
 
@@ -58,7 +60,7 @@ def kind_recall(removed: list[tuple[str, str]], root: dict[str, str], kinds: pd.
     return out
 
 
-def run(n_rows: int, semantic_rows: int, model, cache: EmbeddingCache) -> None:
+def run(n_rows: int, semantic_rows: int, model, cache: EmbeddingCache, threshold: float) -> None:
     gens, labels = generate_sample_data(n_rows=n_rows, days=14, seed=7, cross_day_duplicates=0.02)
     keep = labels["noise_kind"].isin(("clean",) + DUP_KINDS).to_numpy()
     gens, labels = gens[keep].reset_index(drop=True), labels[keep].reset_index(drop=True)
@@ -96,20 +98,22 @@ def run(n_rows: int, semantic_rows: int, model, cache: EmbeddingCache) -> None:
     emb_s = time.perf_counter() - t0
     sub_q = quality[: len(sub)]
     sub_order = keep_order(sub_q, sub["created_at"].tolist(), sub["generation_id"].tolist())
-    t0 = time.perf_counter()
-    hits = semantic_duplicates([sub["generation_id"].iloc[i] for i in sub_order], vecs[sub_order], 0.97)
-    el = time.perf_counter() - t0
-    removed = [(h.generation_id, h.duplicate_of) for h in hits]
     sub_kinds = kinds.loc[sub["generation_id"]]
-    rows.append({"method": "semantic (cos >= 0.97)", "rows": len(sub), **score(removed, sub_root, sub_expected),
-                 **kind_recall(removed, sub_root, sub_kinds), "rows_per_s": round(len(sub) / el)})
+    sweep = sorted({0.97, 0.98, 0.99, 0.995, threshold})
+    for thr in sweep:
+        t0 = time.perf_counter()
+        hits = semantic_duplicates([sub["generation_id"].iloc[i] for i in sub_order], vecs[sub_order], thr)
+        el = time.perf_counter() - t0
+        removed = [(h.generation_id, h.duplicate_of) for h in hits]
+        rows.append({"method": f"semantic (cos >= {thr})", "rows": len(sub), **score(removed, sub_root, sub_expected),
+                     **kind_recall(removed, sub_root, sub_kinds), "rows_per_s": round(len(sub) / el)})
     t0 = time.perf_counter()
     hits = deduplicate_pool(ids=sub["generation_id"].tolist(), created_at=sub["created_at"].tolist(), quality=sub_q,
                             instructions=sub["instruction"].tolist(), input_messages=sub["input_message"].tolist(),
-                            outputs=sub["output"].tolist(), vectors=vecs)
+                            outputs=sub["output"].tolist(), vectors=vecs, semantic_threshold=threshold)
     el = time.perf_counter() - t0
     removed = [(h.generation_id, h.duplicate_of) for h in hits]
-    rows.append({"method": "pool step (exact + near + semantic)", "rows": len(sub),
+    rows.append({"method": f"pool step (exact + near + semantic {threshold})", "rows": len(sub),
                  **score(removed, sub_root, sub_expected), **kind_recall(removed, sub_root, sub_kinds),
                  "rows_per_s": round(len(sub) / el)})
     print(pd.DataFrame(rows).to_string(index=False))
@@ -120,12 +124,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, nargs="+", default=[10_000, 50_000])
     ap.add_argument("--semantic-rows", type=int, default=10_000)
+    ap.add_argument("--semantic-threshold", type=float, default=SEMANTIC_THRESHOLD)
     args = ap.parse_args()
     pd.set_option("display.width", 200)
     Path("data").mkdir(exist_ok=True)
     model, cache = load_model(), EmbeddingCache("data/benchmark_embedding_cache.duckdb")
     for n in args.rows:
-        run(n, args.semantic_rows, model, cache)
+        run(n, args.semantic_rows, model, cache, args.semantic_threshold)
 
 
 if __name__ == "__main__":
