@@ -260,6 +260,24 @@ def build_index(settings: DecontaminationSettings) -> EvalIndex:
     return EvalIndex.from_settings(settings)
 
 
+_INDEX_CACHE: dict[tuple, EvalIndex] = {}
+
+
+def contamination_index(settings: DecontaminationSettings) -> EvalIndex:
+    """The index for these settings, built once per process and rebuilt when an eval file changes
+    (a backfill's partitions share one build)."""
+    stamp = []
+    for spec in settings.eval_sets:
+        path = _split_spec(spec)[1]
+        stat = path.stat() if path.exists() else None
+        stamp.append((str(spec), stat.st_mtime_ns if stat else None, stat.st_size if stat else None))
+    key = (settings, tuple(stamp))
+    if key not in _INDEX_CACHE:
+        _INDEX_CACHE.clear()  # one set of eval files at a time: no unbounded growth
+        _INDEX_CACHE[key] = EvalIndex.from_settings(settings)
+    return _INDEX_CACHE[key]
+
+
 def find_contamination(texts: Sequence[str | None], index: EvalIndex | DecontaminationSettings) -> list[Contamination]:
     """Convenience: `index.find_contamination(texts)`, building the index first when given settings."""
     idx = index if isinstance(index, EvalIndex) else EvalIndex.from_settings(index)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from curation_dagster.lib.contract import safe_text
+from curation_dagster.lib.decontamination import contamination_index
 from curation_dagster.lib.dedup import find_duplicates
 from curation_dagster.lib.pii import PII_TEXT_COLUMNS, redact_pii
 from curation_dagster.lib.quality import row_quality_score
@@ -17,7 +18,7 @@ from curation_dagster.lib.text import content_hash
 #: rules evaluated after de-duplication, so a copy of a poorly rated row is reported as a copy
 POST_DEDUP_RULES = ("low_quality",)
 RULE_ORDER: tuple[str, ...] = tuple(r for r in RULES if r not in POST_DEDUP_RULES) + (
-    "exact_duplicate", "near_duplicate", *POST_DEDUP_RULES,
+    "eval_contamination", "exact_duplicate", "near_duplicate", *POST_DEDUP_RULES,
 )
 
 
@@ -59,6 +60,19 @@ def apply_filters(df: pd.DataFrame, settings: FilterSettings, near_threshold: fl
         for rec, red in zip(records, df[text_cols].to_dict("records")):
             rec.update(red)
 
+    # Decontamination runs on the whole batch at once (one index lookup), on the texts as exported.
+    eval_match: dict[int, str] = {}
+    if settings.decontamination.eval_sets:
+        index = contamination_index(settings.decontamination)
+        texts = ["\n".join(str(records[i].get(c) or "") for c in ("instruction", "input_message", "output"))
+                 for i in range(len(records))]
+        for hit in index.find_contamination(texts):
+            if hit.row_index not in eval_match:  # the strongest match comes first
+                eval_match[hit.row_index] = f"{hit.eval_set}:{hit.eval_id}"
+                fired[hit.row_index]["eval_contamination"] = (
+                    f"shares {hit.overlap} {index.n}-word sequence(s) with item {hit.eval_id} of evaluation set "
+                    f"{hit.eval_set}")
+
     content_ok = [i for i, f in enumerate(fired) if not f]
     dup_hits = find_duplicates(
         ids=[records[i]["generation_id"] for i in content_ok],
@@ -97,6 +111,7 @@ def apply_filters(df: pd.DataFrame, settings: FilterSettings, near_threshold: fl
             "reason": safe_text(f[primary]),
             "rules_fired": ",".join(r for r in RULE_ORDER if r in f),
             "duplicate_of": duplicate_of.get(i),
+            "eval_match": eval_match.get(i),
         })
 
     kept = df.iloc[kept_idx].copy()
@@ -105,6 +120,6 @@ def apply_filters(df: pd.DataFrame, settings: FilterSettings, near_threshold: fl
                                          records[i].get("output")) for i in kept_idx]
     rejected = df.iloc[rej_idx].drop(columns="pii_redactions")
     rejected["quality_score"] = [records[i]["quality_score"] for i in rej_idx]
-    for col in ("rule", "reason", "rules_fired", "duplicate_of"):
+    for col in ("rule", "reason", "rules_fired", "duplicate_of", "eval_match"):
         rejected[col] = [r[col] for r in rej_rows]
     return FilterOutcome(kept.reset_index(drop=True), rejected.reset_index(drop=True), dict(counts))

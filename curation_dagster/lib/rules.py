@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from curation_dagster.lib.decontamination import DecontaminationSettings
 from curation_dagster.lib.language import (DEFAULT_CANDIDATES, MIN_LANGUAGE_LETTERS, candidate_languages,
                                            detect_language, stopword_shares)
 from curation_dagster.lib.pii import KIND_PHRASES, PII_KINDS, PII_TEXT_COLUMNS, first_pii_kind
@@ -53,6 +54,8 @@ class FilterSettings:
     pii_kinds: tuple[str, ...] = PII_KINDS
     redact_identity_names: bool = False  # the identity name is the user's own sign-off name: kept by default
     identity_personal_keys: tuple[str, ...] = ("name",)
+    # decontamination: rows overlapping a registered evaluation set are rejected (no eval sets: off)
+    decontamination: DecontaminationSettings = field(default_factory=DecontaminationSettings)
 
     def __post_init__(self) -> None:
         if self.pii_action not in ("reject", "redact"):
@@ -367,5 +370,7 @@ def low_quality(row: dict, s: FilterSettings) -> str | None:
 
 
 # The duplicate rules run on the batch (see dedup.py); listed here so metadata and docs show them.
+RULE_DESCRIPTIONS["eval_contamination"] = ("shares a word n-gram (13 by default) with an item of a registered "
+                                           "evaluation set (decontamination)")
 RULE_DESCRIPTIONS["exact_duplicate"] = "same normalised instruction, input and output as an earlier row"
 RULE_DESCRIPTIONS["near_duplicate"] = "word 3-shingle Jaccard of instruction + input + output above the threshold with an earlier row"

@@ -139,6 +139,16 @@ def test_export_validation():
         manifest["files"]["train.jsonl"]["sha256"] = "0" * 64
     assert not validate_dataset(*export_files(rows, stale), max_tokens=100).passed
 
+    # the same reply under another id, once re-cased (exact) and once with a changed greeting (near)
+    reply = ("Hi Bo,\n\nThanks for the quick call today. I will send the revised quote for the loading dock "
+             "by Friday and book the site visit for the week after.\n\nBest,\nAnn")
+    base = [dict(r, output=reply if r["generation_id"] == "g1" else r["output"]) for r in rows]
+    for twin in (reply.upper(), reply.replace("Hi Bo,", "Hello Bo,")):
+        dup = base + [dict(base[1], generation_id="g9", output=twin)]
+        result = validate_dataset(*export_files(dup), max_tokens=100)
+        assert not result.passed and "to_be_null(duplicate)" in result.metadata["failed_expectations"].value
+    assert validate_dataset(*export_files(base), max_tokens=100).passed
+
 
 def test_source_table_check(tmp_path):
     import dagster as dg

@@ -103,3 +103,39 @@ def test_ngram_hashes_are_deterministic_64_bit_and_distinct():
     a, b = ngram_hashes(wh, 13), ngram_hashes(wh, 13)
     assert a.dtype == np.uint64 and len(a) == 8 and (a == b).all()
     assert len(ngram_hashes(wh[:12], 13)) == 0
+
+
+def test_filter_stage_rejects_contaminated_rows_with_the_eval_id(tmp_path, sample_small):
+    import json as _json
+
+    from curation_dagster.lib.contract import conform
+    from curation_dagster.lib.decontamination import DecontaminationSettings
+    from curation_dagster.lib.filtering import apply_filters
+    from curation_dagster.lib.rules import FilterSettings
+
+    gens, _ = sample_small
+    day = conform(gens[gens["created_at"].dt.strftime("%Y-%m-%d") == "2026-11-01"].reset_index(drop=True))
+    clean = apply_filters(day, FilterSettings())
+    victim = clean.kept.iloc[3]
+    # an eval set holding one kept row's reply (lightly re-cased) and an unrelated item
+    evals = tmp_path / "support_eval.jsonl"
+    evals.write_text(_json.dumps({"id": "q-17", "messages": [{"role": "user", "content": "Draft this."},
+                                                             {"role": "assistant", "content": victim["output"].upper()}]})
+                     + "\n" + _json.dumps({"id": "q-18", "text": "An unrelated question about tax forms in Norway."}) + "\n")
+    out = apply_filters(day, FilterSettings(decontamination=DecontaminationSettings(eval_sets=(str(evals),))))
+    rej = out.rejected.set_index("generation_id")
+    assert rej.loc[victim["generation_id"], "rule"] == "eval_contamination"
+    assert rej.loc[victim["generation_id"], "eval_match"] == "support_eval:q-17"
+    assert "item q-17 of evaluation set support_eval" in rej.loc[victim["generation_id"], "reason"]
+    assert out.rule_counts["eval_contamination"] == 1
+    assert len(out.kept) == len(clean.kept) - 1 and len(out.kept) + len(out.rejected) == len(day)
+
+
+def test_filter_config_registers_eval_sets_from_the_environment(monkeypatch, tmp_path):
+    from curation_dagster.defs.filtering.config import FilterConfig
+
+    monkeypatch.setenv("CURATION_EVAL_SETS", f"mmlu={tmp_path}/a.jsonl, {tmp_path}/b.csv")
+    settings = FilterConfig().to_settings().decontamination
+    assert settings.eval_sets == (f"mmlu={tmp_path}/a.jsonl", f"{tmp_path}/b.csv") and settings.n == 13
+    monkeypatch.delenv("CURATION_EVAL_SETS")
+    assert FilterConfig().to_settings().decontamination.eval_sets == ()

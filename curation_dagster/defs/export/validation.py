@@ -9,6 +9,7 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 from curation_dagster.defs.checks import ERROR, gx_check
+from curation_dagster.lib.dedup import find_duplicates
 from curation_dagster.lib.export import validate_chat_record
 from curation_dagster.lib.pii import first_pii_kind
 from curation_dagster.lib.tokens import count_tokens
@@ -19,7 +20,8 @@ DESCRIPTION = (
     "(system?, user, assistant) and a non-empty assistant message; each example is under "
     "`max_tokens_per_example` tokens (packaged MiniLM tokenizer); train and validation are disjoint; no "
     "email, phone, card number, IBAN or secret-carrying URL appears (lib/pii.py, the detector the filter "
-    "uses); manifest.json's sha256 and row counts match the files."
+    "uses); no two examples are exact or near duplicates (normalised text; word 3-shingle Jaccard >= 0.7 on "
+    "the user and assistant messages); manifest.json's sha256 and row counts match the files."
 )
 
 
@@ -34,9 +36,16 @@ def line_frame(files: dict[str, bytes], provenance: list[dict]) -> pd.DataFrame:
             except ValueError as exc:
                 rec, problem = None, f"not JSON: {exc}"
             text = "\n".join(m.get("content", "") for m in rec["messages"]) if not problem else ""
+            turns = {m["role"]: m.get("content", "") for m in rec["messages"]} if not problem else {}
             rows.append({"split": split, "line": i, "generation_id": ids.get((split, i), f"<unknown {split}:{i}>"),
-                         "problem": problem, "text": text, "pii": first_pii_kind(text) if text else None})
-    df = pd.DataFrame(rows, columns=["split", "line", "generation_id", "problem", "text", "pii"])
+                         "problem": problem, "text": text, "pii": first_pii_kind(text) if text else None,
+                         "user": turns.get("user"), "assistant": turns.get("assistant")})
+    df = pd.DataFrame(rows, columns=["split", "line", "generation_id", "problem", "text", "pii", "user", "assistant"])
+    keys = [f"{s}:{n}" for s, n in zip(df["split"], df["line"])]
+    hits = {h.generation_id: h for h in find_duplicates(keys, [(k,) for k in range(len(df))], df["user"].tolist(),
+                                                         [None] * len(df), df["assistant"].tolist())}
+    df["duplicate"] = [f"{hits[k].kind} of {hits[k].duplicate_of}" if k in hits else None for k in keys]
+    df = df.drop(columns=["user", "assistant"])
     df["tokens"] = count_tokens(df["text"].tolist()) if len(df) else pd.Series(dtype="int64")
     return df.drop(columns=["text"])
 
@@ -53,6 +62,7 @@ def dataset_suites(files: dict[str, bytes], manifest: dict, max_tokens: int) -> 
             gxe.ExpectTableRowCountToEqual(value=int(manifest.get("rows", {}).get("total", -1))),
             gxe.ExpectColumnValuesToBeNull(column="problem"),
             gxe.ExpectColumnValuesToBeNull(column="pii"),
+            gxe.ExpectColumnValuesToBeNull(column="duplicate"),
             gxe.ExpectColumnValuesToBeBetween(column="tokens", min_value=1, max_value=max_tokens),
             gxe.ExpectColumnValuesToBeUnique(column="generation_id"),
         ]),

@@ -1,12 +1,18 @@
+import os
 from typing import Literal
 
 import dagster as dg
 from pydantic import Field
 
+from curation_dagster.lib.decontamination import DecontaminationSettings
 from curation_dagster.lib.language import DEFAULT_CANDIDATES, MIN_LANGUAGE_LETTERS
 from curation_dagster.lib.pii import PII_KINDS
 from curation_dagster.lib.quality import QualityWeights
 from curation_dagster.lib.rules import DEFAULT_TEMPLATES, FilterSettings
+
+
+def _env_eval_sets() -> list[str]:
+    return [s.strip() for s in os.environ.get("CURATION_EVAL_SETS", "").split(",") if s.strip()]
 
 
 class FilterConfig(dg.Config):
@@ -42,6 +48,13 @@ class FilterConfig(dg.Config):
     quality_weight_edit: float = 0.25
     quality_weight_rating: float = 0.20
     neutral_quality_score: float = Field(0.5, description="Score of rows that carry no usage signal at all.")
+    eval_sets: list[str] = Field(default_factory=lambda: _env_eval_sets(), description=(
+        "Evaluation sets to keep out of training (JSONL/JSON/CSV paths, optionally 'name=path'; items by "
+        "`text`, `messages` or `prompt`/`completion`, ids by `id` or line). Rows sharing a word n-gram "
+        "with an item are rejected as eval_contamination with the item id. Default: the comma-separated "
+        "CURATION_EVAL_SETS environment variable (so scheduled runs use it too)."))
+    decontamination_ngram: int = Field(13, description="Words per n-gram for decontamination.")
+    decontamination_min_overlap: int = Field(1, description="Shared n-grams that make a row contaminated.")
     max_rule_rejection_share: float = Field(0.2, description="WARN when one rule rejects more of a day than this.")
     max_total_rejection_share: float = Field(0.5, description="WARN when all rules together reject more than this.")
 
@@ -60,6 +73,8 @@ class FilterConfig(dg.Config):
             pii_kinds=tuple(self.pii_kinds),
             redact_identity_names=self.redact_identity_names,
             identity_personal_keys=tuple(self.identity_personal_keys),
+            decontamination=DecontaminationSettings(eval_sets=tuple(self.eval_sets), n=self.decontamination_ngram,
+                                                    min_overlap=self.decontamination_min_overlap),
             min_quality=self.min_quality,
             quality_weights=QualityWeights(
                 sent=self.quality_weight_sent, copied=self.quality_weight_copied,
