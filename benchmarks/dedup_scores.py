@@ -11,6 +11,8 @@ runs alone over all of it, then the pool step as shipped (exact + near + semanti
 - semantic: cosine >= the threshold (default 0.99, as shipped) on the packaged MiniLM embeddings
   (exact blocked search); a sweep over thresholds is printed too.
 
+PII recall and precision (benchmarks/pii_recall.py) are printed for the same data first.
+
 A removed row is a true positive when it and the row it names are in the same labelled duplicate
 group; recall is over the removals the labels call for (group size - 1 per group). Embedding runs at
 ~80 rows/s on 2 cores, so `--semantic-rows` caps the rows the semantic methods see (default 10,000);
@@ -18,6 +20,7 @@ the embeddings are cached in data/benchmark_embedding_cache.duckdb between runs.
 """
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -28,6 +31,9 @@ from curation_dagster.lib.dedup import deduplicate_pool, find_duplicates, keep_o
 from curation_dagster.lib.embedding import embed_texts, embedding_text, load_model
 from curation_dagster.lib.embedding_cache import EmbeddingCache, embed_with_cache
 from curation_dagster.sample_data import generate_sample_data
+
+sys.path.insert(0, str(Path(__file__).parent))
+from pii_recall import score as pii_score  # noqa: E402  (benchmarks/ is not a package)
 
 SEMANTIC_THRESHOLD = 0.99  # DedupConfig.semantic_threshold
 DUP_KINDS = ("exact_duplicate", "near_duplicate", "cross_day_duplicate")
@@ -62,6 +68,9 @@ def kind_recall(removed: list[tuple[str, str]], root: dict[str, str], kinds: pd.
 
 def run(n_rows: int, semantic_rows: int, model, cache: EmbeddingCache, threshold: float) -> None:
     gens, labels = generate_sample_data(n_rows=n_rows, days=14, seed=7, cross_day_duplicates=0.02)
+    pii, pii_rate, false_pos = pii_score(gens, labels)  # on every generated row, PII rows included
+    print(f"\n== {n_rows:,} rows: PII detector {pii_rate:,.0f} rows/s, {len(false_pos)} non-PII rows flagged")
+    print(pii.to_string(index=False))
     keep = labels["noise_kind"].isin(("clean",) + DUP_KINDS).to_numpy()
     gens, labels = gens[keep].reset_index(drop=True), labels[keep].reset_index(drop=True)
     root = groups(labels)
