@@ -167,5 +167,150 @@ def stats(as_json: bool) -> None:
         print_summary(s)
 
 
+def _load_mapping(pairs: tuple[str, ...], mapping_file: str | None) -> dict[str, str]:
+    from curation_dagster.lib.contract import CONTRACT_COLUMNS
+
+    mapping: dict[str, str] = {}
+    if mapping_file:
+        text = Path(mapping_file).read_text()
+        if mapping_file.endswith(".toml"):
+            import tomllib
+
+            data = tomllib.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text) or {}
+        data = data.get("column_mapping", data)
+        if not isinstance(data, dict):
+            raise click.BadParameter("the mapping file must hold contract column: your column pairs",
+                                     param_hint="--mapping-file")
+        mapping.update({str(k): str(v) for k, v in data.items()})
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"{pair!r} is not CONTRACT_COLUMN=YOUR_COLUMN", param_hint="--map")
+        k, v = pair.split("=", 1)
+        mapping[k.strip()] = v.strip()
+    unknown = sorted(set(mapping) - set(CONTRACT_COLUMNS))
+    if unknown:
+        raise click.BadParameter(f"not contract columns: {', '.join(unknown)} (they are: {', '.join(CONTRACT_COLUMNS)})",
+                                 param_hint="--map")
+    return mapping
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "csv", "parquet"]), default="auto",
+              show_default=True, help="File format; auto goes by the suffix (.jsonl/.ndjson/.json, .csv, .parquet).")
+@click.option("--map", "pairs", multiple=True, metavar="CONTRACT=YOURS",
+              help="Map a contract column onto a column of the file, e.g. --map output=completion (repeatable).")
+@click.option("--mapping-file", type=click.Path(exists=True, dir_okay=False),
+              help="YAML or TOML file of contract column: your column pairs (optionally under column_mapping:).")
+@click.option("--assign-date", default=None, metavar="YYYY-MM-DD",
+              help="created_at for rows that have none, so they land in that day's partition.")
+@click.option("--template-id", default="general", show_default=True,
+              help="template_id for rows that have none (the filter rejects templates outside its catalog).")
+@click.option("--warehouse", default=None, type=click.Path(dir_okay=False),
+              help="DuckDB file of the source table (default: CURATION_WAREHOUSE_PATH or data/warehouse.duckdb).")
+@click.option("--table", default="generations", show_default=True, help="Source table to append to.")
+@click.option("--quarantine-file", default=None, type=click.Path(dir_okay=False),
+              help="Also write quarantined lines here as JSONL (they always go to the import_quarantine table).")
+@click.option("--chunk-rows", default=10_000, show_default=True, help="Records read and written per chunk.")
+def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, warehouse, table, quarantine_file,
+                chunk_rows) -> None:
+    """Import a CSV, JSONL or Parquet file into the source table of the embedded warehouse.
+
+    Columns are mapped onto the data contract (instruction and output are required; identity, input
+    message, template, generator version and usage signals may be missing and stay null). Bad lines
+    never stop the import: they go to the import_quarantine table with their line number and reason.
+    Re-importing the same file adds nothing: rows keep their generation_id, or get one from their
+    content. Exits non-zero only when the file cannot be read or no row could be imported.
+    """
+    import duckdb
+
+    from curation_dagster import settings
+    from curation_dagster.lib.importing import ImportSettings, convert_chunk, detect_format, now_iso, read_records
+    from curation_dagster.lib.warehouse import append_generations, reset_quarantine, write_quarantine
+
+    src = Path(path)
+    if not src.is_file():
+        raise click.ClickException(f"cannot read {path}: no such file")
+    fmt = detect_format(src) if fmt == "auto" else fmt
+    opts = ImportSettings(mapping=_load_mapping(pairs, mapping_file), assign_date=assign_date,
+                          template_id=template_id or None)
+    target = Path(warehouse) if warehouse else settings.warehouse_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stamp, source = now_iso(), str(src.resolve())
+    counts = {"read": 0, "imported": 0, "already_present": 0, "quarantined": 0}
+    days: set[str] = set()
+    t0 = time.perf_counter()
+    qfile = open(quarantine_file, "w", encoding="utf-8") if quarantine_file else None
+    try:
+        with duckdb.connect(str(target)) as con, click.progressbar(
+                length=src.stat().st_size, label=f"Importing {src.name}", file=sys.stderr) as bar:
+            reset_quarantine(con, source)
+            done_bytes, position = 0, [0]
+            try:
+                for chunk in read_records(src, fmt, opts, chunk_rows, progress=position):
+                    rows, bad = convert_chunk(chunk, opts)
+                    added = append_generations(con, rows, table)
+                    write_quarantine(con, source, bad, stamp)
+                    if qfile:
+                        for b in bad:
+                            qfile.write(json.dumps({"line": b.line, "reason": b.reason, "raw": b.raw},
+                                                   ensure_ascii=False) + "\n")
+                    counts["read"] += len(chunk)
+                    counts["imported"] += added
+                    counts["already_present"] += len(rows) - added
+                    counts["quarantined"] += len(bad)
+                    days |= {str(d)[:10] for d in rows["created_at"]}
+                    bar.update(max(position[0] - done_bytes, 0))
+                    done_bytes = max(done_bytes, position[0])
+            except (OSError, ValueError) as exc:
+                raise click.ClickException(f"cannot read {path} as {fmt}: {exc}") from exc
+    finally:
+        if qfile:
+            qfile.close()
+    elapsed = time.perf_counter() - t0
+    click.echo(f"{src.name}: read {counts['read']:,} records, imported {counts['imported']:,}, "
+               f"already present {counts['already_present']:,}, quarantined {counts['quarantined']:,} "
+               f"({counts['read'] / elapsed:,.0f} records/s) into {target} table {table}")
+    if counts["quarantined"]:
+        click.echo(f"Quarantined lines: SELECT line, reason FROM import_quarantine WHERE source = '{source}'"
+                   + (f" (also {quarantine_file})" if quarantine_file else ""))
+    if days:
+        first, last = min(days), max(days)
+        click.echo(f"Rows span {len(days)} day(s), {first} .. {last}: materialize them with "
+                   f"`curation run --from {first} --to {last}` or a backfill of daily_curation_job in the UI.")
+    if counts["imported"] + counts["already_present"] == 0:
+        raise click.ClickException("nothing could be imported")
+
+
+@main.command("run")
+@click.option("--from", "first", required=True, metavar="YYYY-MM-DD", help="First daily partition.")
+@click.option("--to", "last", required=True, metavar="YYYY-MM-DD", help="Last daily partition (inclusive).")
+def run_range(first: str, last: str) -> None:
+    """Materialize the daily partitions first..last, fit the topic model, refresh the pool and export.
+
+    The same jobs the Dagster UI and schedules run, in this process; runs are recorded in DAGSTER_HOME
+    (default .dagster_home) so `./scripts/dev.sh` shows them.
+    """
+    import pandas as pd
+
+    from curation_dagster import settings
+
+    _prepare_dagster_home()
+    keys = [d.strftime("%Y-%m-%d") for d in pd.date_range(first, last, freq="D")]
+    if not keys:
+        raise click.BadParameter("--to is before --from")
+    if keys[0] < settings.partitions_start_date():
+        # partitions start at CURATION_START_DATE; older data needs an earlier start (set it for the UI too)
+        click.echo(f"Partitions start at {keys[0]} for this run; set CURATION_START_DATE={keys[0]} for the UI.")
+        os.environ["CURATION_START_DATE"] = keys[0]
+    evaluations = materialize_all(keys)
+    print_summary(summary())
+    print_checks(evaluations)
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -34,6 +34,7 @@ class FilterSettings:
 
     known_templates: tuple[str, ...] = DEFAULT_TEMPLATES  # empty tuple accepts any template id
     min_generator_version: str = "1.4.0"
+    require_generator_version: bool = True  # False for imported data that never recorded one
     min_instruction_words: int = 3
     max_instruction_chars: int = 2_000
     min_output_words: int = 25
@@ -154,6 +155,8 @@ def invalid_record(row: dict, s: FilterSettings) -> str | None:
     for col in ("output", "template_id", "generator_version"):
         v = row.get(col)
         if _missing(v):
+            if col == "generator_version" and not s.require_generator_version:
+                continue
             return f"{col} is null"
         if not _is_text(v):
             return f"{col} has type {type(v).__name__}, expected string"

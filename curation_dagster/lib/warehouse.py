@@ -55,3 +55,43 @@ def write_generations(path: str | Path, generations: pd.DataFrame, labels: pd.Da
 def read_labels(path: str | Path) -> pd.DataFrame:
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute("SELECT * FROM generation_labels ORDER BY generation_id").df()
+
+
+QUARANTINE_DDL = """
+CREATE TABLE IF NOT EXISTS import_quarantine (
+    source VARCHAR, line BIGINT, reason VARCHAR, raw VARCHAR, imported_at TIMESTAMP
+)
+"""
+
+
+def append_generations(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, table: str = "generations") -> int:
+    """Insert rows whose generation_id the table does not hold yet (re-imports add nothing); returns
+    how many were inserted."""
+    ddl = GENERATIONS_DDL.format(table=f'"{table}"').replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
+    con.execute(ddl).fetchall()  # DuckDB wants each result finished before the next statement
+    if df.empty:
+        return 0
+    incoming = conform(df).drop_duplicates("generation_id")
+    con.register("incoming", incoming)
+    before = con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
+    con.execute(f'INSERT INTO "{table}" SELECT * FROM incoming '
+                f'WHERE generation_id NOT IN (SELECT generation_id FROM "{table}" WHERE generation_id IS NOT NULL)'
+                ).fetchall()
+    con.unregister("incoming")
+    return con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0] - before
+
+
+def reset_quarantine(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    con.execute(QUARANTINE_DDL).fetchall()
+    con.execute("DELETE FROM import_quarantine WHERE source = ?", [source]).fetchall()
+
+
+def write_quarantine(con: duckdb.DuckDBPyConnection, source: str, entries: list, imported_at: str) -> None:
+    if not entries:
+        return
+    frame = pd.DataFrame({"source": source, "line": [e.line for e in entries],
+                          "reason": [safe_text(e.reason) for e in entries], "raw": [safe_text(e.raw) for e in entries],
+                          "imported_at": pd.Timestamp(imported_at)})
+    con.register("q", frame)
+    con.execute("INSERT INTO import_quarantine SELECT source, line, reason, raw, imported_at FROM q").fetchall()
+    con.unregister("q")

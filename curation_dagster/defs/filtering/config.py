@@ -19,6 +19,9 @@ class FilterConfig(dg.Config):
     """Thresholds of the noisy-input rules (see lib/rules.py for what each rule does)."""
 
     min_generator_version: str = Field("1.4.0", description="Rows from older generator versions are dropped.")
+    require_generator_version: bool = Field(True, description=(
+        "Reject rows with no generator_version as invalid_record. Turn off for imported data that never "
+        "recorded one (the version cut-off then only applies to rows that have a version)."))
     min_quality: float = Field(0.4, description="Minimum usage-based quality score in [0, 1].")
     target_languages: list[str] = Field(["en"], description="ISO 639-1 codes of the output languages to keep.")
     language_candidates: list[str] = Field(list(DEFAULT_CANDIDATES), description=(
@@ -62,6 +65,7 @@ class FilterConfig(dg.Config):
         return FilterSettings(
             known_templates=tuple(self.known_templates),
             min_generator_version=self.min_generator_version,
+            require_generator_version=self.require_generator_version,
             min_instruction_words=self.min_instruction_words,
             min_output_words=self.min_output_words,
             max_output_chars=self.max_output_chars,

@@ -1,0 +1,263 @@
+"""Bring your own data: stream CSV, JSONL or Parquet files onto the data contract, with a reason per
+bad line instead of an aborted import.
+
+Reading is chunked (`chunk_rows` records at a time), so memory stays bounded whatever the file size.
+Every record ends up either as a contract row or as a quarantine entry (line number + reason).
+Rows get a deterministic `generation_id` when the file has none (a hash of the record's content),
+so importing the same file twice adds nothing the second time.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from curation_dagster.lib.contract import CONTRACT_COLUMNS
+
+FLAT_FORMATS = ("jsonl", "csv", "parquet")
+REQUIRED = ("instruction", "output")
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0", ""}
+
+
+class RecordError(ValueError):
+    """Why one record cannot be imported (goes to quarantine, the import goes on)."""
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    mapping: dict[str, str] = field(default_factory=dict)  # contract column -> the file's column
+    assign_date: str | None = None  # created_at for rows without one (YYYY-MM-DD or an ISO timestamp)
+    template_id: str | None = "general"  # template for rows without one (the filter rejects unknown ones)
+    max_field_chars: int = 100_000  # longer text is an absurd size, quarantined
+    max_line_bytes: int = 2_000_000
+
+
+@dataclass
+class Quarantined:
+    line: int
+    reason: str
+    raw: str
+
+
+def detect_format(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower().lstrip(".")
+    fmt = {"jsonl": "jsonl", "ndjson": "jsonl", "json": "jsonl", "csv": "csv", "parquet": "parquet",
+           "pq": "parquet"}.get(suffix)
+    if not fmt:
+        raise ValueError(f"cannot tell the format of {path} from its suffix; pass --format ({', '.join(FLAT_FORMATS)})")
+    return fmt
+
+
+def read_records(path: str | Path, fmt: str, settings: ImportSettings, chunk_rows: int = 10_000,
+                 progress: list[int] | None = None) -> Iterator[list[tuple[int, dict | None, str | None, str]]]:
+    """Chunks of (line number, record or None, error or None, raw text for quarantine).
+
+    `progress[0]` is kept at the bytes read so far (for a progress bar)."""
+    readers = {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet}
+    if fmt not in readers:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FLAT_FORMATS)}")
+    progress = progress if progress is not None else [0]
+    chunk: list = []
+    for item in readers[fmt](Path(path), settings, progress):
+        chunk.append(item)
+        if len(chunk) >= chunk_rows:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _jsonl(path: Path, s: ImportSettings, progress: list[int]):
+    with open(path, "rb") as f:
+        for no, raw in enumerate(f, 1):
+            progress[0] += len(raw)
+            if len(raw) > s.max_line_bytes:
+                yield no, None, f"line of {len(raw):,} bytes is over the {s.max_line_bytes:,}-byte limit", raw[:300].decode(
+                    "utf-8", "replace")
+                continue
+            if not raw.strip():
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield no, None, f"invalid UTF-8 at byte {exc.start}", raw[:2000].decode("utf-8", "replace")
+                continue
+            try:
+                rec = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield no, None, f"broken JSON: {exc.msg} at column {exc.colno}", text[:2000]
+                continue
+            if not isinstance(rec, dict):
+                yield no, None, f"a JSON {type(rec).__name__}, not an object", text[:2000]
+                continue
+            yield no, rec, None, text[:2000]
+
+
+def _csv(path: Path, s: ImportSettings, progress: list[int]):
+    # surrogateescape keeps invalid bytes visible per field instead of failing the whole file
+    with open(path, "rb") as fb:
+        text = io.TextIOWrapper(fb, encoding="utf-8", errors="surrogateescape", newline="")
+        reader = csv.DictReader(text)
+        if not reader.fieldnames:
+            return
+        while True:
+            start = reader.line_num + 1
+            try:
+                rec = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield start, None, f"broken CSV: {exc}", ""
+                continue
+            finally:
+                progress[0] = fb.tell()
+            raw = json.dumps(rec, ensure_ascii=False, default=str)[:2000].encode("utf-8", "replace").decode()
+            if None in rec:
+                yield start, None, f"{len(rec[None])} more fields than the header has", raw
+                continue
+            if any(isinstance(v, str) and _has_escaped_bytes(v) for v in rec.values()):
+                yield start, None, "invalid UTF-8", raw
+                continue
+            yield start, {k: (None if v == "" else v) for k, v in rec.items()}, None, raw
+
+
+def _parquet(path: Path, s: ImportSettings, progress: list[int]):
+    import pyarrow.parquet as pq
+
+    no = 0
+    pf = pq.ParquetFile(path)
+    size, total = path.stat().st_size, max(pf.metadata.num_rows, 1)
+    for batch in pf.iter_batches(batch_size=10_000):
+        progress[0] = int(size * min(no + batch.num_rows, total) / total)
+        for rec in batch.to_pylist():
+            no += 1
+            yield no, rec, None, json.dumps(rec, ensure_ascii=False, default=str)[:2000]
+
+
+def _has_escaped_bytes(v: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in v)
+
+
+# ------------------------------------------------------------------------------------------------
+# one record -> one contract row
+# ------------------------------------------------------------------------------------------------
+
+
+def _text(v, name: str, s: ImportSettings) -> str | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, (dict, list)):
+        if name == "identity":
+            return json.dumps(v, ensure_ascii=False, sort_keys=True)
+        raise RecordError(f"{name} is a JSON {type(v).__name__}, not text")
+    if not isinstance(v, (str, int, float)):
+        raise RecordError(f"{name} has type {type(v).__name__}, not text")
+    v = str(v)
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise RecordError(f"{name} holds a lone surrogate at character {exc.start}") from None
+    if len(v) > s.max_field_chars:
+        raise RecordError(f"{name} has {len(v):,} characters, over the {s.max_field_chars:,} limit")
+    return v
+
+
+def _bool(v, name: str):
+    if v is None or isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v)):
+        return bool(v)
+    if isinstance(v, str) and v.strip().lower() in _TRUE | _FALSE:
+        return v.strip().lower() in _TRUE
+    if isinstance(v, float):
+        return None
+    raise RecordError(f"{name} is {v!r}, not a boolean")
+
+
+def _number(v, name: str, lo: float, hi: float, integer: bool = False):
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v == "":
+        return None
+    if isinstance(v, bool):
+        raise RecordError(f"{name} is a boolean, not a number")
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise RecordError(f"{name} is {v!r}, not a number") from None
+    if not lo <= x <= hi:
+        raise RecordError(f"{name} is {x:g}, outside {lo:g}..{hi:g}")
+    return int(round(x)) if integer else x
+
+
+def _timestamp(v, s: ImportSettings):
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v == "":
+        if not s.assign_date:
+            raise RecordError("no created_at (map a timestamp column, or pass --assign-date)")
+        v = s.assign_date
+    try:
+        ts = pd.Timestamp(v)
+    except (TypeError, ValueError):
+        raise RecordError(f"created_at {v!r} is not a timestamp") from None
+    if ts is pd.NaT:
+        raise RecordError(f"created_at {v!r} is not a timestamp")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.to_pydatetime()
+
+
+def to_contract_row(rec: dict, s: ImportSettings) -> dict:
+    """Map one record onto the data contract; RecordError says why it cannot be."""
+    get = lambda col: rec.get(s.mapping.get(col, col))  # noqa: E731
+    row = {
+        "instruction": _text(get("instruction"), "instruction", s),
+        "output": _text(get("output"), "output", s),
+        "input_message": _text(get("input_message"), "input_message", s),
+        "identity": _text(get("identity"), "identity", s),
+        "template_id": _text(get("template_id"), "template_id", s) or s.template_id,
+        "generator_version": _text(get("generator_version"), "generator_version", s),
+        "created_at": _timestamp(get("created_at"), s),
+        "copied": _bool(get("copied"), "copied"),
+        "sent": _bool(get("sent"), "sent"),
+        "edit_ratio": _number(get("edit_ratio"), "edit_ratio", 0.0, 1.0),
+        "rating": _number(get("rating"), "rating", 1, 5, integer=True),
+    }
+    for col in REQUIRED:
+        if not row[col] or not row[col].strip():
+            raise RecordError(f"missing {col} (column {s.mapping.get(col, col)!r})")
+    gid = _text(get("generation_id"), "generation_id", s)
+    row["generation_id"] = gid.strip() if gid and gid.strip() else content_id(row)
+    return {c: row[c] for c in CONTRACT_COLUMNS}
+
+
+def content_id(row: dict) -> str:
+    """A stable id for a record without one: the same content always gets the same id."""
+    key = json.dumps({k: row[k] for k in ("instruction", "input_message", "output", "identity", "template_id")}
+                     | {"created_at": row["created_at"].isoformat()}, sort_keys=True, ensure_ascii=False)
+    return "imp-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def convert_chunk(chunk: list[tuple[int, dict | None, str | None, str]],
+                  s: ImportSettings) -> tuple[pd.DataFrame, list[Quarantined]]:
+    rows, bad = [], []
+    for no, rec, error, raw in chunk:
+        if error:
+            bad.append(Quarantined(no, error, raw))
+            continue
+        try:
+            rows.append(to_contract_row(rec, s))
+        except RecordError as exc:
+            bad.append(Quarantined(no, str(exc), raw))
+    return pd.DataFrame(rows, columns=list(CONTRACT_COLUMNS)), bad
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
