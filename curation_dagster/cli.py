@@ -200,8 +200,11 @@ def _load_mapping(pairs: tuple[str, ...], mapping_file: str | None) -> dict[str,
 
 @main.command("import")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "csv", "parquet"]), default="auto",
-              show_default=True, help="File format; auto goes by the suffix (.jsonl/.ndjson/.json, .csv, .parquet).")
+@click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "csv", "parquet", "chat", "sharegpt", "alpaca"]),
+              default="auto", show_default=True,
+              help="File format. auto: .csv, .parquet, or for .jsonl/.ndjson/.json the first record decides: "
+                   "`messages` = OpenAI chat, `conversations` = ShareGPT, instruction/input/output = Alpaca, "
+                   "else flat JSONL columns.")
 @click.option("--map", "pairs", multiple=True, metavar="CONTRACT=YOURS",
               help="Map a contract column onto a column of the file, e.g. --map output=completion (repeatable).")
 @click.option("--mapping-file", type=click.Path(exists=True, dir_okay=False),
@@ -218,10 +221,13 @@ def _load_mapping(pairs: tuple[str, ...], mapping_file: str | None) -> dict[str,
 @click.option("--chunk-rows", default=10_000, show_default=True, help="Records read and written per chunk.")
 def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, warehouse, table, quarantine_file,
                 chunk_rows) -> None:
-    """Import a CSV, JSONL or Parquet file into the source table of the embedded warehouse.
+    """Import a CSV, JSONL, Parquet, OpenAI chat, ShareGPT or Alpaca file into the source table.
 
-    Columns are mapped onto the data contract (instruction and output are required; identity, input
-    message, template, generator version and usage signals may be missing and stay null). Bad lines
+    Flat columns are mapped onto the data contract (instruction and output are required; identity, input
+    message, template, generator version and usage signals may be missing and stay null). For
+    conversations the last exchange is the example (user turn -> instruction, reply -> output), earlier
+    turns are kept in input_message and the system prompt in identity, so the export gives back the
+    whole conversation. Bad lines
     never stop the import: they go to the import_quarantine table with their line number and reason.
     Re-importing the same file adds nothing: rows keep their generation_id, or get one from their
     content. Exits non-zero only when the file cannot be read or no row could be imported.
@@ -252,7 +258,7 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
             done_bytes, position = 0, [0]
             try:
                 for chunk in read_records(src, fmt, opts, chunk_rows, progress=position):
-                    rows, bad = convert_chunk(chunk, opts)
+                    rows, bad = convert_chunk(chunk, opts, fmt)
                     added = append_generations(con, rows, table)
                     write_quarantine(con, source, bad, stamp)
                     if qfile:
@@ -310,6 +316,42 @@ def run_range(first: str, last: str) -> None:
     evaluations = materialize_all(keys)
     print_summary(summary())
     print_checks(evaluations)
+
+
+@main.command("convert")
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.argument("target", type=click.Path(dir_okay=False))
+@click.option("--from", "from_fmt", type=click.Choice(["auto", "jsonl", "csv", "parquet", "chat", "sharegpt", "alpaca"]),
+              default="auto", show_default=True, help="Format of SOURCE (auto: as for `curation import`).")
+@click.option("--to", "to_fmt", type=click.Choice(["jsonl", "csv", "chat", "sharegpt", "alpaca"]), required=True,
+              help="Format of TARGET: jsonl <-> csv for flat records (parquet can be read), or chat <-> sharegpt "
+                   "<-> alpaca for conversations.")
+@click.option("--quarantine-file", default=None, type=click.Path(dir_okay=False),
+              help="Where records that cannot be converted go, with line and reason (default TARGET.quarantine.jsonl).")
+def convert(source, target, from_fmt, to_fmt, quarantine_file) -> None:
+    """Convert a file between CSV and JSONL, or between OpenAI chat, ShareGPT and Alpaca.
+
+    Streams record by record; a record that cannot be converted (broken JSON, a conversation out of
+    order, several exchanges into Alpaca) is written to the quarantine file and the rest go on.
+    Chat <-> ShareGPT keeps every turn; Alpaca's instruction and input become one user message.
+    """
+    from curation_dagster.lib.converting import convert_file
+    from curation_dagster.lib.importing import detect_format
+
+    src = Path(source)
+    if not src.is_file():
+        raise click.ClickException(f"cannot read {source}: no such file")
+    from_fmt = detect_format(src) if from_fmt == "auto" else from_fmt
+    qpath = Path(quarantine_file or f"{target}.quarantine.jsonl")
+    try:
+        counts = convert_file(src, from_fmt, Path(target), to_fmt, qpath)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{src.name} ({from_fmt}) -> {target} ({to_fmt}): read {counts['read']:,}, "
+               f"written {counts['written']:,}, quarantined {counts['quarantined']:,}"
+               + (f" (see {qpath})" if counts["quarantined"] else ""))
+    if counts["written"] == 0:
+        raise click.ClickException("nothing could be converted")
 
 
 if __name__ == "__main__":

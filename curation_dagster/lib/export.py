@@ -14,6 +14,7 @@ import pandas as pd
 from curation_dagster.lib.text import stable_unit_hash
 
 ROLES_ORDER = ("system", "user", "assistant")
+HISTORY_KEY = "conversation_history"
 
 
 def system_prompt(identity_json: str | None, template_id: str | None) -> str | None:
@@ -22,6 +23,8 @@ def system_prompt(identity_json: str | None, template_id: str | None) -> str | N
         ident = json.loads(identity_json) if identity_json else None
     except ValueError:
         ident = None
+    if isinstance(ident, dict) and isinstance(ident.get("system_prompt"), str) and ident["system_prompt"].strip():
+        return ident["system_prompt"]  # imported conversations keep their own system prompt, verbatim
     if not isinstance(ident, dict) or not ident.get("name"):
         return None
     who = ident["name"]
@@ -37,14 +40,28 @@ def system_prompt(identity_json: str | None, template_id: str | None) -> str | N
     return text
 
 
+def conversation_history(input_message) -> list[dict] | None:
+    """Earlier turns of an imported conversation, kept in input_message as {"conversation_history": [...]}."""
+    if not isinstance(input_message, str) or not input_message.startswith('{"' + HISTORY_KEY):
+        return None
+    try:
+        turns = json.loads(input_message)[HISTORY_KEY]
+    except (ValueError, KeyError, TypeError):
+        return None
+    ok = isinstance(turns, list) and all(isinstance(t, dict) and set(t) == {"role", "content"} for t in turns)
+    return turns if ok else None
+
+
 def to_chat_record(row: dict) -> dict:
     user = (row.get("instruction") or "").strip()
-    if row.get("input_message"):
+    history = conversation_history(row.get("input_message"))
+    if row.get("input_message") and history is None:
         user += "\n\nMessage I am replying to:\n" + str(row["input_message"]).strip()
     messages = []
     sys_text = system_prompt(row.get("identity"), row.get("template_id"))
     if sys_text:
         messages.append({"role": "system", "content": sys_text})
+    messages += history or []
     messages.append({"role": "user", "content": user})
     messages.append({"role": "assistant", "content": (row.get("output") or "").strip()})
     return {"messages": messages}
@@ -61,7 +78,9 @@ def validate_chat_record(rec: object) -> str | None:
         if m["role"] not in ROLES_ORDER or not isinstance(m["content"], str) or not m["content"].strip():
             return f"bad message with role {m.get('role')!r}"
         roles.append(m["role"])
-    if roles not in (["system", "user", "assistant"], ["user", "assistant"]):
+    turns = roles[1:] if roles[:1] == ["system"] else roles
+    # one exchange, or an imported conversation: user/assistant alternating, ending with the assistant
+    if not turns or len(turns) % 2 or any(r != ("user", "assistant")[i % 2] for i, r in enumerate(turns)):
         return f"roles out of order: {roles}"
     return None
 

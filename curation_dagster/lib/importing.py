@@ -24,6 +24,8 @@ import pandas as pd
 from curation_dagster.lib.contract import CONTRACT_COLUMNS
 
 FLAT_FORMATS = ("jsonl", "csv", "parquet")
+CONVERSATION_FORMATS = ("chat", "sharegpt", "alpaca")  # JSONL (or a JSON array) of conversations
+FORMATS = FLAT_FORMATS + CONVERSATION_FORMATS
 REQUIRED = ("instruction", "output")
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0", ""}
@@ -50,11 +52,19 @@ class Quarantined:
 
 
 def detect_format(path: str | Path) -> str:
+    """By suffix; for JSON files, by the first readable record (messages -> chat, conversations ->
+    sharegpt, instruction/input/output -> alpaca, else flat jsonl)."""
     suffix = Path(path).suffix.lower().lstrip(".")
     fmt = {"jsonl": "jsonl", "ndjson": "jsonl", "json": "jsonl", "csv": "csv", "parquet": "parquet",
            "pq": "parquet"}.get(suffix)
     if not fmt:
-        raise ValueError(f"cannot tell the format of {path} from its suffix; pass --format ({', '.join(FLAT_FORMATS)})")
+        raise ValueError(f"cannot tell the format of {path} from its suffix; pass --format ({', '.join(FORMATS)})")
+    if fmt == "jsonl":
+        from curation_dagster.lib.formats import sniff
+
+        for _, rec, error, _ in _jsonl(Path(path), ImportSettings(), [0]):
+            if rec is not None:
+                return sniff(rec)
     return fmt
 
 
@@ -63,9 +73,9 @@ def read_records(path: str | Path, fmt: str, settings: ImportSettings, chunk_row
     """Chunks of (line number, record or None, error or None, raw text for quarantine).
 
     `progress[0]` is kept at the bytes read so far (for a progress bar)."""
-    readers = {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet}
+    readers = {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet, **{f: _jsonl for f in CONVERSATION_FORMATS}}
     if fmt not in readers:
-        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FLAT_FORMATS)}")
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     progress = progress if progress is not None else [0]
     chunk: list = []
     for item in readers[fmt](Path(path), settings, progress):
@@ -79,6 +89,11 @@ def read_records(path: str | Path, fmt: str, settings: ImportSettings, chunk_row
 
 def _jsonl(path: Path, s: ImportSettings, progress: list[int]):
     with open(path, "rb") as f:
+        head = f.read(4096).lstrip()
+        f.seek(0)
+        if head.startswith(b"["):  # a JSON array (common for ShareGPT dumps): read whole, one element a record
+            yield from _json_array(f, progress)
+            return
         for no, raw in enumerate(f, 1):
             progress[0] += len(raw)
             if len(raw) > s.max_line_bytes:
@@ -101,6 +116,22 @@ def _jsonl(path: Path, s: ImportSettings, progress: list[int]):
                 yield no, None, f"a JSON {type(rec).__name__}, not an object", text[:2000]
                 continue
             yield no, rec, None, text[:2000]
+
+
+def _json_array(f, progress: list[int]):
+    raw = f.read()
+    progress[0] = len(raw)
+    try:
+        items = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not a readable JSON array ({exc}); JSONL lets one bad record be quarantined "
+                         f"instead") from exc
+    for no, rec in enumerate(items, 1):
+        text = json.dumps(rec, ensure_ascii=False)[:2000]
+        if isinstance(rec, dict):
+            yield no, rec, None, text
+        else:
+            yield no, None, f"element is a JSON {type(rec).__name__}, not an object", text
 
 
 def _csv(path: Path, s: ImportSettings, progress: list[int]):
@@ -214,14 +245,24 @@ def _timestamp(v, s: ImportSettings):
     return ts.to_pydatetime()
 
 
-def to_contract_row(rec: dict, s: ImportSettings) -> dict:
-    """Map one record onto the data contract; RecordError says why it cannot be."""
+def to_contract_row(rec: dict, s: ImportSettings, fmt: str = "jsonl") -> dict:
+    """Map one record onto the data contract; RecordError says why it cannot be.
+
+    Conversation formats give the text fields from their messages (lib/formats.contract_fields); the
+    other fields (id, created_at, template, usage) come from the record through the mapping as usual."""
     get = lambda col: rec.get(s.mapping.get(col, col))  # noqa: E731
+    if fmt in CONVERSATION_FORMATS:
+        from curation_dagster.lib.formats import contract_fields, messages_of
+
+        texts = contract_fields(messages_of(rec, fmt))
+        text_of = lambda col: texts[col]  # noqa: E731
+    else:
+        text_of = get
     row = {
-        "instruction": _text(get("instruction"), "instruction", s),
-        "output": _text(get("output"), "output", s),
-        "input_message": _text(get("input_message"), "input_message", s),
-        "identity": _text(get("identity"), "identity", s),
+        "instruction": _text(text_of("instruction"), "instruction", s),
+        "output": _text(text_of("output"), "output", s),
+        "input_message": _text(text_of("input_message"), "input_message", s),
+        "identity": _text(text_of("identity"), "identity", s),
         "template_id": _text(get("template_id"), "template_id", s) or s.template_id,
         "generator_version": _text(get("generator_version"), "generator_version", s),
         "created_at": _timestamp(get("created_at"), s),
@@ -245,15 +286,15 @@ def content_id(row: dict) -> str:
     return "imp-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def convert_chunk(chunk: list[tuple[int, dict | None, str | None, str]],
-                  s: ImportSettings) -> tuple[pd.DataFrame, list[Quarantined]]:
+def convert_chunk(chunk: list[tuple[int, dict | None, str | None, str]], s: ImportSettings,
+                  fmt: str = "jsonl") -> tuple[pd.DataFrame, list[Quarantined]]:
     rows, bad = [], []
     for no, rec, error, raw in chunk:
         if error:
             bad.append(Quarantined(no, error, raw))
             continue
         try:
-            rows.append(to_contract_row(rec, s))
+            rows.append(to_contract_row(rec, s, fmt))
         except RecordError as exc:
             bad.append(Quarantined(no, str(exc), raw))
     return pd.DataFrame(rows, columns=list(CONTRACT_COLUMNS)), bad

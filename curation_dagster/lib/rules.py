@@ -35,6 +35,7 @@ class FilterSettings:
     known_templates: tuple[str, ...] = DEFAULT_TEMPLATES  # empty tuple accepts any template id
     min_generator_version: str = "1.4.0"
     require_generator_version: bool = True  # False for imported data that never recorded one
+    require_identity: bool = True  # False for imported data: no identity (or only a system prompt) passes
     min_instruction_words: int = 3
     max_instruction_chars: int = 2_000
     min_output_words: int = 25
@@ -245,6 +246,8 @@ def instruction_junk(row: dict, s: FilterSettings) -> str | None:
 @rule("identity_junk", "identity settings are not valid JSON or hold test values / keyboard mash")
 def identity_junk(row: dict, s: FilterSettings) -> str | None:
     v = row.get("identity")
+    if (_missing(v) or (_is_text(v) and not v.strip())) and not s.require_identity:
+        return None
     if _missing(v) or not _is_text(v) or not v.strip():
         return "identity settings are empty"
     try:
@@ -256,7 +259,7 @@ def identity_junk(row: dict, s: FilterSettings) -> str | None:
     for key in ("name", "role", "company"):
         if key in ident and _is_junk_value(ident[key]):
             return f"identity {key} looks like a test value or keyboard mash ({str(ident[key])[:20]!r})"
-    if "name" not in ident:
+    if "name" not in ident and s.require_identity:
         return "identity settings have no name"
     return None
 

@@ -19,6 +19,9 @@ class FilterConfig(dg.Config):
     """Thresholds of the noisy-input rules (see lib/rules.py for what each rule does)."""
 
     min_generator_version: str = Field("1.4.0", description="Rows from older generator versions are dropped.")
+    require_identity: bool = Field(True, description=(
+        "Reject rows whose identity settings are missing or have no name (identity_junk). Turn off for "
+        "imported data with no identity, or only a system prompt (chat, ShareGPT, Alpaca files)."))
     require_generator_version: bool = Field(True, description=(
         "Reject rows with no generator_version as invalid_record. Turn off for imported data that never "
         "recorded one (the version cut-off then only applies to rows that have a version)."))
@@ -66,6 +69,7 @@ class FilterConfig(dg.Config):
             known_templates=tuple(self.known_templates),
             min_generator_version=self.min_generator_version,
             require_generator_version=self.require_generator_version,
+            require_identity=self.require_identity,
             min_instruction_words=self.min_instruction_words,
             min_output_words=self.min_output_words,
             max_output_chars=self.max_output_chars,
