@@ -88,10 +88,12 @@ def summary() -> dict:
         raw = q("SELECT generation_id FROM curation.raw_generations")
         rejected = q("SELECT generation_id, rule, rules_fired FROM curation.rejected_generations")
         kept = con.execute("SELECT count(*) FROM curation.filtered_generations").fetchone()[0]
+        dups = q("SELECT rule FROM curation.duplicate_generations")
         clusters = q("SELECT cluster_id, is_outlier FROM curation.generation_clusters")
         sampled = q("SELECT category FROM curation.sampled_examples")
     out = {
         "rows_in": len(raw), "kept": int(kept), "rejected": len(rejected),
+        "pool_duplicates": dups["rule"].value_counts().sort_index().to_dict(),
         "rejections_by_rule": rejected["rule"].value_counts().sort_index().to_dict(),
         "clusters": int(clusters.loc[clusters.cluster_id != -1, "cluster_id"].nunique()),
         "outlier_share": round(float(clusters["is_outlier"].mean()), 4) if len(clusters) else 0.0,
@@ -113,6 +115,9 @@ def summary() -> dict:
 def print_summary(s: dict) -> None:
     click.echo(f"\nRows in: {s['rows_in']}  kept: {s['kept']}  rejected: {s['rejected']}")
     click.echo("Rejected by rule: " + ", ".join(f"{k}={v}" for k, v in s["rejections_by_rule"].items()))
+    dups = s.get("pool_duplicates") or {}
+    click.echo(f"Duplicates across days removed from the pool: {sum(dups.values())}"
+               + (" (" + ", ".join(f"{k}={v}" for k, v in dups.items()) + ")" if dups else ""))
     click.echo(f"Clusters: {s['clusters']}  outlier share: {s['outlier_share']:.1%}")
     click.echo(f"Sampled: {s['sampled']}  general share: {s['general_share']:.1%}")
     if "rule_scores" in s:
