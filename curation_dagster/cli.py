@@ -77,6 +77,7 @@ def print_checks(evaluations: list) -> None:
 
 def summary() -> dict:
     import duckdb
+    import pandas as pd
 
     from curation_dagster import settings
     from curation_dagster.lib.evaluation import rule_report
@@ -88,7 +89,10 @@ def summary() -> dict:
         raw = q("SELECT generation_id FROM curation.raw_generations")
         rejected = q("SELECT generation_id, rule, rules_fired FROM curation.rejected_generations")
         kept = con.execute("SELECT count(*) FROM curation.filtered_generations").fetchone()[0]
-        dups = q("SELECT rule FROM curation.duplicate_generations")
+        # an empty output writes no table (dagster-duckdb skips empty frames): no duplicates, no table
+        has_dups = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'curation' "
+                               "AND table_name = 'duplicate_generations'").fetchall()[0][0]
+        dups = q("SELECT rule FROM curation.duplicate_generations") if has_dups else pd.DataFrame({"rule": []})
         clusters = q("SELECT cluster_id, is_outlier FROM curation.generation_clusters")
         sampled = q("SELECT category FROM curation.sampled_examples")
     out = {
@@ -224,8 +228,10 @@ def _load_mapping(pairs: tuple[str, ...], mapping_file: str | None) -> dict[str,
 @click.option("--quarantine-file", default=None, type=click.Path(dir_okay=False),
               help="Also write quarantined lines here as JSONL (they always go to the import_quarantine table).")
 @click.option("--chunk-rows", default=10_000, show_default=True, help="Records read and written per chunk.")
+@click.option("--memory-limit", default="512MB", show_default=True,
+              help="DuckDB memory limit of the import (DuckDB would otherwise cache up to 80% of RAM).")
 def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, warehouse, table, quarantine_file,
-                chunk_rows) -> None:
+                chunk_rows, memory_limit) -> None:
     """Import a CSV, JSONL, Parquet, OpenAI chat, ShareGPT or Alpaca file into the source table.
 
     Flat columns are mapped onto the data contract (instruction and output are required; identity, input
@@ -259,6 +265,7 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
     try:
         with duckdb.connect(str(target)) as con, click.progressbar(
                 length=src.stat().st_size, label=f"Importing {src.name}", file=sys.stderr) as bar:
+            con.execute("SET memory_limit = ?", [memory_limit]).fetchall()  # bounded, whatever the file size
             reset_quarantine(con, source)
             done_bytes, position = 0, [0]
             try:
@@ -357,6 +364,34 @@ def convert(source, target, from_fmt, to_fmt, quarantine_file) -> None:
                + (f" (see {qpath})" if counts["quarantined"] else ""))
     if counts["written"] == 0:
         raise click.ClickException("nothing could be converted")
+
+
+@main.command("export")
+@click.argument("out", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["sqlite", "csv", "parquet", "jsonl"]), default="sqlite",
+              show_default=True, help="sqlite: tables examples + manifest, for hand inspection with sqlite3; "
+                                      "csv / parquet: one row per example; jsonl: train.jsonl + validation.jsonl.")
+@click.option("--export-dir", default=None, type=click.Path(file_okay=False),
+              help="Where finetuning_dataset published (default: CURATION_EXPORT_DIR or data/exports).")
+def export(out, fmt, export_dir) -> None:
+    """Deliver the published fine-tuning dataset as SQLite, CSV, Parquet or JSONL.
+
+    Every published file is checked against its sha256 in manifest.json first, so what you get is
+    exactly what passed the export checks. (The same rows are also the finetuning_dataset table in
+    the warehouse storage: DuckDB locally, Snowflake in prod.)
+    """
+    from curation_dagster import settings
+    from curation_dagster.lib.dataset_export import export_dataset
+
+    storage = settings.storage_path()
+    try:
+        result = export_dataset(Path(export_dir) if export_dir else settings.export_dir(), Path(out), fmt,
+                                storage_path=storage if storage.exists() else None)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rows = result["rows"]
+    click.echo(f"Exported {rows['total']:,} examples ({rows['train']:,} train / {rows['validation']:,} validation) "
+               f"as {fmt} to {result['out']}")
 
 
 if __name__ == "__main__":

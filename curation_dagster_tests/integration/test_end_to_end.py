@@ -162,3 +162,27 @@ def test_dataset_table_matches_the_jsonl_line_for_line(pipeline):
         assert [json.loads(m) for m in rows["messages"]] == [json.loads(x)["messages"] for x in lines]
     sampled = table(data_dir, "sampled_examples")
     assert set(shipped["generation_id"]) == set(sampled["generation_id"])
+
+
+def test_cli_export_delivers_the_published_rows_as_sqlite(pipeline, tmp_path, monkeypatch):
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from curation_dagster.cli import main
+
+    data_dir, _ = pipeline
+    monkeypatch.setenv("CURATION_STORAGE_PATH", str(data_dir / "pipeline.duckdb"))
+    out = tmp_path / "dataset.sqlite"
+    res = CliRunner().invoke(main, ["export", str(out), "--format", "sqlite",
+                                    "--export-dir", str(data_dir / "exports")], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((data_dir / "exports" / "finetuning_dataset" / "manifest.json").read_text())
+    with sqlite3.connect(out) as con:
+        rows = con.execute("SELECT split, line, messages, created_at FROM examples ORDER BY split, line").fetchall()
+    assert len(rows) == manifest["rows"]["total"] and f"Exported {len(rows):,} examples" in res.output
+    train = (data_dir / "exports" / "finetuning_dataset" / "train.jsonl").read_text().splitlines()
+    first_train = next(r for r in rows if r[0] == "train" and r[1] == 1)
+    assert json.loads(first_train[2]) == json.loads(train[0])["messages"] and first_train[3]
+    res = CliRunner().invoke(main, ["export", str(out), "--export-dir", str(tmp_path / "nothing")])
+    assert res.exit_code != 0 and "materialize finetuning_dataset first" in res.output
