@@ -252,6 +252,11 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
     src = Path(path)
     if not src.is_file():
         raise click.ClickException(f"cannot read {path}: no such file")
+    if settings.deployment() != "local" and not warehouse:
+        raise click.ClickException(
+            f"DAGSTER_DEPLOYMENT={settings.deployment()}: `curation import` writes the embedded DuckDB warehouse "
+            "only; load a Snowflake source table with your usual loader (COPY INTO), or pass --warehouse "
+            "to import into a DuckDB file")
     fmt = detect_format(src) if fmt == "auto" else fmt
     opts = ImportSettings(mapping=_load_mapping(pairs, mapping_file), assign_date=assign_date,
                           template_id=template_id or None)
@@ -356,7 +361,14 @@ def convert(source, target, from_fmt, to_fmt, quarantine_file) -> None:
     from_fmt = detect_format(src) if from_fmt == "auto" else from_fmt
     qpath = Path(quarantine_file or f"{target}.quarantine.jsonl")
     try:
-        counts = convert_file(src, from_fmt, Path(target), to_fmt, qpath)
+        with click.progressbar(length=src.stat().st_size, label=f"Converting {src.name}", file=sys.stderr) as bar:
+            done = [0]
+
+            def advance(position: int) -> None:
+                bar.update(max(position - done[0], 0))
+                done[0] = max(done[0], position)
+
+            counts = convert_file(src, from_fmt, Path(target), to_fmt, qpath, on_progress=advance)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{src.name} ({from_fmt}) -> {target} ({to_fmt}): read {counts['read']:,}, "

@@ -18,7 +18,7 @@ FLAT_OUT = ("jsonl", "csv")
 
 
 def convert_file(source: Path, from_fmt: str, target: Path, to_fmt: str, quarantine: Path,
-                 chunk_rows: int = 10_000) -> dict:
+                 chunk_rows: int = 10_000, on_progress=None) -> dict:
     """Convert source to target (written to a temp file, then renamed); returns read/written/quarantined."""
     conv_in, conv_out = from_fmt in CONVERSATION_FORMATS, to_fmt in CONVERSATION_FORMATS
     if conv_in != conv_out or (not conv_out and to_fmt not in FLAT_OUT):
@@ -28,7 +28,7 @@ def convert_file(source: Path, from_fmt: str, target: Path, to_fmt: str, quarant
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        _convert(source, from_fmt, to_fmt, tmp, quarantine, chunk_rows, counts, conv_out)
+        _convert(source, from_fmt, to_fmt, tmp, quarantine, chunk_rows, counts, conv_out, on_progress)
     except BaseException:
         tmp.unlink(missing_ok=True)  # a failed conversion never leaves a half-written target
         raise
@@ -39,11 +39,14 @@ def convert_file(source: Path, from_fmt: str, target: Path, to_fmt: str, quarant
 
 
 def _convert(source: Path, from_fmt: str, to_fmt: str, tmp: Path, quarantine: Path, chunk_rows: int,
-             counts: dict, conv_out: bool) -> None:
+             counts: dict, conv_out: bool, on_progress=None) -> None:
     header: list[str] | None = None
     writer = None
     with open(tmp, "w", encoding="utf-8", newline="") as out, open(quarantine, "w", encoding="utf-8") as bad:
-        for chunk in read_records(source, from_fmt, ImportSettings(max_field_chars=10**9), chunk_rows):
+        position = [0]
+        for chunk in read_records(source, from_fmt, ImportSettings(max_field_chars=10**9), chunk_rows, position):
+            if on_progress:
+                on_progress(position[0])  # bytes of the source read so far
             for no, rec, error, raw in chunk:
                 counts["read"] += 1
                 try:
