@@ -8,7 +8,7 @@ and cross-day copies, 2% of rows each), i.e. what reaches the pool after the oth
 runs alone over all of it, then the pool step as shipped (exact + near + semantic, quality-first):
 
 - exact: normalised text hash;  near: exact + MinHash LSH (Jaccard >= 0.7 on word 3-shingles);
-- semantic: cosine >= the threshold (default 0.99, as shipped) on the packaged MiniLM embeddings
+- semantic: cosine >= the threshold (default 0.995, as shipped) on the packaged MiniLM embeddings
   (exact blocked search); a sweep over thresholds is printed too.
 
 PII recall and precision (benchmarks/pii_recall.py) are printed for the same data first.
@@ -35,7 +35,7 @@ from curation_dagster.sample_data import generate_sample_data
 sys.path.insert(0, str(Path(__file__).parent))
 from pii_recall import score as pii_score  # noqa: E402  (benchmarks/ is not a package)
 
-SEMANTIC_THRESHOLD = 0.99  # DedupConfig.semantic_threshold
+SEMANTIC_THRESHOLD = 0.995  # DedupConfig.semantic_threshold
 DUP_KINDS = ("exact_duplicate", "near_duplicate", "cross_day_duplicate")
 FIELDS = ("instruction", "output")
 

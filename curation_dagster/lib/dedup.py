@@ -110,7 +110,7 @@ def find_duplicates(
     return [hits[i] for i in order if i in hits]
 
 
-def semantic_duplicates(ids: list[str], vectors: np.ndarray, threshold: float = 0.99,
+def semantic_duplicates(ids: list[str], vectors: np.ndarray, threshold: float = 0.995,
                         block: int = 2048) -> list[DuplicateHit]:
     """Rows whose embedding is at least `threshold` cosine-similar to a row before them in the given
     order (callers pass rows in keep order); each points at the first such row that is itself kept.
@@ -147,7 +147,7 @@ def keep_order(quality: list[float], created_at: list, ids: list[str]) -> list[i
 
 def deduplicate_pool(ids: list[str], created_at: list, quality: list[float], instructions: list[str | None],
                      input_messages: list[str | None], outputs: list[str | None], vectors: np.ndarray | None,
-                     near_threshold: float = 0.7, semantic_threshold: float = 0.99,
+                     near_threshold: float = 0.7, semantic_threshold: float = 0.995,
                      seed: int = 0) -> list[DuplicateHit]:
     """Exact, near and semantic duplicates across the whole pool (every day at once).
 

@@ -8,7 +8,7 @@ class DedupConfig(dg.Config):
     near_duplicate_threshold: float = Field(0.7, description=(
         "Word 3-shingle Jaccard similarity (instruction + input + output) at or above which two rows are "
         "near duplicates (MinHash LSH candidates, confirmed exactly)."))
-    semantic_threshold: float = Field(0.99, description=(
+    semantic_threshold: float = Field(0.995, description=(
         "Cosine similarity of the embeddings at or above which two rows say the same thing (reordered "
         "sentences, light rewording). Above 1.0 turns semantic dedup off. Lower it (0.97) to also drop "
         "the same reply written for another person or date, which the sample data's labels count as "
