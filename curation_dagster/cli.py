@@ -223,8 +223,11 @@ def _load_mapping(pairs: tuple[str, ...], mapping_file: str | None) -> dict[str,
 @click.option("--template-id", default="general", show_default=True,
               help="template_id for rows that have none (the filter rejects templates outside its catalog).")
 @click.option("--warehouse", default=None, type=click.Path(dir_okay=False),
-              help="DuckDB file of the source table (default: CURATION_WAREHOUSE_PATH or data/warehouse.duckdb).")
-@click.option("--table", default="generations", show_default=True, help="Source table to append to.")
+              help="DuckDB file of the source table (default: CURATION_WAREHOUSE_PATH or data/warehouse.duckdb; "
+                   "with DAGSTER_DEPLOYMENT=prod and no --warehouse, the Snowflake source table).")
+@click.option("--table", default=None,
+              help="Source table to append to (default: generations; in prod CURATION_SOURCE_TABLE, created "
+                   "with the contract's columns, named through CURATION_SOURCE_COLUMN_MAPPING, if missing).")
 @click.option("--quarantine-file", default=None, type=click.Path(dir_okay=False),
               help="Also write quarantined lines here as JSONL (they always go to the import_quarantine table).")
 @click.option("--chunk-rows", default=10_000, show_default=True, help="Records read and written per chunk.")
@@ -243,41 +246,41 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
     Re-importing the same file adds nothing: rows keep their generation_id, or get one from their
     content. Exits non-zero only when the file cannot be read or no row could be imported.
     """
-    import duckdb
+    from contextlib import closing
 
     from curation_dagster import settings
+    from curation_dagster.lib.import_sinks import open_sink
     from curation_dagster.lib.importing import ImportSettings, convert_chunk, detect_format, now_iso, read_records
-    from curation_dagster.lib.warehouse import append_generations, reset_quarantine, write_quarantine
 
     src = Path(path)
     if not src.is_file():
         raise click.ClickException(f"cannot read {path}: no such file")
-    if settings.deployment() != "local" and not warehouse:
-        raise click.ClickException(
-            f"DAGSTER_DEPLOYMENT={settings.deployment()}: `curation import` writes the embedded DuckDB warehouse "
-            "only; load a Snowflake source table with your usual loader (COPY INTO), or pass --warehouse "
-            "to import into a DuckDB file")
     fmt = detect_format(src) if fmt == "auto" else fmt
     opts = ImportSettings(mapping=_load_mapping(pairs, mapping_file), assign_date=assign_date,
                           template_id=template_id or None)
-    target = Path(warehouse) if warehouse else settings.warehouse_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if warehouse:
+        Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
+    elif settings.deployment() == "local":
+        settings.warehouse_path().parent.mkdir(parents=True, exist_ok=True)
     stamp, source = now_iso(), str(src.resolve())
     counts = {"read": 0, "imported": 0, "already_present": 0, "quarantined": 0}
     days: set[str] = set()
     t0 = time.perf_counter()
     qfile = open(quarantine_file, "w", encoding="utf-8") if quarantine_file else None
     try:
-        with duckdb.connect(str(target)) as con, click.progressbar(
+        try:
+            sink = open_sink(settings.deployment(), warehouse, table, memory_limit, str(settings.warehouse_path()))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        with closing(sink), click.progressbar(
                 length=src.stat().st_size, label=f"Importing {src.name}", file=sys.stderr) as bar:
-            con.execute("SET memory_limit = ?", [memory_limit]).fetchall()  # bounded, whatever the file size
-            reset_quarantine(con, source)
+            sink.reset_quarantine(source)
             done_bytes, position = 0, [0]
             try:
                 for chunk in read_records(src, fmt, opts, chunk_rows, progress=position):
                     rows, bad = convert_chunk(chunk, opts, fmt)
-                    added = append_generations(con, rows, table)
-                    write_quarantine(con, source, bad, stamp)
+                    added = sink.append(rows)
+                    sink.quarantine(source, bad, stamp)
                     if qfile:
                         for b in bad:
                             qfile.write(json.dumps({"line": b.line, "reason": b.reason, "raw": b.raw},
@@ -297,7 +300,7 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
     elapsed = time.perf_counter() - t0
     click.echo(f"{src.name}: read {counts['read']:,} records, imported {counts['imported']:,}, "
                f"already present {counts['already_present']:,}, quarantined {counts['quarantined']:,} "
-               f"({counts['read'] / elapsed:,.0f} records/s) into {target} table {table}")
+               f"({counts['read'] / elapsed:,.0f} records/s) into {sink.where}")
     if counts["quarantined"]:
         click.echo(f"Quarantined lines: SELECT line, reason FROM import_quarantine WHERE source = '{source}'"
                    + (f" (also {quarantine_file})" if quarantine_file else ""))

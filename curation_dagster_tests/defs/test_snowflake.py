@@ -193,3 +193,34 @@ def test_whole_graph_in_snowflake_partitions_rewrite_idempotently(snow, sample_s
             assert validate_chat_record(record) is None
     assert set(shipped["generation_id"]) <= set(gens["generation_id"])
     assert shipped["cluster_name"].str.len().min() > 0
+
+
+def test_curation_import_appends_to_the_snowflake_source_table(snow, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from curation_dagster.cli import main
+
+    monkeypatch.setenv("DAGSTER_DEPLOYMENT", "prod")
+    reply = "Hi Jo,\n\nThanks for the quick answer. I will send the signed form on Monday.\n\nBest,\nKim"
+    src = tmp_path / "gens.jsonl"
+    src.write_text("\n".join([
+        json.dumps({"id": "sf-1", "prompt": "Thank Jo for the answer", "completion": reply, "ts": "2026-11-02T09:00:00"}),
+        "{broken",
+        json.dumps({"id": "sf-2", "prompt": "Thank Jo again", "completion": reply + " Again.", "ts": "2026-11-02T10:00:00",
+                    "rating": 4}),
+    ]) + "\n")
+    args = ["import", str(src), "--map", "generation_id=id", "--map", "instruction=prompt", "--map",
+            "output=completion", "--map", "created_at=ts"]
+    res = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert res.exit_code == 0 and "imported 2, already present 0, quarantined 1" in res.output, res.output
+    assert "Snowflake table APP_GENERATIONS" in res.output
+    # the table (created with the team's column names from the mapping) reads back through the prod warehouse
+    rows = snow.query("SELECT * FROM APP_GENERATIONS ORDER BY generation_id", schema="APP")
+    assert rows["generation_id"].tolist() == ["sf-1", "sf-2"] and {"logged_at", "user_prompt", "completion"} <= set(rows)
+    assert rows["rating"].tolist()[1] == 4
+    q = snow.query("SELECT line, reason FROM IMPORT_QUARANTINE", schema="APP")
+    assert q["line"].tolist() == [2] and q["reason"][0].startswith("broken JSON")
+    again = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert "imported 0, already present 2, quarantined 1" in again.output
+    assert len(snow.query("SELECT * FROM APP_GENERATIONS", schema="APP")) == 2
+    assert len(snow.query("SELECT * FROM IMPORT_QUARANTINE", schema="APP")) == 1
