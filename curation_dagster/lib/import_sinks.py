@@ -100,12 +100,12 @@ class SnowflakeSink:
             return 0
         staged = conform(rows).drop_duplicates("generation_id")
         staged.columns = self.columns
-        self._write(staged, "CURATION_IMPORT_STAGE")
+        self._write(staged, "IMPORT_STAGE_GENERATIONS")
         gid = self.columns[0]
         cols = ", ".join(self.columns)
         before = self._run(f"SELECT count(*) FROM {self.table}").fetchone()[0]
         # the anti-join runs in Snowflake: a re-import sends rows but inserts none
-        self._run(f"INSERT INTO {self.table} ({cols}) SELECT {cols} FROM CURATION_IMPORT_STAGE s "
+        self._run(f"INSERT INTO {self.table} ({cols}) SELECT {cols} FROM IMPORT_STAGE_GENERATIONS s "
                   f"WHERE NOT EXISTS (SELECT 1 FROM {self.table} t WHERE t.{gid} = s.{gid})")
         return self._run(f"SELECT count(*) FROM {self.table}").fetchone()[0] - before
 
@@ -115,9 +115,9 @@ class SnowflakeSink:
         frame = pd.DataFrame({"SOURCE": source, "LINE": [e.line for e in entries],
                               "REASON": [safe_text(e.reason) for e in entries],
                               "RAW": [safe_text(e.raw) for e in entries], "IMPORTED_AT": pd.Timestamp(stamp)})
-        self._write(frame, "CURATION_QUARANTINE_STAGE")
+        self._write(frame, "IMPORT_STAGE_QUARANTINE")
         self._run("INSERT INTO IMPORT_QUARANTINE SELECT SOURCE, LINE, REASON, RAW, IMPORTED_AT "
-                  "FROM CURATION_QUARANTINE_STAGE")
+                  "FROM IMPORT_STAGE_QUARANTINE")
 
     def close(self) -> None:
         self.conn.close()
