@@ -1,0 +1,136 @@
+"""Human review: which examples people should see first, how several reviews become one decision,
+and how well reviewers agree. Pure logic; the Label Studio side lives in the Dagster resources.
+
+Uncertainty (higher = review sooner), each term in [0, 1]:
+- cluster: 1 for an outlier, else 1 - probability (cosine similarity to its cluster's centroid);
+- quality: 1 at the quality threshold, falling linearly to 0 at `quality_band` away from it;
+- rules: 1 when a rule nearly fired (`near_misses` > 0), else 0.
+The score is their weighted mean (weights 0.4 / 0.4 / 0.2); ties go to the smaller generation_id.
+
+Consensus over the reviews of one item:
+- fewer than `min_reviews` reviews: `pending` (kept at the top of the queue, never used);
+- an adjudicator's review, when there is one, decides;
+- otherwise the strict majority of accept / reject decides; a tie is `adjudication`;
+- a majority to accept with edits is `edited`: the edited text most of the accepting reviewers wrote
+  (a tie between different texts is `adjudication`); rejections carry every reason given.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+VERDICTS = ("accept", "reject")
+STATES = ("pending", "accepted", "rejected", "edited", "adjudication")
+REJECT_REASONS = ("hallucination", "contradicts_input", "wrong_tone", "off_template", "pii", "other")
+
+
+def uncertainty(probability: float | None, is_outlier: bool, quality: float | None, min_quality: float,
+                near_misses: int = 0, quality_band: float = 0.2,
+                weights: tuple[float, float, float] = (0.4, 0.4, 0.2)) -> float:
+    cluster = 1.0 if is_outlier or probability is None else min(max(1.0 - float(probability), 0.0), 1.0)
+    q = 1.0 if quality is None else max(0.0, 1.0 - abs(float(quality) - min_quality) / quality_band)
+    rules = 1.0 if near_misses > 0 else 0.0
+    wc, wq, wr = weights
+    return round((wc * cluster + wq * q + wr * rules) / (wc + wq + wr), 6)
+
+
+@dataclass(frozen=True)
+class Review:
+    reviewer: str
+    verdict: str  # "accept" | "reject"
+    reasons: tuple[str, ...] = ()
+    edited_text: str | None = None
+    adjudicator: bool = False
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, not {self.verdict!r}")
+
+
+@dataclass(frozen=True)
+class Decision:
+    state: str
+    reviews: int
+    text: str | None = None  # the assistant reply to use when state == "edited"
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def usable(self) -> bool:
+        """May the dataset act on it (accepted, rejected or edited with enough reviews)?"""
+        return self.state in ("accepted", "rejected", "edited")
+
+
+def decide(reviews: list[Review], min_reviews: int = 2) -> Decision:
+    adjudicated = [r for r in reviews if r.adjudicator]
+    if adjudicated:
+        return _from_one(adjudicated[-1], len(reviews))
+    if len(reviews) < min_reviews:
+        return Decision("pending", len(reviews))
+    votes = Counter(r.verdict for r in reviews)
+    if votes["accept"] == votes["reject"]:
+        return Decision("adjudication", len(reviews))
+    verdict = "accept" if votes["accept"] > votes["reject"] else "reject"
+    majority = [r for r in reviews if r.verdict == verdict]
+    if verdict == "reject":
+        reasons = tuple(sorted({x for r in majority for x in r.reasons}))
+        return Decision("rejected", len(reviews), reasons=reasons)
+    edits = Counter(r.edited_text for r in majority if r.edited_text)
+    if not edits:
+        return Decision("accepted", len(reviews))
+    (top, n), *rest = edits.most_common()
+    if rest and rest[0][1] == n:
+        return Decision("adjudication", len(reviews))
+    return Decision("edited", len(reviews), text=top)
+
+
+def _from_one(r: Review, n: int) -> Decision:
+    if r.verdict == "reject":
+        return Decision("rejected", n, reasons=tuple(sorted(set(r.reasons))))
+    return Decision("edited", n, text=r.edited_text) if r.edited_text else Decision("accepted", n)
+
+
+def cohen_kappa(a: list, b: list) -> float:
+    """Cohen's kappa of two reviewers' labels on the same items (1 = perfect, 0 = chance)."""
+    if len(a) != len(b) or not a:
+        raise ValueError("two equally long, non-empty label lists are needed")
+    n = len(a)
+    observed = sum(x == y for x, y in zip(a, b)) / n
+    ca, cb = Counter(a), Counter(b)
+    expected = sum(ca[k] * cb[k] for k in set(ca) | set(cb)) / (n * n)
+    return 1.0 if expected == 1.0 else (observed - expected) / (1.0 - expected)
+
+
+def fleiss_kappa(counts: list[list[int]]) -> float:
+    """Fleiss' kappa from an items x categories table of how many reviewers chose each category
+    (every item rated by the same number of reviewers)."""
+    if not counts:
+        raise ValueError("no items")
+    raters = sum(counts[0])
+    if raters < 2 or any(sum(row) != raters for row in counts):
+        raise ValueError("every item needs the same number (>= 2) of ratings")
+    n_items = len(counts)
+    p_items = [(sum(c * c for c in row) - raters) / (raters * (raters - 1)) for row in counts]
+    p_bar = sum(p_items) / n_items
+    shares = [sum(row[j] for row in counts) / (n_items * raters) for j in range(len(counts[0]))]
+    p_e = sum(s * s for s in shares)
+    return 1.0 if p_e == 1.0 else (p_bar - p_e) / (1.0 - p_e)
+
+
+def reviewer_rates(reviews_by_item: dict[str, list[Review]], decisions: dict[str, Decision]) -> dict[str, dict]:
+    """Per reviewer: items reviewed, accept / reject / edit rates, and how often they matched the decision."""
+    out: dict[str, Counter] = {}
+    for item, reviews in reviews_by_item.items():
+        final = decisions.get(item)
+        for r in reviews:
+            c = out.setdefault(r.reviewer, Counter())
+            c["reviewed"] += 1
+            c[r.verdict] += 1
+            c["edited"] += bool(r.edited_text)
+            if final and final.usable:
+                c["decided"] += 1
+                c["agreed"] += (r.verdict == "reject") == (final.state == "rejected")
+    return {name: {"reviewed": c["reviewed"], "accept_rate": c["accept"] / c["reviewed"],
+                   "reject_rate": c["reject"] / c["reviewed"], "edit_rate": c["edited"] / c["reviewed"],
+                   "agreement_with_decision": c["agreed"] / c["decided"] if c["decided"] else None}
+            for name, c in sorted(out.items())}

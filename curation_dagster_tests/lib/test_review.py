@@ -1,0 +1,63 @@
+"""Consensus, agreement and review priority on hand-made cases with known answers."""
+
+import pytest
+
+from curation_dagster.lib.review import (Review, cohen_kappa, decide, fleiss_kappa, reviewer_rates,
+                                         uncertainty)
+
+
+def test_cohen_kappa_matches_the_textbook_example():
+    # 50 items: both yes 20, A yes / B no 5, A no / B yes 10, both no 15 -> kappa 0.4
+    a = ["yes"] * 25 + ["no"] * 25
+    b = ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15
+    assert cohen_kappa(a, b) == pytest.approx(0.4)
+    assert cohen_kappa(a, a) == 1.0
+    assert cohen_kappa(["x", "y"] * 10, ["y", "x"] * 10) == pytest.approx(-1.0)
+    with pytest.raises(ValueError):
+        cohen_kappa(["a"], [])
+
+
+def test_fleiss_kappa_matches_the_textbook_example():
+    # 10 items, 14 raters, 5 categories (Fleiss 1971 as tabulated on Wikipedia): kappa 0.210
+    table = [[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
+             [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7]]
+    assert fleiss_kappa(table) == pytest.approx(0.2099, abs=1e-4)
+    assert fleiss_kappa([[3, 0], [0, 3], [3, 0]]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="same number"):
+        fleiss_kappa([[2, 0], [1, 0]])
+
+
+def test_consensus_states():
+    acc = lambda who, **kw: Review(who, "accept", **kw)  # noqa: E731
+    rej = lambda who, *why: Review(who, "reject", reasons=why)  # noqa: E731
+    assert decide([acc("ann")], min_reviews=2).state == "pending"
+    assert not decide([acc("ann")], min_reviews=2).usable
+    assert decide([acc("ann"), acc("bo")]).state == "accepted"
+    split = decide([acc("ann"), rej("bo", "wrong_tone")])
+    assert split.state == "adjudication" and not split.usable
+    out = decide([rej("ann", "hallucination"), rej("bo", "pii", "hallucination"), acc("cy")])
+    assert out.state == "rejected" and out.reasons == ("hallucination", "pii")
+    edit = decide([acc("ann", edited_text="Fixed reply"), acc("bo", edited_text="Fixed reply"), acc("cy")])
+    assert edit.state == "edited" and edit.text == "Fixed reply"
+    assert decide([acc("ann", edited_text="A"), acc("bo", edited_text="B")]).state == "adjudication"
+    # an adjudicator settles a split, and their edit wins
+    final = decide([acc("ann"), rej("bo", "other"), acc("lead", edited_text="Lead's text", adjudicator=True)])
+    assert final.state == "edited" and final.text == "Lead's text"
+    with pytest.raises(ValueError):
+        Review("ann", "maybe")
+
+
+def test_reviewer_rates_and_uncertainty_order():
+    reviews = {"g1": [Review("ann", "accept"), Review("bo", "accept")],
+               "g2": [Review("ann", "reject", ("pii",)), Review("bo", "accept", edited_text="x"),
+                      Review("cy", "reject", ("pii",))]}
+    rates = reviewer_rates(reviews, {k: decide(v) for k, v in reviews.items()})
+    assert rates["ann"] == {"reviewed": 2, "accept_rate": 0.5, "reject_rate": 0.5, "edit_rate": 0.0,
+                            "agreement_with_decision": 1.0}
+    assert rates["bo"]["agreement_with_decision"] == 0.5 and rates["bo"]["edit_rate"] == 0.5
+    sure = uncertainty(0.9, False, 0.9, 0.4)
+    near_threshold = uncertainty(0.9, False, 0.42, 0.4)
+    outlier = uncertainty(0.3, True, 0.9, 0.4)
+    assert sure < near_threshold and sure < outlier
+    assert uncertainty(0.9, False, 0.9, 0.4, near_misses=1) > sure
+    assert 0.0 <= sure <= 1.0 and uncertainty(None, True, 0.4, 0.4, near_misses=2) == 1.0
