@@ -409,5 +409,41 @@ def export(out, fmt, export_dir) -> None:
                f"as {fmt} to {result['out']}")
 
 
+@main.group()
+def review() -> None:
+    """Human review without Label Studio: the review queue as a spreadsheet."""
+
+
+@review.command("export")
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default=None,
+              help="Output format (default: from OUT's suffix).")
+def review_export(out: str, fmt: str | None) -> None:
+    """Write the materialized review_queue, most uncertain first, with empty columns for the reviewer
+    to fill: reviewer, verdict (accept / reject), reasons (hallucination, contradicts_input, wrong_tone,
+    off_template, pii, other; comma-separated) and edited_output."""
+    import duckdb
+
+    from curation_dagster import settings
+    from curation_dagster.lib.review import REJECT_REASONS
+
+    storage = settings.storage_path()
+    try:
+        with duckdb.connect(str(storage), read_only=True) as con:
+            queue = con.execute("SELECT * FROM curation.review_queue ORDER BY rank").df()
+    except (duckdb.IOException, duckdb.CatalogException) as exc:
+        raise click.ClickException(f"no review queue in {storage}: materialize review_queue first ({exc})") from exc
+    fmt = fmt or ("jsonl" if out.endswith((".jsonl", ".json")) else "csv")
+    for col in ("reviewer", "verdict", "reasons", "edited_output"):
+        queue[col] = ""
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        queue.to_csv(out, index=False)
+    else:
+        queue.to_json(out, orient="records", lines=True, force_ascii=False, date_format="iso")
+    click.echo(f"Wrote {len(queue):,} items to review to {out} (verdict: accept or reject; reasons from: "
+               f"{', '.join(REJECT_REASONS)})")
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -10,7 +10,7 @@ from curation_dagster.definitions import defs
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"generations_source", "raw_generations", "filtered_generations", "rejected_generations",
         "generation_embeddings", "deduplicated_generations", "duplicate_generations", "topic_model", "generation_clusters", "cluster_summaries", "sampled_examples",
-        "finetuning_dataset"}
+        "finetuning_dataset", "review_queue"}
 
 
 def test_asset_graph_has_the_documented_keys_and_lineage():

@@ -186,3 +186,34 @@ def test_cli_export_delivers_the_published_rows_as_sqlite(pipeline, tmp_path, mo
     assert json.loads(first_train[2]) == json.loads(train[0])["messages"] and first_train[3]
     res = CliRunner().invoke(main, ["export", str(out), "--export-dir", str(tmp_path / "nothing")])
     assert res.exit_code != 0 and "materialize finetuning_dataset first" in res.output
+
+
+def test_review_queue_ranks_the_sample_and_exports_for_a_spreadsheet(pipeline, tmp_path, monkeypatch):
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from curation_dagster.cli import main
+
+    data_dir, _ = pipeline
+    defs = build_definitions(resources=build_resources("local", data_dir=data_dir))
+    res = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        asset_selection=[dg.AssetKey("review_queue")], instance=dg.DagsterInstance.ephemeral(),
+        run_config={"ops": {"review_queue": {"config": {"max_items": 25}}}})
+    assert res.success
+    queue, sampled = table(data_dir, "review_queue"), table(data_dir, "sampled_examples")
+    assert len(queue) == min(25, len(sampled)) and queue["rank"].tolist() == list(range(1, len(queue) + 1))
+    assert queue["uncertainty"].is_monotonic_decreasing and set(queue["generation_id"]) <= set(sampled["generation_id"])
+    # the queue is exactly the most uncertain examples of the sample
+    from curation_dagster.lib.review import uncertainty
+
+    scores = sorted((uncertainty(p, bool(o), q, 0.4) for p, o, q in
+                     zip(sampled["probability"], sampled["is_outlier"], sampled["quality_score"])), reverse=True)
+    assert queue["uncertainty"].tolist() == pytest.approx(scores[:len(queue)])
+
+    monkeypatch.setenv("CURATION_STORAGE_PATH", str(data_dir / "pipeline.duckdb"))
+    out = tmp_path / "review.csv"
+    res = CliRunner().invoke(main, ["review", "export", str(out)], catch_exceptions=False)
+    assert res.exit_code == 0 and f"Wrote {len(queue):,} items" in res.output
+    sheet = pd.read_csv(out)
+    assert sheet["generation_id"].tolist() == queue["generation_id"].tolist()
+    assert {"reviewer", "verdict", "reasons", "edited_output"} <= set(sheet.columns)
