@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pandas as pd
-from dagster_duckdb_pandas import DuckDBPandasIOManager
+from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
 from pydantic import Field
 
 from curation_dagster import settings
@@ -84,6 +84,47 @@ class DuckDBWarehouse(SourceWarehouse):
             return [r[0] for r in con.execute(f"DESCRIBE {self._table_ref()}").fetchall()]
 
 
+#: Columns our assets hold as float arrays (the Snowflake handler stores them as JSON text).
+ARRAY_COLUMNS = ("embedding", "centroid")
+
+
+def duckdb_type(column: str, dtype) -> str:
+    """DuckDB type of a column of an empty frame, where DuckDB itself cannot infer one."""
+    if column in ARRAY_COLUMNS:
+        return "DOUBLE[]"
+    kind = getattr(dtype, "kind", "O")
+    if str(dtype) == "boolean" or kind == "b":
+        return "BOOLEAN"
+    if kind in "iu":
+        return "BIGINT"
+    if kind == "f":
+        return "DOUBLE"
+    if kind == "M":
+        return "TIMESTAMP"
+    return "VARCHAR"
+
+
+class EmptyAwareDuckDBPandasTypeHandler(DuckDBPandasTypeHandler):
+    """Creates each table from the frame's dtypes before the first write. DuckDB would otherwise type
+    it from the first frame's values: an all-null column (no duplicates that day) becomes type NULL
+    and the next day's values cannot be inserted, and dagster-duckdb writes no table at all for an
+    empty frame, so the next step fails to load it."""
+
+    def handle_output(self, context, table_slice, obj: pd.DataFrame, connection):
+        if len(obj.columns):
+            cols = ", ".join(f'"{c}" {duckdb_type(c, t)}' for c, t in obj.dtypes.items())
+            connection.execute(f"create table if not exists {table_slice.schema}.{table_slice.table} ({cols})")
+        return super().handle_output(context, table_slice, obj, connection)
+
+
+class CurationDuckDBIOManager(DuckDBPandasIOManager):
+    """The local IO manager: DuckDB tables typed from the frames' dtypes, empty outputs included."""
+
+    @staticmethod
+    def type_handlers():
+        return [EmptyAwareDuckDBPandasTypeHandler()]
+
+
 class DatasetStore(dg.ConfigurableResource):
     """Where finetuning_dataset publishes its files (a local folder or a mounted volume)."""
 
@@ -141,7 +182,7 @@ def build_resources(deployment: str | None = None, data_dir: str | Path | None =
     if deployment == "local":
         return {
             "warehouse": DuckDBWarehouse(database=str(base / "warehouse.duckdb" if base else settings.warehouse_path())),
-            "io_manager": DuckDBPandasIOManager(
+            "io_manager": CurationDuckDBIOManager(
                 database=str(base / "pipeline.duckdb" if base else settings.storage_path()), schema="curation"),
             **shared,
         }

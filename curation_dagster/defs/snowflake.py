@@ -14,14 +14,13 @@ from dagster._core.storage.db_io_manager import DbTypeHandler
 from dagster_snowflake import SnowflakeResource
 from dagster_snowflake_pandas import SnowflakePandasIOManager, SnowflakePandasTypeHandler
 
-from curation_dagster.defs.resources import SourceWarehouse
+from curation_dagster.defs.resources import ARRAY_COLUMNS, SourceWarehouse
 
 #: Required for prod, besides a password or a private key (see README "Production").
 REQUIRED_ENV = ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_WAREHOUSE", "SNOWFLAKE_DATABASE")
 
-#: Columns our assets hold as float arrays. Snowflake hands ARRAY/VARIANT back as JSON text, so
-#: they are written as JSON text and decoded on load: the same values come back on every backend.
-ARRAY_COLUMNS = ("embedding", "centroid")
+# ARRAY_COLUMNS: Snowflake hands ARRAY/VARIANT back as JSON text, so vectors are written as JSON text
+# and decoded on load: the same values come back on every backend.
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 

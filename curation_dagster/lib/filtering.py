@@ -115,11 +115,14 @@ def apply_filters(df: pd.DataFrame, settings: FilterSettings, near_threshold: fl
         })
 
     kept = df.iloc[kept_idx].copy()
-    kept["quality_score"] = [records[i]["quality_score"] for i in kept_idx]
-    kept["content_hash"] = [content_hash(records[i].get("instruction"), records[i].get("input_message"),
-                                         records[i].get("output")) for i in kept_idx]
+    # explicit dtypes: an empty day must still store a typed (DOUBLE) column
+    kept["quality_score"] = pd.Series([records[i]["quality_score"] for i in kept_idx], index=kept.index, dtype="float64")
+    kept["content_hash"] = pd.Series([content_hash(records[i].get("instruction"), records[i].get("input_message"),
+                                                   records[i].get("output")) for i in kept_idx],
+                                     index=kept.index, dtype=object)
     rejected = df.iloc[rej_idx].drop(columns="pii_redactions")
-    rejected["quality_score"] = [records[i]["quality_score"] for i in rej_idx]
+    rejected["quality_score"] = pd.Series([records[i]["quality_score"] for i in rej_idx], index=rejected.index,
+                                          dtype="float64")
     for col in ("rule", "reason", "rules_fired", "duplicate_of", "eval_match"):
-        rejected[col] = [r[col] for r in rej_rows]
+        rejected[col] = pd.Series([r[col] for r in rej_rows], index=rejected.index, dtype=object)
     return FilterOutcome(kept.reset_index(drop=True), rejected.reset_index(drop=True), dict(counts))
