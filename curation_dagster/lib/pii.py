@@ -157,16 +157,21 @@ def _urls(text: str) -> Iterable[Finding]:
 _CARD_RE = re.compile(r"(?<![\w+.,#/-])\d(?:[ -]?\d){12,18}(?![\w.,/-]?\d)(?![\w])")
 
 
-def luhn_valid(digits: str) -> bool:
+def luhn_check_digit(body: str) -> str:
+    """The digit that makes `body` + digit pass the Luhn check."""
     total = 0
-    for i, ch in enumerate(reversed(digits)):
+    for i, ch in enumerate(reversed(body)):
         d = int(ch)
-        if i % 2 == 1:
+        if i % 2 == 0:
             d *= 2
             if d > 9:
                 d -= 9
         total += d
-    return total % 10 == 0
+    return str((10 - total % 10) % 10)
+
+
+def luhn_valid(digits: str) -> bool:
+    return len(digits) > 1 and luhn_check_digit(digits[:-1]) == digits[-1]
 
 
 #: how card numbers are grouped when written with separators (16: 4-4-4-4, Amex 4-6-5, Diners 4-6-4, ...)

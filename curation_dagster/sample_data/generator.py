@@ -25,6 +25,8 @@ import uuid
 import numpy as np
 import pandas as pd
 
+from curation_dagster.lib.pii import luhn_check_digit
+
 from . import texts as T
 
 CURRENT_VERSIONS = ("1.4.0", "1.5.0", "1.6.0")
@@ -530,25 +532,13 @@ def _foreign(rng: random.Random, draft: dict, lang: str) -> str:
     return f"{greeting}\n\n{body}\n\n{closer}\n\n{signoff}\n{draft['sender']['name']}"
 
 
-def _luhn_digit(digits: str) -> str:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return str((10 - total % 10) % 10)
-
-
 def _credit_card(rng: random.Random) -> str:
     if rng.random() < 0.2:
         number = "4111111111111111"
     else:
         prefix = "4" if rng.random() < 0.6 else "5" + str(rng.randint(1, 5))
         body = prefix + "".join(str(rng.randint(0, 9)) for _ in range(15 - len(prefix)))
-        number = body + _luhn_digit(body)
+        number = body + luhn_check_digit(body)
     sep = rng.choice((" ", "-", " ", ""))
     return sep.join(number[i : i + 4] for i in range(0, 16, 4))
 
