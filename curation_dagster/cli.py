@@ -445,5 +445,65 @@ def review_export(out: str, fmt: str | None) -> None:
                f"{', '.join(REJECT_REASONS)})")
 
 
+@review.command("import")
+@click.argument("sheet", type=click.Path(dir_okay=False))
+@click.option("--reviewer", default=None, help="Reviewer for rows whose reviewer column is empty.")
+@click.option("--warehouse", default=None, type=click.Path(dir_okay=False),
+              help="DuckDB file holding review_annotations (default: the local warehouse).")
+def review_import(sheet: str, reviewer: str | None, warehouse: str | None) -> None:
+    """Read a reviewed spreadsheet (CSV or JSONL, as written by `review export`) into the warehouse's
+    review_annotations table; then materialize review_decisions. Rows without a verdict are skipped;
+    a row with an unknown verdict or reason is reported by line and not imported. Importing the same
+    sheet again replaces that reviewer's earlier answers instead of adding to them."""
+    import duckdb
+    import pandas as pd
+
+    from curation_dagster import settings
+    from curation_dagster.lib.review import ANNOTATION_COLUMNS, parse_review
+
+    src = Path(sheet)
+    if not src.is_file():
+        raise click.ClickException(f"cannot read {sheet}: no such file")
+    if settings.deployment() != "local" and not warehouse:
+        raise click.ClickException("review import writes the local DuckDB warehouse; pass --warehouse")
+    try:
+        df = (pd.read_json(src, lines=True, dtype=False) if src.suffix in (".jsonl", ".json")
+              else pd.read_csv(src, dtype=str, keep_default_na=False))
+    except ValueError as exc:
+        raise click.ClickException(f"cannot read {sheet}: {exc}") from exc
+    if "generation_id" not in df.columns or "verdict" not in df.columns:
+        raise click.ClickException("the sheet needs generation_id and verdict columns")
+    stamp = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    rows, problems = [], []
+    for line, rec in enumerate(df.to_dict("records"), 2 if src.suffix == ".csv" else 1):
+        if reviewer and not str(rec.get("reviewer") or "").strip():
+            rec["reviewer"] = reviewer
+        try:
+            parsed = parse_review(rec)
+        except ValueError as exc:
+            problems.append(f"line {line}: {exc}")
+            continue
+        if parsed:
+            rows.append({"generation_id": str(rec["generation_id"]), "reviewer": parsed.reviewer,
+                         "verdict": parsed.verdict, "reasons": ",".join(parsed.reasons),
+                         "edited_output": parsed.edited_text, "adjudicator": parsed.adjudicator,
+                         "source": str(src.resolve()), "reviewed_at": stamp})
+    target = warehouse or str(settings.warehouse_path())
+    frame = pd.DataFrame(rows, columns=list(ANNOTATION_COLUMNS))
+    with duckdb.connect(target) as con:
+        con.execute("CREATE TABLE IF NOT EXISTS review_annotations (generation_id VARCHAR, reviewer VARCHAR, "
+                    "verdict VARCHAR, reasons VARCHAR, edited_output VARCHAR, adjudicator BOOLEAN, source VARCHAR, "
+                    "reviewed_at TIMESTAMP)").fetchall()
+        con.register("incoming", frame)
+        con.execute("DELETE FROM review_annotations WHERE (generation_id, reviewer, source) IN "
+                    "(SELECT generation_id, reviewer, source FROM incoming)").fetchall()
+        con.execute("INSERT INTO review_annotations SELECT * FROM incoming").fetchall()
+        con.unregister("incoming")
+    click.echo(f"{src.name}: {len(rows):,} reviews imported, {len(df) - len(rows) - len(problems):,} rows without "
+               f"a verdict skipped, {len(problems):,} rejected" + "".join(f"\n  {p}" for p in problems[:20]))
+    if problems and not rows:
+        raise click.ClickException("no review could be imported")
+
+
 if __name__ == "__main__":
     sys.exit(main())

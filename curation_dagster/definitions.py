@@ -11,7 +11,7 @@ from curation_dagster.defs.filtering.assets import filter_generations
 from curation_dagster.defs.ingest.assets import generations_source, raw_generations
 from curation_dagster.defs.ingest.checks import source_table_matches_contract
 from curation_dagster.defs.resources import build_resources
-from curation_dagster.defs.review.assets import review_queue
+from curation_dagster.defs.review.assets import review_annotations, review_decisions, review_queue
 from curation_dagster.defs.sampling.assets import sampled_examples
 
 
@@ -20,7 +20,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[generations_source, raw_generations, filter_generations, generation_embeddings,
                 deduplicate_generations, topic_model, cluster_generations, sampled_examples, finetuning_dataset,
-                review_queue],
+                review_queue, review_annotations, review_decisions],
         asset_checks=[source_table_matches_contract, finetuning_dataset_valid],
         jobs=jobs,
         schedules=schedules,

@@ -69,6 +69,20 @@ class SourceWarehouse(dg.ConfigurableResource):
     def count_rows(self) -> int:
         return int(self._query(f"SELECT count(*) AS n FROM {self._table_ref()}", []).iloc[0, 0])
 
+    def read_reviews(self) -> pd.DataFrame:
+        """Every review in the warehouse's `review_annotations` table (written by `curation review
+        import`); an empty frame when nobody has reviewed yet."""
+        from curation_dagster.lib.review import ANNOTATION_COLUMNS
+
+        try:
+            df = self._query(f"SELECT * FROM {self._ident('review_annotations')}", [])
+        except Exception as exc:  # noqa: BLE001 - no table yet is "no reviews", anything else is raised
+            if "review_annotations" in str(exc) and ("exist" in str(exc) or "not found" in str(exc)):
+                return pd.DataFrame(columns=list(ANNOTATION_COLUMNS))
+            raise
+        df.columns = [str(c).lower() for c in df.columns]
+        return df
+
 
 class DuckDBWarehouse(SourceWarehouse):
     """The source table in an embedded DuckDB file (the local default, seeded by `curation demo`)."""

@@ -21,6 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 VERDICTS = ("accept", "reject")
+ANNOTATION_COLUMNS = ("generation_id", "reviewer", "verdict", "reasons", "edited_output", "adjudicator", "source",
+                      "reviewed_at")
 STATES = ("pending", "accepted", "rejected", "edited", "adjudication")
 REJECT_REASONS = ("hallucination", "contradicts_input", "wrong_tone", "off_template", "pii", "other")
 
@@ -134,3 +136,47 @@ def reviewer_rates(reviews_by_item: dict[str, list[Review]], decisions: dict[str
                    "reject_rate": c["reject"] / c["reviewed"], "edit_rate": c["edited"] / c["reviewed"],
                    "agreement_with_decision": c["agreed"] / c["decided"] if c["decided"] else None}
             for name, c in sorted(out.items())}
+
+
+def parse_review(row: dict) -> Review | None:
+    """One spreadsheet row -> a Review; None when it has no verdict yet; ValueError when it is wrong."""
+    verdict = str(row.get("verdict") or "").strip().lower()
+    if not verdict:
+        return None
+    reviewer = str(row.get("reviewer") or "").strip()
+    if not reviewer:
+        raise ValueError("no reviewer")
+    reasons = tuple(r.strip().lower() for r in str(row.get("reasons") or "").split(",") if r.strip())
+    unknown = [r for r in reasons if r not in REJECT_REASONS]
+    if unknown:
+        raise ValueError(f"unknown reasons {unknown}: use {', '.join(REJECT_REASONS)}")
+    edited = row.get("edited_output")
+    edited = edited.strip() if isinstance(edited, str) and edited.strip() else None
+    flag = str(row.get("adjudicator") or "").strip().lower() in ("1", "true", "yes", "y")
+    return Review(reviewer, verdict, reasons, edited, flag)
+
+
+def decide_all(annotations: list[dict], min_reviews: int = 2) -> tuple[dict[str, Decision], dict[str, list[Review]]]:
+    """Decisions per generation_id from annotation rows (the latest review of each reviewer counts)."""
+    latest: dict[tuple[str, str], dict] = {}
+    for row in sorted(annotations, key=lambda r: str(r.get("reviewed_at") or "")):
+        latest[(row["generation_id"], row["reviewer"])] = row
+    by_item: dict[str, list[Review]] = {}
+    for (gid, _), row in sorted(latest.items()):
+        review = parse_review(row)
+        if review:
+            by_item.setdefault(gid, []).append(review)
+    return {gid: decide(reviews, min_reviews) for gid, reviews in by_item.items()}, by_item
+
+
+def pairwise_kappa(by_item: dict[str, list[Review]]) -> float | None:
+    """Cohen's kappa of accept/reject over the items the two most active reviewers both reviewed."""
+    counts = Counter(r.reviewer for reviews in by_item.values() for r in reviews)
+    if len(counts) < 2:
+        return None
+    a, b = [name for name, _ in counts.most_common(2)]
+    pairs = [(next(r.verdict for r in rs if r.reviewer == a), next(r.verdict for r in rs if r.reviewer == b))
+             for rs in by_item.values() if {a, b} <= {r.reviewer for r in rs}]
+    if len(pairs) < 2:
+        return None
+    return cohen_kappa([x for x, _ in pairs], [y for _, y in pairs])

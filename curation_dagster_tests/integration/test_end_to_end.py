@@ -217,3 +217,62 @@ def test_review_queue_ranks_the_sample_and_exports_for_a_spreadsheet(pipeline, t
     sheet = pd.read_csv(out)
     assert sheet["generation_id"].tolist() == queue["generation_id"].tolist()
     assert {"reviewer", "verdict", "reasons", "edited_output"} <= set(sheet.columns)
+
+
+def test_spreadsheet_reviews_become_decisions(pipeline, tmp_path, monkeypatch):
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from curation_dagster.cli import main
+
+    data_dir, _ = pipeline
+    defs = build_definitions(resources=build_resources("local", data_dir=data_dir))
+    instance = dg.DagsterInstance.ephemeral()
+    job = defs.resolve_implicit_global_asset_job_def()
+    assert job.execute_in_process(asset_selection=[dg.AssetKey("review_queue")], instance=instance).success
+    monkeypatch.setenv("CURATION_STORAGE_PATH", str(data_dir / "pipeline.duckdb"))
+    runner = CliRunner()
+    assert runner.invoke(main, ["review", "export", str(tmp_path / "q.csv")], catch_exceptions=False).exit_code == 0
+    queue = pd.read_csv(tmp_path / "q.csv", dtype=str, keep_default_na=False).head(5)
+    ids = queue["generation_id"].tolist()
+    answers = {  # item -> (ann, bo): verdict, reasons, edit
+        0: (("accept", "", ""), ("accept", "", "")),
+        1: (("accept", "", ""), ("reject", "wrong_tone", "")),
+        2: (("reject", "pii", ""), ("reject", "pii,hallucination", "")),
+        3: (("accept", "", "A better reply."), ("accept", "", "")),
+        4: (("accept", "", ""), ("", "", "")),
+    }
+    for who, k in (("ann", 0), ("bo", 1)):
+        sheet = queue.copy()
+        sheet["reviewer"] = ""
+        for i, pair in answers.items():
+            sheet.loc[i, ["verdict", "reasons", "edited_output"]] = pair[k]
+        if who == "bo":
+            sheet.loc[len(sheet)] = {**sheet.iloc[0].to_dict(), "verdict": "reject", "reasons": "boring"}
+        sheet.to_csv(tmp_path / f"{who}.csv", index=False)
+        res = runner.invoke(main, ["review", "import", str(tmp_path / f"{who}.csv"), "--reviewer", who,
+                                   "--warehouse", str(data_dir / "warehouse.duckdb")], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+    assert "1 rejected" in res.output and "line 7: unknown reasons ['boring']" in res.output
+    again = runner.invoke(main, ["review", "import", str(tmp_path / "ann.csv"), "--reviewer", "ann",
+                                 "--warehouse", str(data_dir / "warehouse.duckdb")], catch_exceptions=False)
+    assert "5 reviews imported" in again.output
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM review_annotations").fetchall()[0][0] == 9  # 5 + 4, no doubles
+
+    res = job.execute_in_process(asset_selection=[dg.AssetKey("review_decisions")], instance=instance)
+    assert res.success
+    decisions = table(data_dir, "review_decisions").set_index("generation_id")
+    assert decisions.loc[ids[0], "state"] == "accepted" and decisions.loc[ids[1], "state"] == "adjudication"
+    assert decisions.loc[ids[2], "state"] == "rejected" and decisions.loc[ids[2], "reasons"] == "hallucination, pii"
+    assert decisions.loc[ids[3], "state"] == "edited" and decisions.loc[ids[3], "edited_output"] == "A better reply."
+    assert decisions.loc[ids[4], "state"] == "pending"  # one review, two needed
+    meta = res.asset_materializations_for_node("review_decisions")[0].metadata
+    # shared items 0-3: observed agreement 3/4, chance (3*2 + 1*2)/16 = 1/2, kappa (0.75 - 0.5)/0.5
+    assert meta["cohen_kappa"].value == pytest.approx(0.5)
+    check = {e.check_name: e for e in res.get_asset_check_evaluations()}["reviewers_agree"]
+    assert check.passed  # default bound 0.4
+    strict = job.execute_in_process(asset_selection=[dg.AssetKey("review_decisions")], instance=instance,
+                                    run_config={"ops": {"review_decisions": {"config": {"min_kappa": 0.6}}}})
+    check = {e.check_name: e for e in strict.get_asset_check_evaluations()}["reviewers_agree"]
+    assert strict.success and not check.passed and check.severity.value == "WARN"

@@ -61,3 +61,25 @@ def test_reviewer_rates_and_uncertainty_order():
     assert sure < near_threshold and sure < outlier
     assert uncertainty(0.9, False, 0.9, 0.4, near_misses=1) > sure
     assert 0.0 <= sure <= 1.0 and uncertainty(None, True, 0.4, 0.4, near_misses=2) == 1.0
+
+
+def test_spreadsheet_rows_parse_and_the_latest_review_counts():
+    from curation_dagster.lib.review import decide_all, pairwise_kappa, parse_review
+
+    assert parse_review({"reviewer": "ann", "verdict": ""}) is None  # not reviewed yet
+    r = parse_review({"reviewer": "ann", "verdict": " Reject ", "reasons": "PII, other", "edited_output": "  "})
+    assert r == Review("ann", "reject", ("pii", "other"), None, False)
+    with pytest.raises(ValueError, match="unknown reasons"):
+        parse_review({"reviewer": "ann", "verdict": "reject", "reasons": "boring"})
+    with pytest.raises(ValueError, match="no reviewer"):
+        parse_review({"verdict": "accept"})
+    rows = [{"generation_id": "g1", "reviewer": "ann", "verdict": "reject", "reviewed_at": "2026-11-01"},
+            {"generation_id": "g1", "reviewer": "ann", "verdict": "accept", "reviewed_at": "2026-11-02"},  # changed mind
+            {"generation_id": "g1", "reviewer": "bo", "verdict": "accept", "reviewed_at": "2026-11-01"},
+            {"generation_id": "g2", "reviewer": "ann", "verdict": "reject", "reviewed_at": "2026-11-01"},
+            {"generation_id": "g2", "reviewer": "bo", "verdict": "reject", "reviewed_at": "2026-11-01"}]
+    decisions, by_item = decide_all(rows)
+    assert decisions["g1"].state == "accepted" and decisions["g1"].reviews == 2
+    assert decisions["g2"].state == "rejected"
+    assert pairwise_kappa(by_item) == pytest.approx(1.0)
+    assert pairwise_kappa({"g1": [Review("ann", "accept")]}) is None

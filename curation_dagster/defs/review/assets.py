@@ -1,12 +1,13 @@
-"""What people should review first: the sampled examples ranked by the pipeline's uncertainty."""
+"""Human review: what people should look at first, and what their reviews decide."""
 
 import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from curation_dagster.defs.metadata import preview
+from curation_dagster.defs.metadata import counts_table, preview
 from curation_dagster.defs.partitions import OWNERS, STORAGE_KIND
-from curation_dagster.lib.review import uncertainty
+from curation_dagster.defs.resources import SourceWarehouse
+from curation_dagster.lib.review import STATES, decide_all, pairwise_kappa, reviewer_rates, uncertainty
 
 
 class ReviewConfig(dg.Config):
@@ -43,3 +44,53 @@ def review_queue(context: dg.AssetExecutionContext, config: ReviewConfig, sample
         "outliers_in_queue": int(queue["is_outlier"].sum()) if len(queue) else 0,
         "preview": preview(queue, ["rank", "generation_id", "uncertainty", "cluster_name", "quality_score"]),
     })
+
+
+review_annotations = dg.AssetSpec(
+    key="review_annotations",
+    description=("Reviews people gave in the warehouse's `review_annotations` table: generation_id, reviewer, "
+                 "verdict (accept / reject), reasons, edited_output, adjudicator, source, reviewed_at. Written by "
+                 "`curation review import` from a reviewed spreadsheet; not materialized by Dagster."),
+    group_name="review", owners=OWNERS, kinds={STORAGE_KIND},
+)
+
+
+class DecisionConfig(dg.Config):
+    min_reviews: int = Field(2, description="Reviews an item needs before its decision is used.")
+    min_kappa: float = Field(0.4, description="WARN when reviewers agree less than this (Cohen's kappa).")
+
+
+AGREEMENT_CHECK = dg.AssetCheckSpec(
+    name="reviewers_agree", asset="review_decisions",
+    description="[WARN] The two most active reviewers' accept/reject verdicts agree at Cohen's kappa >= "
+                "`min_kappa` on the items both reviewed (no verdict when fewer than two shared items).",
+)
+
+
+@dg.asset(deps=[review_annotations], group_name="review", owners=OWNERS, kinds={STORAGE_KIND, "pandas"},
+          check_specs=[AGREEMENT_CHECK])
+def review_decisions(context: dg.AssetExecutionContext, config: DecisionConfig, warehouse: SourceWarehouse):
+    """One decision per reviewed example: pending (too few reviews), accepted, rejected (with the
+    reviewers' reasons), edited (with the reply to use) or adjudication (a split or competing edits),
+    by the consensus rule in lib/review.py. Metadata: counts per state, agreement, per-reviewer rates."""
+    decisions, by_item = decide_all(warehouse.read_reviews().to_dict("records"), config.min_reviews)
+    out = pd.DataFrame({
+        "generation_id": pd.Series(list(decisions), dtype=object),
+        "state": pd.Series([d.state for d in decisions.values()], dtype=object),
+        "reviews": pd.Series([d.reviews for d in decisions.values()], dtype="int64"),
+        "edited_output": pd.Series([d.text for d in decisions.values()], dtype=object),
+        "reasons": pd.Series([", ".join(d.reasons) for d in decisions.values()], dtype=object),
+    })
+    kappa = pairwise_kappa(by_item)
+    states = out["state"].value_counts().to_dict()
+    rates = reviewer_rates(by_item, decisions)
+    yield dg.Output(out, metadata={
+        "dagster/row_count": len(out),
+        "states": counts_table({s: states.get(s, 0) for s in STATES}, "state", "items"),
+        "cohen_kappa": round(kappa, 4) if kappa is not None else "n/a",
+        "reviewers": dg.MetadataValue.md(pd.DataFrame(rates).T.to_markdown() if rates else "_no reviews yet_"),
+    })
+    yield dg.AssetCheckResult(check_name="reviewers_agree", passed=kappa is None or kappa >= config.min_kappa,
+                              severity=dg.AssetCheckSeverity.WARN,
+                              metadata={"cohen_kappa": round(kappa, 4) if kappa is not None else "n/a",
+                                        "min_kappa": config.min_kappa})
