@@ -241,8 +241,8 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
     message, template, generator version and usage signals may be missing and stay null). For
     conversations the last exchange is the example (user turn -> instruction, reply -> output), earlier
     turns are kept in input_message and the system prompt in identity, so the export gives back the
-    whole conversation. Bad lines
-    never stop the import: they go to the import_quarantine table with their line number and reason.
+    whole conversation. Bad lines never stop the import: they go to the import_quarantine table with
+    their line number and reason.
     Re-importing the same file adds nothing: rows keep their generation_id, or get one from their
     content. Exits non-zero only when the file cannot be read or no row could be imported.
     """
@@ -255,7 +255,10 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
     src = Path(path)
     if not src.is_file():
         raise click.ClickException(f"cannot read {path}: no such file")
-    fmt = detect_format(src) if fmt == "auto" else fmt
+    try:
+        fmt = detect_format(src) if fmt == "auto" else fmt
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     opts = ImportSettings(mapping=_load_mapping(pairs, mapping_file), assign_date=assign_date,
                           template_id=template_id or None)
     if warehouse:
@@ -361,7 +364,10 @@ def convert(source, target, from_fmt, to_fmt, quarantine_file) -> None:
     src = Path(source)
     if not src.is_file():
         raise click.ClickException(f"cannot read {source}: no such file")
-    from_fmt = detect_format(src) if from_fmt == "auto" else from_fmt
+    try:
+        from_fmt = detect_format(src) if from_fmt == "auto" else from_fmt
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     qpath = Path(quarantine_file or f"{target}.quarantine.jsonl")
     try:
         with click.progressbar(length=src.stat().st_size, label=f"Converting {src.name}", file=sys.stderr) as bar:
