@@ -25,7 +25,7 @@ def test_asset_graph_has_the_documented_keys_and_lineage():
     assert parents("topic_model") == {"deduplicated_generations"}
     assert parents("generation_clusters") == {"deduplicated_generations", "topic_model"}
     assert parents("sampled_examples") == {"filtered_generations", "generation_clusters"}
-    assert parents("finetuning_dataset") == {"sampled_examples"}
+    assert parents("finetuning_dataset") == {"sampled_examples", "review_decisions"}
     for spec in defs.resolve_all_asset_specs():
         if spec.key.to_user_string() in KEYS:
             assert spec.description and spec.owners and spec.kinds and spec.group_name, spec.key

@@ -77,7 +77,8 @@ class SourceWarehouse(dg.ConfigurableResource):
         try:
             df = self._query(f"SELECT * FROM {self._ident('review_annotations')}", [])
         except Exception as exc:  # noqa: BLE001 - no table yet is "no reviews", anything else is raised
-            if "review_annotations" in str(exc) and ("exist" in str(exc) or "not found" in str(exc)):
+            msg = str(exc).lower()
+            if "review_annotations" in msg and ("exist" in msg or "not found" in msg):
                 return pd.DataFrame(columns=list(ANNOTATION_COLUMNS))
             raise
         df.columns = [str(c).lower() for c in df.columns]

@@ -60,10 +60,30 @@ class SnowflakeWarehouse(SourceWarehouse):
         return names
 
 
+def _snowflake_type(column: str, dtype) -> str:
+    if column in ARRAY_COLUMNS:
+        return "VARCHAR"  # JSON text, see below
+    kind = getattr(dtype, "kind", "O")
+    if str(dtype) == "boolean" or kind == "b":
+        return "BOOLEAN"
+    if kind in "iu":
+        return "NUMBER(38,0)"
+    if kind == "f":
+        return "FLOAT"
+    if kind == "M":
+        return "TIMESTAMP_NTZ"
+    return "VARCHAR"
+
+
 class ArrayAwareSnowflakePandasTypeHandler(SnowflakePandasTypeHandler):
     """pandas <-> Snowflake, with the vector columns round-tripped as JSON text."""
 
     def handle_output(self, context, table_slice, obj: pd.DataFrame, connection):
+        if obj.empty and len(obj.columns):
+            # dagster-snowflake-pandas writes no table for an empty frame; the next step would fail to load it
+            cols = ", ".join(f'"{str(c).upper()}" {_snowflake_type(str(c), t)}' for c, t in obj.dtypes.items())
+            where = ".".join(x.upper() for x in (table_slice.database, table_slice.schema, table_slice.table) if x)
+            connection.cursor().execute(f"CREATE TABLE IF NOT EXISTS {where} ({cols})")
         obj = obj.copy()
         for col in ARRAY_COLUMNS:
             if col in obj.columns:

@@ -276,3 +276,20 @@ def test_spreadsheet_reviews_become_decisions(pipeline, tmp_path, monkeypatch):
                                     run_config={"ops": {"review_decisions": {"config": {"min_kappa": 0.6}}}})
     check = {e.check_name: e for e in strict.get_asset_check_evaluations()}["reviewers_agree"]
     assert strict.success and not check.passed and check.severity.value == "WARN"
+
+    # the next export acts on the decisions: the rejection is gone, the edit ships, the rest as sampled
+    out = data_dir / "exports" / "finetuning_dataset"
+    before = {json.loads(x)["generation_id"] for x in (out / "provenance.jsonl").read_text().splitlines()}
+    assert job.execute_in_process(asset_selection=[dg.AssetKey("finetuning_dataset")], instance=instance).success
+    prov = {p["generation_id"]: p for p in map(json.loads, (out / "provenance.jsonl").read_text().splitlines())}
+    assert ids[2] not in prov and set(prov) == before - {ids[2]}
+    edited = prov[ids[3]]
+    assert edited["review_state"] == "edited" and edited["original_output"] != "A better reply."
+    line = (out / f"{edited['split']}.jsonl").read_text().splitlines()[edited["line"] - 1]
+    assert json.loads(line)["messages"][-1] == {"role": "assistant", "content": "A better reply."}
+    assert prov[ids[1]]["review_state"] == "adjudication" and prov[ids[0]]["review_state"] == "accepted"
+    assert not any("review_state" in p for g, p in prov.items() if g not in ids)  # unreviewed: unchanged
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["review"] == {"accepted": 1, "rejected": 1, "edited": 1, "adjudication": 1, "pending": 1,
+                                  "reviewed": 5, "reviewed_share": round(5 / len(before), 4)}
+    assert manifest["rows"]["total"] == len(before) - 1

@@ -13,6 +13,25 @@ from curation_dagster.lib.export import (assign_splits, churn, jsonl_bytes, publ
                                          to_chat_record)
 from curation_dagster.lib.progress import dataset_progress
 
+def apply_reviews(sampled: pd.DataFrame, decisions: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The sample with reviewers' rejections removed and their edits applied, and review counts."""
+    df = sampled.copy()
+    dec = decisions.set_index("generation_id") if len(decisions) else pd.DataFrame(
+        columns=["state", "edited_output"], index=pd.Index([], name="generation_id"))
+    state = df["generation_id"].map(dec["state"]) if len(dec) else pd.Series(None, index=df.index, dtype=object)
+    df["review_state"] = state.where(state.notna(), None).astype(object)
+    counts = {s: int((df["review_state"] == s).sum()) for s in ("accepted", "rejected", "edited", "adjudication",
+                                                                    "pending")}
+    edited = df["review_state"] == "edited"
+    df["original_output"] = pd.Series(None, index=df.index, dtype=object)
+    df.loc[edited, "original_output"] = df.loc[edited, "output"]
+    df.loc[edited, "output"] = df.loc[edited, "generation_id"].map(dec["edited_output"])
+    reviewed = int(df["review_state"].notna().sum())
+    df = df[df["review_state"] != "rejected"].reset_index(drop=True)
+    return df, {**counts, "reviewed": reviewed,
+                "reviewed_share": round(reviewed / len(sampled), 4) if len(sampled) else 0.0}
+
+
 PROGRESS_CHECK = dg.AssetCheckSpec(
     name="dataset_progress_to_target", asset="finetuning_dataset",
     description="[WARN] The dataset is on course to reach `target_examples` (by `target_date` when set) at "
@@ -22,7 +41,7 @@ PROGRESS_CHECK = dg.AssetCheckSpec(
 
 @dg.asset(group_name="curation", owners=OWNERS, kinds={"json", "openai"}, check_specs=[PROGRESS_CHECK])
 def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, dataset_store: DatasetStore,
-                       sampled_examples: pd.DataFrame):
+                       sampled_examples: pd.DataFrame, review_decisions: pd.DataFrame):
     """The fine-tuning dataset on disk: OpenAI chat-format `train.jsonl` and `validation.jsonl`
     (split stratified by cluster, seeded), `provenance.jsonl` (which generation each line came from)
     and `manifest.json` (row counts, sha256 of each file, config, source partitions).
@@ -31,10 +50,15 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     Snowflake in prod): one row per example with its split, line, `messages` (the JSONL line) and
     provenance, for SQL over what was shipped.
 
+    Human review applies here (`review_decisions`): examples reviewers rejected are left out, edited
+    replies replace the assistant message (the original stays in provenance), and the manifest says
+    how much of the dataset was reviewed. Pending and adjudication items ship as sampled.
+
     Files are written to a temp folder and swapped in with a rename, so a failed run never leaves a
     half-written dataset. The same source and config always give byte-identical JSONL files.
     """
-    df = sampled_examples.sort_values(["cluster_id", "generation_id"], kind="mergesort").reset_index(drop=True)
+    df, review = apply_reviews(sampled_examples, review_decisions)
+    df = df.sort_values(["cluster_id", "generation_id"], kind="mergesort").reset_index(drop=True)
     df["split"] = assign_splits(df, config.validation_fraction, config.seed)
     files: dict[str, bytes] = {}
     provenance = []
@@ -49,7 +73,9 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         provenance += [
             {"split": split, "line": i + 1, "generation_id": r["generation_id"], "cluster_id": int(r["cluster_id"]),
              "cluster_name": r["cluster_name"], "template_id": r["template_id"],
-             "quality_score": float(r["quality_score"])}
+             "quality_score": float(r["quality_score"]),
+             **({"review_state": r["review_state"]} if r["review_state"] else {}),
+             **({"original_output": r["original_output"]} if r["original_output"] else {})}
             for i, r in enumerate(part.to_dict("records"))
         ]
     files["provenance.jsonl"] = jsonl_bytes(provenance)
@@ -68,6 +94,7 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
                   for name, data in sorted(files.items())},
         "config": config.model_dump(),
         "source_partitions": days,
+        "review": review,
         "clusters": int(df["cluster_id"].nunique()) if len(df) else 0,
         "templates": df["template_id"].value_counts().sort_index().to_dict() if len(df) else {},
     }
@@ -109,6 +136,9 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         "manifest_path": dg.MetadataValue.path(str(target / "manifest.json")),
         "train_sha256": manifest["files"]["train.jsonl"]["sha256"],
         "source_partitions": len(days),
+        "reviewed_share": review["reviewed_share"],
+        "review_rejected": review["rejected"],
+        "review_edited": review["edited"],
     })
     yield dg.AssetCheckResult(check_name="dataset_progress_to_target", passed=on_track,
                               severity=dg.AssetCheckSeverity.WARN, metadata=progress_md)
