@@ -77,7 +77,6 @@ def print_checks(evaluations: list) -> None:
 
 def summary() -> dict:
     import duckdb
-    import pandas as pd
 
     from curation_dagster import settings
     from curation_dagster.lib.evaluation import rule_report
@@ -89,10 +88,7 @@ def summary() -> dict:
         raw = q("SELECT generation_id FROM curation.raw_generations")
         rejected = q("SELECT generation_id, rule, rules_fired FROM curation.rejected_generations")
         kept = con.execute("SELECT count(*) FROM curation.filtered_generations").fetchone()[0]
-        # an empty output writes no table (dagster-duckdb skips empty frames): no duplicates, no table
-        has_dups = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'curation' "
-                               "AND table_name = 'duplicate_generations'").fetchall()[0][0]
-        dups = q("SELECT rule FROM curation.duplicate_generations") if has_dups else pd.DataFrame({"rule": []})
+        dups = q("SELECT rule FROM curation.duplicate_generations")
         clusters = q("SELECT cluster_id, is_outlier FROM curation.generation_clusters")
         sampled = q("SELECT category FROM curation.sampled_examples")
     out = {
@@ -207,6 +203,16 @@ def _load_mapping(pairs: tuple[str, ...], mapping_file: str | None) -> dict[str,
     return mapping
 
 
+def _file_format(src: Path, fmt: str) -> str:
+    """The format named, or for "auto" the one read off the file (a clear error when it cannot be)."""
+    from curation_dagster.lib.importing import detect_format
+
+    try:
+        return detect_format(src) if fmt == "auto" else fmt
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @main.command("import")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "csv", "parquet", "chat", "sharegpt", "alpaca"]),
@@ -250,15 +256,12 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
 
     from curation_dagster import settings
     from curation_dagster.lib.import_sinks import open_sink
-    from curation_dagster.lib.importing import ImportSettings, convert_chunk, detect_format, now_iso, read_records
+    from curation_dagster.lib.importing import ImportSettings, convert_chunk, now_iso, read_records
 
     src = Path(path)
     if not src.is_file():
         raise click.ClickException(f"cannot read {path}: no such file")
-    try:
-        fmt = detect_format(src) if fmt == "auto" else fmt
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    fmt = _file_format(src, fmt)
     opts = ImportSettings(mapping=_load_mapping(pairs, mapping_file), assign_date=assign_date,
                           template_id=template_id or None)
     if warehouse:
@@ -359,15 +362,11 @@ def convert(source, target, from_fmt, to_fmt, quarantine_file) -> None:
     Chat <-> ShareGPT keeps every turn; Alpaca's instruction and input become one user message.
     """
     from curation_dagster.lib.converting import convert_file
-    from curation_dagster.lib.importing import detect_format
 
     src = Path(source)
     if not src.is_file():
         raise click.ClickException(f"cannot read {source}: no such file")
-    try:
-        from_fmt = detect_format(src) if from_fmt == "auto" else from_fmt
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    from_fmt = _file_format(src, from_fmt)
     qpath = Path(quarantine_file or f"{target}.quarantine.jsonl")
     try:
         with click.progressbar(length=src.stat().st_size, label=f"Converting {src.name}", file=sys.stderr) as bar:
@@ -466,6 +465,7 @@ def review_import(sheet: str, reviewer: str | None, warehouse: str | None) -> No
 
     from curation_dagster import settings
     from curation_dagster.lib.review import ANNOTATION_COLUMNS, parse_review
+    from curation_dagster.lib.warehouse import replace_reviews
 
     src = Path(sheet)
     if not src.is_file():
@@ -497,14 +497,7 @@ def review_import(sheet: str, reviewer: str | None, warehouse: str | None) -> No
     target = warehouse or str(settings.warehouse_path())
     frame = pd.DataFrame(rows, columns=list(ANNOTATION_COLUMNS))
     with duckdb.connect(target) as con:
-        con.execute("CREATE TABLE IF NOT EXISTS review_annotations (generation_id VARCHAR, reviewer VARCHAR, "
-                    "verdict VARCHAR, reasons VARCHAR, edited_output VARCHAR, adjudicator BOOLEAN, source VARCHAR, "
-                    "reviewed_at TIMESTAMP)").fetchall()
-        con.register("incoming", frame)
-        con.execute("DELETE FROM review_annotations WHERE (generation_id, reviewer, source) IN "
-                    "(SELECT generation_id, reviewer, source FROM incoming)").fetchall()
-        con.execute("INSERT INTO review_annotations SELECT * FROM incoming").fetchall()
-        con.unregister("incoming")
+        replace_reviews(con, frame)
     click.echo(f"{src.name}: {len(rows):,} reviews imported, {len(df) - len(rows) - len(problems):,} rows without "
                f"a verdict skipped, {len(problems):,} rejected" + "".join(f"\n  {p}" for p in problems[:20]))
     if problems and not rows:

@@ -103,20 +103,25 @@ class DuckDBWarehouse(SourceWarehouse):
 ARRAY_COLUMNS = ("embedding", "centroid")
 
 
-def duckdb_type(column: str, dtype) -> str:
-    """DuckDB type of a column of an empty frame, where DuckDB itself cannot infer one."""
+def column_type(column: str, dtype, types: dict[str, str]) -> str:
+    """A warehouse type for a frame column, from its dtype (DuckDB and Snowflake cannot infer one from
+    an empty or all-null column). `types` names the backend's type for each kind."""
     if column in ARRAY_COLUMNS:
-        return "DOUBLE[]"
+        return types["array"]
     kind = getattr(dtype, "kind", "O")
     if str(dtype) == "boolean" or kind == "b":
-        return "BOOLEAN"
+        return types["bool"]
     if kind in "iu":
-        return "BIGINT"
+        return types["int"]
     if kind == "f":
-        return "DOUBLE"
+        return types["float"]
     if kind == "M":
-        return "TIMESTAMP"
-    return "VARCHAR"
+        return types["timestamp"]
+    return types["text"]
+
+
+DUCKDB_TYPES = {"array": "DOUBLE[]", "bool": "BOOLEAN", "int": "BIGINT", "float": "DOUBLE",
+                "timestamp": "TIMESTAMP", "text": "VARCHAR"}
 
 
 class EmptyAwareDuckDBPandasTypeHandler(DuckDBPandasTypeHandler):
@@ -127,7 +132,7 @@ class EmptyAwareDuckDBPandasTypeHandler(DuckDBPandasTypeHandler):
 
     def handle_output(self, context, table_slice, obj: pd.DataFrame, connection):
         if len(obj.columns):
-            cols = ", ".join(f'"{c}" {duckdb_type(c, t)}' for c, t in obj.dtypes.items())
+            cols = ", ".join(f'"{c}" {column_type(c, t, DUCKDB_TYPES)}' for c, t in obj.dtypes.items())
             connection.execute(f"create table if not exists {table_slice.schema}.{table_slice.table} ({cols})")
         return super().handle_output(context, table_slice, obj, connection)
 

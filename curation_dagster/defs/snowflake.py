@@ -14,7 +14,7 @@ from dagster._core.storage.db_io_manager import DbTypeHandler
 from dagster_snowflake import SnowflakeResource
 from dagster_snowflake_pandas import SnowflakePandasIOManager, SnowflakePandasTypeHandler
 
-from curation_dagster.defs.resources import ARRAY_COLUMNS, SourceWarehouse
+from curation_dagster.defs.resources import ARRAY_COLUMNS, SourceWarehouse, column_type
 
 #: Required for prod, besides a password or a private key (see README "Production").
 REQUIRED_ENV = ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_WAREHOUSE", "SNOWFLAKE_DATABASE")
@@ -60,19 +60,9 @@ class SnowflakeWarehouse(SourceWarehouse):
         return names
 
 
-def _snowflake_type(column: str, dtype) -> str:
-    if column in ARRAY_COLUMNS:
-        return "VARCHAR"  # JSON text, see below
-    kind = getattr(dtype, "kind", "O")
-    if str(dtype) == "boolean" or kind == "b":
-        return "BOOLEAN"
-    if kind in "iu":
-        return "NUMBER(38,0)"
-    if kind == "f":
-        return "FLOAT"
-    if kind == "M":
-        return "TIMESTAMP_NTZ"
-    return "VARCHAR"
+# vectors as JSON text, see ArrayAwareSnowflakePandasTypeHandler
+SNOWFLAKE_TYPES = {"array": "VARCHAR", "bool": "BOOLEAN", "int": "NUMBER(38,0)", "float": "FLOAT",
+                   "timestamp": "TIMESTAMP_NTZ", "text": "VARCHAR"}
 
 
 class ArrayAwareSnowflakePandasTypeHandler(SnowflakePandasTypeHandler):
@@ -81,7 +71,7 @@ class ArrayAwareSnowflakePandasTypeHandler(SnowflakePandasTypeHandler):
     def handle_output(self, context, table_slice, obj: pd.DataFrame, connection):
         if obj.empty and len(obj.columns):
             # dagster-snowflake-pandas writes no table for an empty frame; the next step would fail to load it
-            cols = ", ".join(f'"{str(c).upper()}" {_snowflake_type(str(c), t)}' for c, t in obj.dtypes.items())
+            cols = ", ".join(f'"{str(c).upper()}" {column_type(str(c), t, SNOWFLAKE_TYPES)}' for c, t in obj.dtypes.items())
             where = ".".join(x.upper() for x in (table_slice.database, table_slice.schema, table_slice.table) if x)
             connection.cursor().execute(f"CREATE TABLE IF NOT EXISTS {where} ({cols})")
         obj = obj.copy()

@@ -95,3 +95,22 @@ def write_quarantine(con: duckdb.DuckDBPyConnection, source: str, entries: list,
     con.register("q", frame)
     con.execute("INSERT INTO import_quarantine SELECT source, line, reason, raw, imported_at FROM q").fetchall()
     con.unregister("q")
+
+
+REVIEWS_DDL = """
+CREATE TABLE IF NOT EXISTS review_annotations (
+    generation_id VARCHAR, reviewer VARCHAR, verdict VARCHAR, reasons VARCHAR, edited_output VARCHAR,
+    adjudicator BOOLEAN, source VARCHAR, reviewed_at TIMESTAMP
+)
+"""
+
+
+def replace_reviews(con: duckdb.DuckDBPyConnection, reviews: pd.DataFrame) -> None:
+    """Store reviews (columns of lib/review.ANNOTATION_COLUMNS), replacing what the same reviewer said
+    about the same item in the same sheet before, so re-importing a sheet never doubles it."""
+    con.execute(REVIEWS_DDL).fetchall()
+    con.register("incoming", reviews)
+    con.execute("DELETE FROM review_annotations WHERE (generation_id, reviewer, source) IN "
+                "(SELECT generation_id, reviewer, source FROM incoming)").fetchall()
+    con.execute("INSERT INTO review_annotations SELECT * FROM incoming").fetchall()
+    con.unregister("incoming")
