@@ -454,10 +454,11 @@ def review_export(out: str, fmt: str | None) -> None:
 @click.argument("sheet", type=click.Path(dir_okay=False))
 @click.option("--reviewer", default=None, help="Reviewer for rows whose reviewer column is empty.")
 @click.option("--warehouse", default=None, type=click.Path(dir_okay=False),
-              help="DuckDB file holding review_annotations (default: the local warehouse).")
+              help="DuckDB file holding review_imports (default: the local warehouse).")
 def review_import(sheet: str, reviewer: str | None, warehouse: str | None) -> None:
     """Read a reviewed spreadsheet (CSV or JSONL, as written by `review export`) into the warehouse's
-    review_annotations table; then materialize review_decisions. Rows without a verdict are skipped;
+    review_imports table; then run review_sync_job (review_annotations gathers these with Label
+    Studio's answers, review_decisions decides). Rows without a verdict are skipped;
     a row with an unknown verdict or reason is reported by line and not imported. Importing the same
     sheet again replaces that reviewer's earlier answers instead of adding to them."""
     import duckdb

@@ -11,7 +11,9 @@ from curation_dagster.defs.filtering.assets import filter_generations
 from curation_dagster.defs.ingest.assets import generations_source, raw_generations
 from curation_dagster.defs.ingest.checks import source_table_matches_contract
 from curation_dagster.defs.resources import build_resources
-from curation_dagster.defs.review.assets import review_annotations, review_decisions, review_queue
+from curation_dagster.defs.review.assets import (cluster_review_queue, decide_reviews, pull_review_annotations,
+                                                  review_imports, review_queue)
+from curation_dagster.defs.review.sensors import label_studio_annotations, review_sync_job
 from curation_dagster.defs.sampling.assets import sampled_examples
 
 
@@ -20,11 +22,11 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[generations_source, raw_generations, filter_generations, generation_embeddings,
                 deduplicate_generations, topic_model, cluster_generations, sampled_examples, finetuning_dataset,
-                review_queue, review_annotations, review_decisions],
+                review_queue, cluster_review_queue, review_imports, pull_review_annotations, decide_reviews],
         asset_checks=[source_table_matches_contract, finetuning_dataset_valid],
-        jobs=jobs,
+        jobs=[*jobs, review_sync_job],
         schedules=schedules,
-        sensors=[check_failure_alerts, *sensors],
+        sensors=[check_failure_alerts, *sensors, label_studio_annotations],
         resources=resources if resources is not None else build_resources(),
     )
 

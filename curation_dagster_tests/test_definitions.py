@@ -10,7 +10,8 @@ from curation_dagster.definitions import defs
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"generations_source", "raw_generations", "filtered_generations", "rejected_generations",
         "generation_embeddings", "deduplicated_generations", "duplicate_generations", "topic_model", "generation_clusters", "cluster_summaries", "sampled_examples",
-        "finetuning_dataset", "review_queue"}
+        "finetuning_dataset", "review_queue", "cluster_review_queue", "review_imports", "review_annotations",
+        "cluster_annotations", "review_decisions", "cluster_decisions"}
 
 
 def test_asset_graph_has_the_documented_keys_and_lineage():
@@ -19,13 +20,17 @@ def test_asset_graph_has_the_documented_keys_and_lineage():
     assert KEYS <= keys
     parents = lambda k: {p.to_user_string() for p in graph.get(dg.AssetKey(k)).parent_keys}  # noqa: E731
     assert parents("raw_generations") == {"generations_source"}
-    assert parents("filtered_generations") == {"raw_generations"}
+    assert parents("filtered_generations") == {"raw_generations", "review_decisions"}  # human_review rejections
     assert parents("generation_embeddings") == {"filtered_generations"}
     assert parents("deduplicated_generations") == {"filtered_generations", "generation_embeddings"}
     assert parents("topic_model") == {"deduplicated_generations"}
     assert parents("generation_clusters") == {"deduplicated_generations", "topic_model"}
-    assert parents("sampled_examples") == {"filtered_generations", "generation_clusters"}
-    assert parents("finetuning_dataset") == {"sampled_examples", "review_decisions"}
+    assert parents("sampled_examples") == {"filtered_generations", "generation_clusters", "cluster_decisions"}
+    assert parents("finetuning_dataset") == {"sampled_examples", "review_decisions", "review_annotations",
+                                             "cluster_decisions"}
+    assert parents("review_queue") == {"sampled_examples", "review_decisions"}
+    assert parents("review_decisions") == {"review_annotations", "cluster_annotations"}
+    assert parents("review_annotations") == {"review_imports"}
     for spec in defs.resolve_all_asset_specs():
         if spec.key.to_user_string() in KEYS:
             assert spec.description and spec.owners and spec.kinds and spec.group_name, spec.key

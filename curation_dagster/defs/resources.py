@@ -70,15 +70,15 @@ class SourceWarehouse(dg.ConfigurableResource):
         return int(self._query(f"SELECT count(*) AS n FROM {self._table_ref()}", []).iloc[0, 0])
 
     def read_reviews(self) -> pd.DataFrame:
-        """Every review in the warehouse's `review_annotations` table (written by `curation review
-        import`); an empty frame when nobody has reviewed yet."""
+        """Every spreadsheet review in the warehouse's `review_imports` table (written by `curation
+        review import`); an empty frame when nobody has imported one yet."""
         from curation_dagster.lib.review import ANNOTATION_COLUMNS
 
         try:
-            df = self._query(f"SELECT * FROM {self._ident('review_annotations')}", [])
+            df = self._query(f"SELECT * FROM {self._ident('review_imports')}", [])
         except Exception as exc:  # noqa: BLE001 - no table yet is "no reviews", anything else is raised
             msg = str(exc).lower()
-            if "review_annotations" in msg and ("exist" in msg or "not found" in msg):
+            if "review_imports" in msg and ("exist" in msg or "not found" in msg):
                 return pd.DataFrame(columns=list(ANNOTATION_COLUMNS))
             raise
         df.columns = [str(c).lower() for c in df.columns]
@@ -124,6 +124,11 @@ DUCKDB_TYPES = {"array": "DOUBLE[]", "bool": "BOOLEAN", "int": "BIGINT", "float"
                 "timestamp": "TIMESTAMP", "text": "VARCHAR"}
 
 
+#: Review tables nobody may have written yet: loading one that does not exist gives an empty frame
+#: (no reviews so far), so the daily and pool stages that consult them run before any review.
+OPTIONAL_TABLES = frozenset({"review_annotations", "cluster_annotations", "review_decisions", "cluster_decisions"})
+
+
 class EmptyAwareDuckDBPandasTypeHandler(DuckDBPandasTypeHandler):
     """Creates each table from the frame's dtypes before the first write. DuckDB would otherwise type
     it from the first frame's values: an all-null column (no duplicates that day) becomes type NULL
@@ -135,6 +140,15 @@ class EmptyAwareDuckDBPandasTypeHandler(DuckDBPandasTypeHandler):
             cols = ", ".join(f'"{c}" {column_type(c, t, DUCKDB_TYPES)}' for c, t in obj.dtypes.items())
             connection.execute(f"create table if not exists {table_slice.schema}.{table_slice.table} ({cols})")
         return super().handle_output(context, table_slice, obj, connection)
+
+    def load_input(self, context, table_slice, connection) -> pd.DataFrame:
+        if table_slice.table in OPTIONAL_TABLES:
+            found = connection.execute(
+                "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                [table_slice.schema, table_slice.table]).fetchall()[0][0]
+            if not found:
+                return pd.DataFrame()
+        return super().load_input(context, table_slice, connection)
 
 
 class CurationDuckDBIOManager(DuckDBPandasIOManager):
@@ -184,6 +198,25 @@ def alert_channels(log_path: Path) -> dg.ConfigurableResource:
     )
 
 
+def label_studio_resource(environ: dict | None = None) -> dg.ConfigurableResource:
+    """Label Studio when LABEL_STUDIO_URL is set (its key through EnvVar, never in config); reviewers
+    from CURATION_REVIEWERS (comma-separated account emails), CURATION_ADJUDICATOR optional."""
+    import os
+
+    from curation_dagster.defs.review.resources import LabelStudioResource
+
+    env = os.environ if environ is None else environ
+    if not env.get("LABEL_STUDIO_URL"):
+        return LabelStudioResource()
+    if not env.get("LABEL_STUDIO_API_KEY"):
+        raise ValueError("LABEL_STUDIO_URL is set but LABEL_STUDIO_API_KEY is not: set both, or neither")
+    return LabelStudioResource(
+        url=dg.EnvVar("LABEL_STUDIO_URL"), api_key=dg.EnvVar("LABEL_STUDIO_API_KEY"),
+        reviewers=env.get("CURATION_REVIEWERS", ""), adjudicator=env.get("CURATION_ADJUDICATOR", ""),
+        project_prefix=env.get("CURATION_REVIEW_PROJECT_PREFIX") or "Curation",
+    )
+
+
 def build_resources(deployment: str | None = None, data_dir: str | Path | None = None,
                     environ: dict | None = None) -> dict:
     """Resources for a deployment; `data_dir` overrides CURATION_DATA_DIR (tests use a temp dir).
@@ -195,6 +228,7 @@ def build_resources(deployment: str | None = None, data_dir: str | Path | None =
     deployment = deployment or settings.deployment()
     base = Path(data_dir) if data_dir else None
     shared = {
+        "label_studio": label_studio_resource(environ),
         "dataset_store": DatasetStore(export_dir=str(base / "exports" if base else settings.export_dir())),
         "embedding_cache": EmbeddingCacheResource(path=str((base or settings.data_dir()) / "embedding_cache.duckdb")),
         "alerts": alert_channels((base or settings.data_dir()) / "alerts.jsonl"),

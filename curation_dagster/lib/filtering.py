@@ -17,7 +17,9 @@ from curation_dagster.lib.text import content_hash
 
 #: rules evaluated after de-duplication, so a copy of a poorly rated row is reported as a copy
 POST_DEDUP_RULES = ("low_quality",)
-RULE_ORDER: tuple[str, ...] = tuple(r for r in RULES if r not in POST_DEDUP_RULES) + (
+#: A reviewer's rejection outranks every automatic rule: it is the reason the row is gone.
+HUMAN_REVIEW = "human_review"
+RULE_ORDER: tuple[str, ...] = (HUMAN_REVIEW,) + tuple(r for r in RULES if r not in POST_DEDUP_RULES) + (
     "eval_contamination", "exact_duplicate", "near_duplicate", *POST_DEDUP_RULES,
 )
 
@@ -30,11 +32,13 @@ class FilterOutcome:
 
 
 def apply_filters(df: pd.DataFrame, settings: FilterSettings, near_threshold: float = 0.7,
-                  seed: int = 0) -> FilterOutcome:
+                  seed: int = 0, human_rejections: dict[str, str] | None = None) -> FilterOutcome:
     """Split a batch into kept rows (with quality_score and content_hash) and rejected rows with reasons.
 
-    Every input row lands in exactly one of the two frames.
+    `human_rejections` (generation_id -> the reviewers' reasons) rejects rows people rejected, under
+    rule `human_review`. Every input row lands in exactly one of the two frames.
     """
+    human_rejections = human_rejections or {}
     records = df.to_dict("records")
     fired: list[dict[str, str]] = []
     for row in records:
@@ -49,6 +53,9 @@ def apply_filters(df: pd.DataFrame, settings: FilterSettings, near_threshold: fl
                 reason = f"rule raised {type(exc).__name__}: {exc}"[:300]
             if reason:
                 row_fired[name] = reason
+        if str(row.get("generation_id")) in human_rejections:
+            why = human_rejections[str(row.get("generation_id"))]
+            row_fired[HUMAN_REVIEW] = "rejected by human review" + (f": {why}" if why else "")
         row["quality_score"] = row_quality_score(row, settings.quality_weights)
         fired.append(row_fired)
 

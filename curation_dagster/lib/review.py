@@ -54,8 +54,10 @@ class Review:
 class Decision:
     state: str
     reviews: int
-    text: str | None = None  # the assistant reply to use when state == "edited"
+    text: str | None = None  # the assistant reply (or cluster name) to use when state == "edited"
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    adjudicated: bool = False  # an adjudicator's review decided
+    agreement: float | None = None  # share of reviews that gave the majority verdict
 
     @property
     def usable(self) -> bool:
@@ -64,32 +66,36 @@ class Decision:
 
 
 def decide(reviews: list[Review], min_reviews: int = 2) -> Decision:
+    n = len(reviews)
+    votes = Counter(r.verdict for r in reviews if not r.adjudicator)
+    agreement = round(max(votes.values()) / sum(votes.values()), 4) if votes else None
     adjudicated = [r for r in reviews if r.adjudicator]
     if adjudicated:
-        return _from_one(adjudicated[-1], len(reviews))
-    if len(reviews) < min_reviews:
-        return Decision("pending", len(reviews))
-    votes = Counter(r.verdict for r in reviews)
+        return _from_one(adjudicated[-1], n, agreement)
+    if n < min_reviews:
+        return Decision("pending", n, agreement=agreement)
     if votes["accept"] == votes["reject"]:
-        return Decision("adjudication", len(reviews))
+        return Decision("adjudication", n, agreement=agreement)
     verdict = "accept" if votes["accept"] > votes["reject"] else "reject"
     majority = [r for r in reviews if r.verdict == verdict]
     if verdict == "reject":
         reasons = tuple(sorted({x for r in majority for x in r.reasons}))
-        return Decision("rejected", len(reviews), reasons=reasons)
+        return Decision("rejected", n, reasons=reasons, agreement=agreement)
     edits = Counter(r.edited_text for r in majority if r.edited_text)
     if not edits:
-        return Decision("accepted", len(reviews))
-    (top, n), *rest = edits.most_common()
-    if rest and rest[0][1] == n:
-        return Decision("adjudication", len(reviews))
-    return Decision("edited", len(reviews), text=top)
+        return Decision("accepted", n, agreement=agreement)
+    (top, k), *rest = edits.most_common()
+    if rest and rest[0][1] == k:
+        return Decision("adjudication", n, agreement=agreement)
+    return Decision("edited", n, text=top, agreement=agreement)
 
 
-def _from_one(r: Review, n: int) -> Decision:
+def _from_one(r: Review, n: int, agreement: float | None) -> Decision:
     if r.verdict == "reject":
-        return Decision("rejected", n, reasons=tuple(sorted(set(r.reasons))))
-    return Decision("edited", n, text=r.edited_text) if r.edited_text else Decision("accepted", n)
+        return Decision("rejected", n, reasons=tuple(sorted(set(r.reasons))), adjudicated=True, agreement=agreement)
+    if r.edited_text:
+        return Decision("edited", n, text=r.edited_text, adjudicated=True, agreement=agreement)
+    return Decision("accepted", n, adjudicated=True, agreement=agreement)
 
 
 def cohen_kappa(a: list, b: list) -> float:
@@ -156,21 +162,44 @@ def parse_review(row: dict) -> Review | None:
     return Review(reviewer, verdict, reasons, edited, flag)
 
 
-def decide_all(annotations: list[dict], min_reviews: int = 2) -> tuple[dict[str, Decision], dict[str, list[Review]]]:
-    """Decisions per generation_id from annotation rows (the latest review of each reviewer counts)."""
-    latest: dict[tuple[str, str], dict] = {}
+def decide_all(annotations: list[dict], min_reviews: int = 2,
+               key: str = "generation_id") -> tuple[dict[str, Decision], dict[str, list[Review]]]:
+    """Decisions per item (`key`: generation_id, or cluster_key for clusters) from annotation rows.
+    The latest review of each reviewer counts, an adjudicating review apart from their own."""
+    latest: dict[tuple[str, str, bool], dict] = {}
     for row in sorted(annotations, key=lambda r: str(r.get("reviewed_at") or "")):
-        latest[(row["generation_id"], row["reviewer"])] = row
+        flag = str(row.get("adjudicator") or "").strip().lower() in ("1", "true", "yes", "y")
+        latest[(str(row[key]), str(row["reviewer"]), flag)] = row
     by_item: dict[str, list[Review]] = {}
-    for (gid, _), row in sorted(latest.items()):
+    for (gid, _, _), row in sorted(latest.items()):
         review = parse_review(row)
         if review:
             by_item.setdefault(gid, []).append(review)
     return {gid: decide(reviews, min_reviews) for gid, reviews in by_item.items()}, by_item
 
 
+def item_fleiss_kappa(by_item: dict[str, list[Review]]) -> float | None:
+    """Fleiss' kappa of accept/reject over the items reviewed by the most common number (>= 3) of
+    non-adjudicating reviewers; None when no such items (two reviewers: use Cohen's kappa)."""
+    sizes = Counter(len([r for r in rs if not r.adjudicator]) for rs in by_item.values())
+    sizes = Counter({k: v for k, v in sizes.items() if k >= 3})
+    if not sizes:
+        return None
+    raters = sizes.most_common(1)[0][0]
+    table = []
+    for rs in by_item.values():
+        votes = [r.verdict for r in rs if not r.adjudicator]
+        if len(votes) == raters:
+            table.append([votes.count(v) for v in VERDICTS])
+    if len(table) < 2:
+        return None
+    return fleiss_kappa(table)
+
+
 def pairwise_kappa(by_item: dict[str, list[Review]]) -> float | None:
-    """Cohen's kappa of accept/reject over the items the two most active reviewers both reviewed."""
+    """Cohen's kappa of accept/reject over the items the two most active reviewers both reviewed
+    (adjudicating reviews left out: they settle disagreement, they are not part of it)."""
+    by_item = {k: [r for r in rs if not r.adjudicator] for k, rs in by_item.items()}
     counts = Counter(r.reviewer for reviews in by_item.values() for r in reviews)
     if len(counts) < 2:
         return None

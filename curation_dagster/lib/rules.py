@@ -376,6 +376,7 @@ def low_quality(row: dict, s: FilterSettings) -> str | None:
 
 
 # The duplicate rules run on the batch (see dedup.py); listed here so metadata and docs show them.
+RULE_DESCRIPTIONS["human_review"] = "rejected by reviewers (review_decisions: majority or adjudicator), with their reasons"
 RULE_DESCRIPTIONS["eval_contamination"] = ("shares a word n-gram (13 by default) with an item of a registered "
                                            "evaluation set (decontamination)")
 RULE_DESCRIPTIONS["exact_duplicate"] = "same normalised instruction, input and output as an earlier row"

@@ -98,7 +98,7 @@ def write_quarantine(con: duckdb.DuckDBPyConnection, source: str, entries: list,
 
 
 REVIEWS_DDL = """
-CREATE TABLE IF NOT EXISTS review_annotations (
+CREATE TABLE IF NOT EXISTS review_imports (
     generation_id VARCHAR, reviewer VARCHAR, verdict VARCHAR, reasons VARCHAR, edited_output VARCHAR,
     adjudicator BOOLEAN, source VARCHAR, reviewed_at TIMESTAMP
 )
@@ -106,11 +106,12 @@ CREATE TABLE IF NOT EXISTS review_annotations (
 
 
 def replace_reviews(con: duckdb.DuckDBPyConnection, reviews: pd.DataFrame) -> None:
-    """Store reviews (columns of lib/review.ANNOTATION_COLUMNS), replacing what the same reviewer said
+    """Store spreadsheet reviews (columns of lib/review.ANNOTATION_COLUMNS) in `review_imports`,
+    where the review_annotations asset picks them up, replacing what the same reviewer said
     about the same item in the same sheet before, so re-importing a sheet never doubles it."""
     con.execute(REVIEWS_DDL).fetchall()
     con.register("incoming", reviews)
-    con.execute("DELETE FROM review_annotations WHERE (generation_id, reviewer, source) IN "
+    con.execute("DELETE FROM review_imports WHERE (generation_id, reviewer, source) IN "
                 "(SELECT generation_id, reviewer, source FROM incoming)").fetchall()
-    con.execute("INSERT INTO review_annotations SELECT * FROM incoming").fetchall()
+    con.execute("INSERT INTO review_imports SELECT * FROM incoming").fetchall()
     con.unregister("incoming")

@@ -258,22 +258,27 @@ def test_spreadsheet_reviews_become_decisions(pipeline, tmp_path, monkeypatch):
                                  "--warehouse", str(data_dir / "warehouse.duckdb")], catch_exceptions=False)
     assert "5 reviews imported" in again.output
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM review_annotations").fetchall()[0][0] == 9  # 5 + 4, no doubles
+        assert con.execute("SELECT count(*) FROM review_imports").fetchall()[0][0] == 9  # 5 + 4, no doubles
 
-    res = job.execute_in_process(asset_selection=[dg.AssetKey("review_decisions")], instance=instance)
+    sync = defs.resolve_job_def("review_sync_job")
+    res = sync.execute_in_process(instance=instance)
     assert res.success
+    annotations = table(data_dir, "review_annotations")
+    assert len(annotations) == 9 and set(annotations["reviewer"]) == {"ann", "bo"}
     decisions = table(data_dir, "review_decisions").set_index("generation_id")
     assert decisions.loc[ids[0], "state"] == "accepted" and decisions.loc[ids[1], "state"] == "adjudication"
     assert decisions.loc[ids[2], "state"] == "rejected" and decisions.loc[ids[2], "reasons"] == "hallucination, pii"
     assert decisions.loc[ids[3], "state"] == "edited" and decisions.loc[ids[3], "edited_output"] == "A better reply."
     assert decisions.loc[ids[4], "state"] == "pending"  # one review, two needed
-    meta = res.asset_materializations_for_node("review_decisions")[0].metadata
+    meta = next(m for m in res.asset_materializations_for_node("decide_reviews")
+                if m.asset_key == dg.AssetKey("review_decisions")).metadata
     # shared items 0-3: observed agreement 3/4, chance (3*2 + 1*2)/16 = 1/2, kappa (0.75 - 0.5)/0.5
     assert meta["cohen_kappa"].value == pytest.approx(0.5)
     check = {e.check_name: e for e in res.get_asset_check_evaluations()}["reviewers_agree"]
     assert check.passed  # default bound 0.4
-    strict = job.execute_in_process(asset_selection=[dg.AssetKey("review_decisions")], instance=instance,
-                                    run_config={"ops": {"review_decisions": {"config": {"min_kappa": 0.6}}}})
+    assert {e.check_name: e for e in res.get_asset_check_evaluations()}["decisions_have_min_reviews"].passed
+    strict = sync.execute_in_process(instance=instance,
+                                     run_config={"ops": {"decide_reviews": {"config": {"min_kappa": 0.6}}}})
     check = {e.check_name: e for e in strict.get_asset_check_evaluations()}["reviewers_agree"]
     assert strict.success and not check.passed and check.severity.value == "WARN"
 
@@ -290,6 +295,10 @@ def test_spreadsheet_reviews_become_decisions(pipeline, tmp_path, monkeypatch):
     assert prov[ids[1]]["review_state"] == "adjudication" and prov[ids[0]]["review_state"] == "accepted"
     assert not any("review_state" in p for g, p in prov.items() if g not in ids)  # unreviewed: unchanged
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["review"] == {"accepted": 1, "rejected": 1, "edited": 1, "adjudication": 1, "pending": 1,
-                                  "reviewed": 5, "reviewed_share": round(5 / len(before), 4)}
+    review = manifest["review"]
+    assert review["decisions"] == {"accepted": 1, "rejected": 1, "edited": 1, "adjudication": 1, "pending": 1}
+    assert review["shipped"] == {"accepted": 1, "edited": 1, "adjudication": 1, "pending": 1}
+    assert review["rejected_removed_at_export"] == 1  # its day was not re-filtered yet
+    assert review["reviewed"] == 4 and review["reviewed_share"] == round(4 / (len(before) - 1), 4)
+    assert review["cohen_kappa"] == pytest.approx(0.5) and review["reviewers"] == ["ann", "bo"]
     assert manifest["rows"]["total"] == len(before) - 1

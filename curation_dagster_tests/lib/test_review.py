@@ -83,3 +83,47 @@ def test_spreadsheet_rows_parse_and_the_latest_review_counts():
     assert decisions["g2"].state == "rejected"
     assert pairwise_kappa(by_item) == pytest.approx(1.0)
     assert pairwise_kappa({"g1": [Review("ann", "accept")]}) is None
+
+
+def test_fleiss_kappa_over_items_with_three_reviewers_and_item_agreement():
+    from curation_dagster.lib.review import Review, decide, item_fleiss_kappa
+
+    def item(*verdicts):
+        return [Review(f"r{i}", v) for i, v in enumerate(verdicts)]
+
+    # 4 items x 3 raters, categories (accept, reject): counts (3,0) (0,3) (2,1) (1,2)
+    by_item = {"a": item("accept", "accept", "accept"), "b": item("reject", "reject", "reject"),
+               "c": item("accept", "accept", "reject"), "d": item("accept", "reject", "reject")}
+    # P_i = 1, 1, 1/3, 1/3 -> P_bar 2/3; shares 1/2, 1/2 -> P_e 1/2; kappa (2/3 - 1/2) / (1/2) = 1/3
+    assert item_fleiss_kappa(by_item) == pytest.approx(1 / 3)
+    assert item_fleiss_kappa({"a": item("accept", "reject")}) is None  # two reviewers: Cohen's instead
+    assert decide(by_item["c"]).agreement == pytest.approx(2 / 3, abs=1e-4) and decide(by_item["a"]).agreement == 1.0
+
+
+def test_an_adjudicator_settles_a_split_and_is_kept_apart_from_their_own_review():
+    from curation_dagster.lib.review import decide_all, pairwise_kappa
+
+    rows = [{"generation_id": "g", "reviewer": "ann", "verdict": "accept", "reviewed_at": "1"},
+            {"generation_id": "g", "reviewer": "bo", "verdict": "reject", "reasons": "pii", "reviewed_at": "2"},
+            {"generation_id": "h", "reviewer": "ann", "verdict": "accept", "reviewed_at": "1"},
+            {"generation_id": "h", "reviewer": "bo", "verdict": "accept", "reviewed_at": "2"}]
+    decisions, _ = decide_all(rows)
+    assert decisions["g"].state == "adjudication" and not decisions["g"].adjudicated
+    # ann adjudicates: her adjudicating review does not replace her own first review
+    settled, by_item = decide_all(rows + [{"generation_id": "g", "reviewer": "ann", "verdict": "reject",
+                                           "reasons": "pii", "adjudicator": True, "reviewed_at": "3"}])
+    assert settled["g"].state == "rejected" and settled["g"].adjudicated and settled["g"].reviews == 3
+    assert settled["g"].agreement == 0.5  # the two reviewers split, whatever the adjudicator said
+    assert pairwise_kappa(by_item) == pairwise_kappa(decide_all(rows)[1])  # adjudication is not agreement
+
+
+def test_cluster_reviews_decide_by_cluster_key():
+    from curation_dagster.lib.review import decide_all
+
+    rows = [{"cluster_key": "v1:3", "reviewer": "ann", "verdict": "reject", "reviewed_at": "1"},
+            {"cluster_key": "v1:4", "reviewer": "ann", "verdict": "accept", "edited_output": "Refund requests",
+             "reviewed_at": "1"}]
+    decisions, _ = decide_all(rows, min_reviews=1, key="cluster_key")
+    assert decisions["v1:3"].state == "rejected" and decisions["v1:4"].state == "edited"
+    assert decisions["v1:4"].text == "Refund requests"
+    assert decide_all(rows, min_reviews=2, key="cluster_key")[0]["v1:3"].state == "pending"

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = {"postgres", "user_code", "webserver", "daemon"}
+SERVICES = {"postgres", "user_code", "webserver", "daemon", "label-studio"}
 
 #: Variables the template must list (issue 5), besides every one the code and the config read.
 TEMPLATE_VARS = {
@@ -94,7 +94,7 @@ def env_refs_in_dagster_yaml() -> set[str]:
 
 
 def env_refs_in_code() -> set[str]:
-    pattern = re.compile(r"[\"']((?:SNOWFLAKE|CURATION|DAGSTER|SLACK)_[A-Z0-9_]+)[\"']")
+    pattern = re.compile(r"[\"']((?:SNOWFLAKE|CURATION|DAGSTER|SLACK|LABEL_STUDIO)_[A-Z0-9_]+)[\"']")
     return {m for p in (ROOT / "curation_dagster").rglob("*.py") for m in pattern.findall(p.read_text())}
 
 
@@ -109,8 +109,23 @@ def test_webserver_is_published_on_localhost_only(config):
     for port in ports:
         spec = port if isinstance(port, str) else f"{port.get('host_ip', '')}:{port['published']}:{port['target']}"
         assert spec.startswith("127.0.0.1:3000:3000"), spec
-    # Nothing else is published on the host (PostgreSQL and the gRPC server stay on the compose network).
-    assert [s for s in SERVICES - {"webserver"} if services[s].get("ports")] == []
+    # Label Studio (reviewers' UI) too, on localhost; nothing else is published on the host
+    # (PostgreSQL and the gRPC server stay on the compose network).
+    for port in services["label-studio"]["ports"]:
+        spec = port if isinstance(port, str) else f"{port.get('host_ip', '')}:{port['published']}:{port['target']}"
+        assert spec.startswith("127.0.0.1:8080:8080"), spec
+    assert [s for s in SERVICES - {"webserver", "label-studio"} if services[s].get("ports")] == []
+
+
+def test_label_studio_service_keeps_its_data_and_gets_the_pipeline_token(config):
+    ls = config["services"]["label-studio"]
+    assert ls["image"].startswith("heartexlabs/label-studio:1.23")
+    assert any(v.endswith(":/label-studio/data:rw") or v.endswith(":/label-studio/data") for v in ls["volumes"])
+    assert "--enable-legacy-api-token" in ls["command"]
+    # the token Label Studio creates for its admin is the key the pipeline calls it with
+    assert ls["environment"]["LABEL_STUDIO_USER_TOKEN"] == config["services"]["user_code"]["environment"][
+        "LABEL_STUDIO_API_KEY"]
+    assert config["services"]["user_code"]["environment"]["LABEL_STUDIO_URL"] == "http://label-studio:8080"
 
 
 def test_postgres_has_a_healthcheck_that_gates_the_dagster_services(config):
@@ -199,5 +214,6 @@ def test_env_example_holds_placeholders_only(template):
         for shape in SECRET_SHAPES:
             assert not shape.search(value), f"{key}={value!r} looks like a real secret"
         for host in re.findall(r"https?://([^/:\s]+)", value):
-            assert host in {"127.0.0.1", "localhost"} or host.endswith("example.com"), f"{key}: {host}"
+            # local, a placeholder domain, or a service of the compose network itself
+            assert host in {"127.0.0.1", "localhost"} | SERVICES or host.endswith("example.com"), f"{key}: {host}"
     assert (ROOT / ".gitignore").read_text().splitlines().count(".env") == 1  # the real file is never committed

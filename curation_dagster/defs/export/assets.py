@@ -11,25 +11,52 @@ from curation_dagster.defs.partitions import OWNERS
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.lib.export import (assign_splits, churn, jsonl_bytes, publish_directory, published_ids,
                                          to_chat_record)
+from curation_dagster.lib.frames import with_columns
 from curation_dagster.lib.progress import dataset_progress
+from curation_dagster.lib.review import decide_all, item_fleiss_kappa, pairwise_kappa
+
+def review_summary(annotations: pd.DataFrame, decisions: pd.DataFrame, cluster_decisions: pd.DataFrame) -> dict:
+    """How well reviewers agreed (kappa over every answer) and what cluster review decided."""
+    ann = with_columns(annotations, {"generation_id": object, "reviewer": object, "verdict": object})
+    _, by_item = decide_all(ann.to_dict("records")) if len(ann) else ({}, {})
+    kappa, fleiss = pairwise_kappa(by_item), item_fleiss_kappa(by_item)
+    dec = with_columns(decisions, {"agreement": "float64"})
+    cl = with_columns(cluster_decisions, {"state": object})
+    return {
+        "reviewers": sorted({str(r) for r in ann["reviewer"]}),
+        "cohen_kappa": round(kappa, 4) if kappa is not None else None,
+        "fleiss_kappa": round(fleiss, 4) if fleiss is not None else None,
+        "mean_item_agreement": round(float(dec["agreement"].mean()), 4) if dec["agreement"].notna().any() else None,
+        "clusters_excluded": int((cl["state"] == "rejected").sum()),
+        "clusters_renamed": int((cl["state"] == "edited").sum()),
+    }
+
 
 def apply_reviews(sampled: pd.DataFrame, decisions: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """The sample with reviewers' rejections removed and their edits applied, and review counts."""
+    """The sample with reviewers' rejections removed and their edits applied, and review counts:
+    `decisions` over every reviewed example, the rest over the sample as it ships."""
     df = sampled.copy()
-    dec = decisions.set_index("generation_id") if len(decisions) else pd.DataFrame(
-        columns=["state", "edited_output"], index=pd.Index([], name="generation_id"))
+    decisions = with_columns(decisions, {"generation_id": object, "state": object, "edited_output": object})
+    dec = decisions.set_index("generation_id")
     state = df["generation_id"].map(dec["state"]) if len(dec) else pd.Series(None, index=df.index, dtype=object)
     df["review_state"] = state.where(state.notna(), None).astype(object)
-    counts = {s: int((df["review_state"] == s).sum()) for s in ("accepted", "rejected", "edited", "adjudication",
-                                                                    "pending")}
     edited = df["review_state"] == "edited"
     df["original_output"] = pd.Series(None, index=df.index, dtype=object)
     df.loc[edited, "original_output"] = df.loc[edited, "output"]
     df.loc[edited, "output"] = df.loc[edited, "generation_id"].map(dec["edited_output"])
-    reviewed = int(df["review_state"].notna().sum())
+    removed = int((df["review_state"] == "rejected").sum())
     df = df[df["review_state"] != "rejected"].reset_index(drop=True)
-    return df, {**counts, "reviewed": reviewed,
-                "reviewed_share": round(reviewed / len(sampled), 4) if len(sampled) else 0.0}
+    reviewed = int(df["review_state"].notna().sum())
+    all_states = decisions["state"].value_counts().to_dict()
+    return df, {
+        "decisions": {s: int(all_states.get(s, 0)) for s in ("accepted", "rejected", "edited", "adjudication",
+                                                             "pending")},
+        "shipped": {s: int((df["review_state"] == s).sum()) for s in ("accepted", "edited", "adjudication",
+                                                                      "pending")},
+        "rejected_removed_at_export": removed,
+        "reviewed": reviewed,
+        "reviewed_share": round(reviewed / len(df), 4) if len(df) else 0.0,
+    }
 
 
 PROGRESS_CHECK = dg.AssetCheckSpec(
@@ -41,7 +68,8 @@ PROGRESS_CHECK = dg.AssetCheckSpec(
 
 @dg.asset(group_name="curation", owners=OWNERS, kinds={"json", "openai"}, check_specs=[PROGRESS_CHECK])
 def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, dataset_store: DatasetStore,
-                       sampled_examples: pd.DataFrame, review_decisions: pd.DataFrame):
+                       sampled_examples: pd.DataFrame, review_decisions: pd.DataFrame,
+                       review_annotations: pd.DataFrame, cluster_decisions: pd.DataFrame):
     """The fine-tuning dataset on disk: OpenAI chat-format `train.jsonl` and `validation.jsonl`
     (split stratified by cluster, seeded), `provenance.jsonl` (which generation each line came from)
     and `manifest.json` (row counts, sha256 of each file, config, source partitions).
@@ -50,14 +78,17 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     Snowflake in prod): one row per example with its split, line, `messages` (the JSONL line) and
     provenance, for SQL over what was shipped.
 
-    Human review applies here (`review_decisions`): examples reviewers rejected are left out, edited
-    replies replace the assistant message (the original stays in provenance), and the manifest says
-    how much of the dataset was reviewed. Pending and adjudication items ship as sampled.
+    Human review applies here (`review_decisions`): examples reviewers rejected are left out (and
+    leave the pool as `human_review` rejections when their day is re-materialized), edited replies
+    replace the assistant message (the original stays in provenance), and the manifest's `review`
+    block says how much was reviewed, the counts per state and how well reviewers agreed. Pending and
+    adjudication items ship as sampled. Excluded clusters never reach the sample.
 
     Files are written to a temp folder and swapped in with a rename, so a failed run never leaves a
     half-written dataset. The same source and config always give byte-identical JSONL files.
     """
     df, review = apply_reviews(sampled_examples, review_decisions)
+    review.update(review_summary(review_annotations, review_decisions, cluster_decisions))
     df = df.sort_values(["cluster_id", "generation_id"], kind="mergesort").reset_index(drop=True)
     df["split"] = assign_splits(df, config.validation_fraction, config.seed)
     files: dict[str, bytes] = {}
@@ -137,8 +168,8 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         "train_sha256": manifest["files"]["train.jsonl"]["sha256"],
         "source_partitions": len(days),
         "reviewed_share": review["reviewed_share"],
-        "review_rejected": review["rejected"],
-        "review_edited": review["edited"],
+        "review_rejected": review["decisions"]["rejected"],
+        "review_edited": review["shipped"]["edited"],
     })
     yield dg.AssetCheckResult(check_name="dataset_progress_to_target", passed=on_track,
                               severity=dg.AssetCheckSeverity.WARN, metadata=progress_md)

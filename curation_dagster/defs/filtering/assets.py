@@ -21,7 +21,7 @@ from curation_dagster.lib.rules import RULE_DESCRIPTIONS
                 "Generations of the day that pass every rule: sensible instruction and identity "
                 "settings, readable English output that is complete, no personal data, current "
                 "generator version, not a duplicate, and a usage-based quality score above the "
-                "minimum. Adds `quality_score` and `content_hash`."
+                "minimum, and not rejected by reviewers. Adds `quality_score` and `content_hash`."
             ),
             metadata=PARTITION_EXPR, owners=OWNERS, kinds={STORAGE_KIND, "pandas"},
         ),
@@ -39,9 +39,15 @@ from curation_dagster.lib.rules import RULE_DESCRIPTIONS
     pool=WAREHOUSE_POOL,
     check_specs=CHECK_SPECS,
 )
-def filter_generations(context: dg.AssetExecutionContext, config: FilterConfig, raw_generations: pd.DataFrame):
+def filter_generations(context: dg.AssetExecutionContext, config: FilterConfig, raw_generations: pd.DataFrame,
+                       review_decisions: pd.DataFrame):
     t0 = time.perf_counter()
-    outcome = apply_filters(raw_generations, config.to_settings(), near_threshold=config.near_duplicate_threshold)
+    # examples reviewers rejected leave here, with rule human_review (no decisions yet: none)
+    rejected_by_people = ({} if review_decisions.empty else {
+        str(g): str(r or "") for g, s, r in zip(review_decisions["generation_id"], review_decisions["state"],
+                                              review_decisions["reasons"]) if s == "rejected"})
+    outcome = apply_filters(raw_generations, config.to_settings(), near_threshold=config.near_duplicate_threshold,
+                            human_rejections=rejected_by_people)
     elapsed = time.perf_counter() - t0
     n_in, n_kept, n_rej = len(raw_generations), len(outcome.kept), len(outcome.rejected)
     rule_counts = {r: outcome.rule_counts.get(r, 0) for r in RULE_DESCRIPTIONS}
