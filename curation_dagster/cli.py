@@ -131,6 +131,9 @@ def print_summary(s: dict) -> None:
     click.echo(f"\nFine-tuning JSONL: {Path(s['export_dir']) / 'train.jsonl'}")
     click.echo(f"                   {Path(s['export_dir']) / 'validation.jsonl'}")
     click.echo(f"Manifest:          {Path(s['export_dir']) / 'manifest.json'}")
+    report = Path(s["export_dir"]).parent / "reports" / "dataset_report.html"
+    if report.exists():
+        click.echo(f"Dataset report:    {report}")
 
 
 @click.group()

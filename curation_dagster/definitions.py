@@ -9,6 +9,7 @@ from curation_dagster.defs.export.assets import finetuning_dataset
 from curation_dagster.defs.export.checks import finetuning_dataset_valid
 from curation_dagster.defs.filtering.assets import filter_generations
 from curation_dagster.defs.ingest.assets import generations_source, raw_generations
+from curation_dagster.defs.report.assets import dataset_report
 from curation_dagster.defs.ingest.checks import source_table_matches_contract
 from curation_dagster.defs.resources import build_resources
 from curation_dagster.defs.review.assets import (cluster_review_queue, decide_reviews, pull_review_annotations,
@@ -21,7 +22,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
     """The code location; tests pass resources pointing at a temp folder."""
     return dg.Definitions(
         assets=[generations_source, raw_generations, filter_generations, generation_embeddings,
-                deduplicate_generations, topic_model, cluster_generations, sampled_examples, finetuning_dataset,
+                deduplicate_generations, topic_model, cluster_generations, sampled_examples, finetuning_dataset, dataset_report,
                 review_queue, cluster_review_queue, review_imports, pull_review_annotations, decide_reviews],
         asset_checks=[source_table_matches_contract, finetuning_dataset_valid],
         jobs=[*jobs, review_sync_job],

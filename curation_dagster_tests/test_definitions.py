@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"generations_source", "raw_generations", "filtered_generations", "rejected_generations",
         "generation_embeddings", "deduplicated_generations", "duplicate_generations", "topic_model", "generation_clusters", "cluster_summaries", "sampled_examples",
         "finetuning_dataset", "review_queue", "cluster_review_queue", "review_imports", "review_annotations",
-        "cluster_annotations", "review_decisions", "cluster_decisions"}
+        "cluster_annotations", "review_decisions", "cluster_decisions", "dataset_report"}
 
 
 def test_asset_graph_has_the_documented_keys_and_lineage():

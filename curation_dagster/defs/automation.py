@@ -15,7 +15,7 @@ POOL_STAGE_TAGS = {"curation/stage": "pool"}
 
 DAILY_ASSETS = ["raw_generations", "filtered_generations", "rejected_generations", "generation_embeddings"]
 POOL_ASSETS = ["deduplicated_generations", "duplicate_generations", "generation_clusters", "cluster_summaries",
-               "sampled_examples", "review_decisions", "cluster_decisions", "finetuning_dataset"]
+               "sampled_examples", "review_decisions", "cluster_decisions", "finetuning_dataset", "dataset_report"]
 
 daily_curation_job = dg.define_asset_job(
     "daily_curation_job",

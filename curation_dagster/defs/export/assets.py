@@ -165,6 +165,8 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         "train_path": dg.MetadataValue.path(str(target / "train.jsonl")),
         "validation_path": dg.MetadataValue.path(str(target / "validation.jsonl")),
         "manifest_path": dg.MetadataValue.path(str(target / "manifest.json")),
+        # written by the dataset_report asset right after this one (pool_refresh_job)
+        "dataset_report": dg.MetadataValue.path(str(target.parent / "reports" / "dataset_report.html")),
         "train_sha256": manifest["files"]["train.jsonl"]["sha256"],
         "source_partitions": len(days),
         "reviewed_share": review["reviewed_share"],

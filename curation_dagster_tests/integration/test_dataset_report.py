@@ -1,0 +1,96 @@
+"""The dataset report on a real small pipeline, opened in headless Chromium: it loads from the file
+alone (nothing requested outside file:// and data:), without console errors, every image decoded.
+The screenshot lands in test-artifacts/ui/dataset_report.png."""
+
+import json
+import re
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from curation_dagster.defs.report.assets import report_path
+from curation_dagster.defs.resources import build_resources
+from curation_dagster.lib.report import SECTIONS
+from curation_dagster.sample_data import generate_sample_data
+
+from .test_end_to_end import run_pipeline
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "ui"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, model):
+    data_dir = tmp_path_factory.mktemp("report")
+    gens, labels = generate_sample_data(n_rows=400, days=3, start_date="2026-11-01", seed=11)
+    t0 = time.perf_counter()
+    res = run_pipeline(data_dir, gens, labels)  # pool_refresh_job ends with dataset_report
+    print(f"\n[report] whole pipeline {time.perf_counter() - t0:.1f}s")
+    resources = build_resources("local", data_dir=data_dir)
+    (mat,) = [e for e in res.get_asset_materialization_events() if e.asset_key == dg.AssetKey("dataset_report")]
+    return report_path(resources["dataset_store"]), mat.materialization.metadata, data_dir
+
+
+def test_asset_writes_the_page_and_metadata(report):
+    path, meta, data_dir = report
+    assert path.is_file() and path.parent == data_dir / "exports" / "reports"
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+    assert meta["report_path"].value == str(path)
+    preview = meta["map_preview"].value
+    assert preview.startswith("![map of the pool](data:image/png;base64,") and len(preview) < 200_000
+    manifest = json.loads((data_dir / "exports" / "finetuning_dataset" / "manifest.json").read_text())
+    assert meta["shipped_rows"].value == manifest["rows"]["total"] > 0
+    assert meta["pool_rows"].value > 0 and meta["clusters"].value >= 2 and meta["map_method"].value == "umap"
+    assert meta["reviewed_examples"].value == 0  # nobody reviewed: review_decisions is an empty frame
+    page = path.read_text()
+    assert all(f"<h2>{t}</h2>" in page for t in SECTIONS.values())
+    assert "No reviews yet" in page and "materialize clustering_experiments" in page
+    assert not re.search(r"https?://", page)
+
+
+def test_page_renders_in_chromium_from_the_file_alone(report):
+    from playwright.sync_api import sync_playwright
+
+    path, _, _ = report
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-system-deps.sh")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "dataset_report.png"
+    errors, outside = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(60_000)
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+            def guard(route):
+                url = route.request.url
+                if url.startswith(("file://", "data:")):
+                    route.continue_()
+                else:
+                    outside.append(url)
+                    route.abort()
+
+            page.route("**/*", guard)
+            page.goto(path.as_uri(), wait_until="load")
+            images = page.evaluate(
+                "Array.from(document.images).map(i => [i.alt, i.complete && i.naturalWidth > 0])")
+            headings = page.evaluate("Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    print(f"\n[ui] screenshot {shot}")
+    assert not errors, errors
+    assert not outside, outside
+    assert len(images) >= 5 and all(ok for _, ok in images), images
+    assert headings == list(SECTIONS.values())
+    assert shot.stat().st_size > 20_000
