@@ -5,6 +5,7 @@ from curation_dagster.defs.automation import jobs, schedules, sensors
 from curation_dagster.defs.clustering.assets import cluster_generations, topic_model
 from curation_dagster.defs.dedup.assets import deduplicate_generations
 from curation_dagster.defs.embedding.assets import generation_embeddings
+from curation_dagster.defs.experiments.assets import clustering_experiments
 from curation_dagster.defs.export.assets import finetuning_dataset
 from curation_dagster.defs.export.checks import finetuning_dataset_valid
 from curation_dagster.defs.filtering.assets import filter_generations
@@ -23,6 +24,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[generations_source, raw_generations, filter_generations, generation_embeddings,
                 deduplicate_generations, topic_model, cluster_generations, sampled_examples, finetuning_dataset, dataset_report,
+                clustering_experiments,
                 review_queue, cluster_review_queue, review_imports, pull_review_annotations, decide_reviews],
         asset_checks=[source_table_matches_contract, finetuning_dataset_valid],
         jobs=[*jobs, review_sync_job],

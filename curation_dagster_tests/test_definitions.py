@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"generations_source", "raw_generations", "filtered_generations", "rejected_generations",
         "generation_embeddings", "deduplicated_generations", "duplicate_generations", "topic_model", "generation_clusters", "cluster_summaries", "sampled_examples",
         "finetuning_dataset", "review_queue", "cluster_review_queue", "review_imports", "review_annotations",
-        "cluster_annotations", "review_decisions", "cluster_decisions", "dataset_report"}
+        "cluster_annotations", "review_decisions", "cluster_decisions", "dataset_report", "clustering_experiments"}
 
 
 def test_asset_graph_has_the_documented_keys_and_lineage():
@@ -31,6 +31,8 @@ def test_asset_graph_has_the_documented_keys_and_lineage():
     assert parents("review_queue") == {"sampled_examples", "review_decisions"}
     assert parents("review_decisions") == {"review_annotations", "cluster_annotations"}
     assert parents("review_annotations") == {"review_imports"}
+    assert parents("clustering_experiments") == {"deduplicated_generations"}
+    assert "clustering_experiments" in parents("dataset_report")  # the grid shows in the report once it exists
     for spec in defs.resolve_all_asset_specs():
         if spec.key.to_user_string() in KEYS:
             assert spec.description and spec.owners and spec.kinds and spec.group_name, spec.key

@@ -124,9 +124,11 @@ DUCKDB_TYPES = {"array": "DOUBLE[]", "bool": "BOOLEAN", "int": "BIGINT", "float"
                 "timestamp": "TIMESTAMP", "text": "VARCHAR"}
 
 
-#: Review tables nobody may have written yet: loading one that does not exist gives an empty frame
-#: (no reviews so far), so the daily and pool stages that consult them run before any review.
-OPTIONAL_TABLES = frozenset({"review_annotations", "cluster_annotations", "review_decisions", "cluster_decisions"})
+#: Tables nobody may have written yet (review tables before the first review, the on-demand
+#: experiment grid): loading one that does not exist gives an empty frame, so the daily and pool
+#: stages that consult them run before they exist.
+OPTIONAL_TABLES = frozenset({"review_annotations", "cluster_annotations", "review_decisions", "cluster_decisions",
+                             "clustering_experiments"})
 
 
 class EmptyAwareDuckDBPandasTypeHandler(DuckDBPandasTypeHandler):

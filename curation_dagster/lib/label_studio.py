@@ -54,7 +54,9 @@ def example_task(row: dict, priority: int) -> dict:
     quality = float(row.get("quality_score") or 0.0)
     cluster = _text(row.get("cluster_name")) or "unclustered"
     pipeline = (f"Cluster: {cluster} · quality score {quality:.2f} · uncertainty "
-                f"{float(row.get('uncertainty') or 0.0):.2f}" + (" · outlier" if row.get("is_outlier") else ""))
+                f"{float(row.get('uncertainty') or 0.0):.2f}" + (" · outlier" if row.get("is_outlier") else "")
+                + (" · not sampled: just above the quality threshold" if row.get("candidate") == "near_threshold"
+                   else ""))
     data = {
         EXAMPLE_KEY: str(row["generation_id"]),
         "priority": int(priority),

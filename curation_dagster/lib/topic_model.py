@@ -7,13 +7,13 @@ model is refit; assigning rows is one matrix product against the centroids, so i
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from curation_dagster.lib.clustering import ClusterSettings, centroids, cluster_embeddings, fit_sample_indices
-from curation_dagster.lib.naming import cluster_names, ctfidf_keywords
+from curation_dagster.lib.naming import NAMING_METHODS, ctfidf_keywords, ctfidf_names, keybert_mmr_names
 from curation_dagster.lib.text import sha256_hex
 
 
@@ -29,6 +29,9 @@ class TopicModel:
     fit_outlier_share: float
     outlier_strategy: str
     fitted_through: str  # newest created_at among the rows the model was fit on (ISO), "" if unknown
+    # how the names were made (not stored in the table: names are presentation, the version is the fit)
+    naming: str = "ctfidf"
+    naming_fallbacks: dict[int, str] = field(default_factory=dict)  # llm: cluster -> why it kept the keyword label
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({
@@ -62,9 +65,38 @@ class TopicModel:
         )
 
 
+def name_clusters(docs: list[str], labels: list[int], vectors: np.ndarray | None, naming: str = "keybert_mmr",
+                  embedding_model=None, llm=None, llm_post=None) -> tuple[dict[int, str], str, dict[int, str]]:
+    """(names, method used, llm fallbacks). keybert_mmr without `embedding_model` falls back to the c-TF-IDF
+    label; llm needs `llm` (lib.llm_naming.LLMSettings) and keeps the offline label where it gives none."""
+    if naming not in NAMING_METHODS:
+        raise ValueError(f"unknown naming {naming!r}; use one of {', '.join(NAMING_METHODS)}")
+    if naming == "llm" and llm is None:
+        raise ValueError("naming='llm' needs the LLM endpoint settings (CURATION_LLM_BASE_URL, CURATION_LLM_MODEL)")
+    if naming == "ctfidf" or embedding_model is None:
+        names, used, ranked = ctfidf_names(docs, labels), "ctfidf", ctfidf_keywords(docs, labels, top_n=10)
+    else:
+        names, ranked = keybert_mmr_names(docs, labels, embedding_model, vectors)
+        used = "keybert_mmr"
+    if naming != "llm":
+        return names, used, {}
+    from curation_dagster.lib.llm_naming import llm_cluster_names
+    from curation_dagster.lib.naming import representative_indices
+
+    lab = np.asarray(labels)
+    examples = {c: [docs[i] for i in representative_indices(np.flatnonzero(lab == c), vectors, 8)] for c in names}
+    res = llm_cluster_names(ranked, examples, names, llm, post=llm_post)
+    return res.names, "llm", res.fallbacks
+
+
 def fit_topic_model(ids: list[str], vectors: np.ndarray, docs: list[str], s: ClusterSettings,
-                    created_at: list | None = None, outlier_quantile: float = 0.05) -> TopicModel:
-    """Fit on (a seeded sample of at most fit_sample_cap of) the rows; keep centroids and names."""
+                    created_at: list | None = None, outlier_quantile: float = 0.05, naming: str = "keybert_mmr",
+                    embedding_model=None, llm=None, llm_post=None) -> TopicModel:
+    """Fit on (a seeded sample of at most fit_sample_cap of) the rows; keep centroids and names.
+
+    Names (see name_clusters): `naming` "keybert_mmr" (the default; needs `embedding_model`, else the
+    c-TF-IDF label), "ctfidf", or "llm" (needs `llm`). The version depends on the fit only, so renaming
+    keeps reviewers' cluster decisions (keyed by version and cluster id)."""
     # fit in id order, so the model never depends on the order rows arrived in
     idx = np.array(sorted(fit_sample_indices(ids, s.fit_sample_cap, s.seed), key=lambda i: ids[i]), dtype=np.int64)
     fit_ids = [ids[i] for i in idx]
@@ -78,7 +110,8 @@ def fit_topic_model(ids: list[str], vectors: np.ndarray, docs: list[str], s: Clu
     members = (res.cluster_id != -1) & ~res.is_outlier
     own = np.einsum("ij,ij->i", x[members], cents[np.searchsorted(clusters, res.cluster_id[members])])
     labels = res.cluster_id.tolist()
-    names, keywords = cluster_names(fit_docs, labels), ctfidf_keywords(fit_docs, labels, top_n=8)
+    names, used, fallbacks = name_clusters(fit_docs, labels, x, naming, embedding_model, llm, llm_post)
+    keywords = ctfidf_keywords(fit_docs, labels, top_n=8)
     config = json.dumps({k: v for k, v in vars(s).items()}, sort_keys=True, default=str)
     version = sha256_hex(config + "\x1f" + "\x1f".join(sorted(fit_ids)))[:12]
     return TopicModel(
@@ -88,6 +121,7 @@ def fit_topic_model(ids: list[str], vectors: np.ndarray, docs: list[str], s: Clu
         fit_rows=len(idx), fit_outlier_share=float(res.is_outlier.mean()) if len(res.is_outlier) else 0.0,
         outlier_strategy=s.outlier_strategy,
         fitted_through=str(max(created_at[i] for i in idx)) if created_at is not None and len(idx) else "",
+        naming=used, naming_fallbacks={c: r for c, r in fallbacks.items() if c in clusters},
     )
 
 

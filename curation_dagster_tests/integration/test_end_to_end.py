@@ -302,3 +302,26 @@ def test_spreadsheet_reviews_become_decisions(pipeline, tmp_path, monkeypatch):
     assert review["reviewed"] == 4 and review["reviewed_share"] == round(4 / (len(before) - 1), 4)
     assert review["cohen_kappa"] == pytest.approx(0.5) and review["reviewers"] == ["ann", "bo"]
     assert manifest["rows"]["total"] == len(before) - 1
+
+
+def test_review_queue_can_add_unsampled_rows_just_above_the_quality_threshold(pipeline):
+    data_dir, _ = pipeline
+    defs = build_definitions(resources=build_resources("local", data_dir=data_dir))
+    job = defs.resolve_implicit_global_asset_job_def()
+    cfg = {"ops": {"review_queue": {"config": {"max_items": 10_000, "near_threshold_band": 0.15}}}}
+    assert job.execute_in_process(asset_selection=[dg.AssetKey("review_queue")], run_config=cfg,
+                                  instance=dg.DagsterInstance.ephemeral()).success
+    queue, sampled = table(data_dir, "review_queue"), table(data_dir, "sampled_examples")
+    pool = table(data_dir, "deduplicated_generations")
+    near = queue[queue["candidate"] == "near_threshold"]
+    expected = pool[(pool["quality_score"] >= 0.4) & (pool["quality_score"] <= 0.55)
+                    & ~pool["generation_id"].isin(sampled["generation_id"])]
+    assert len(near) == len(expected) > 0 and set(near["generation_id"]) == set(expected["generation_id"])
+    # every sampled example is queued but those with a final decision (an earlier test may have reviewed some)
+    with duckdb.connect(str(data_dir / "pipeline.duckdb"), read_only=True) as con:
+        decided = {r[0] for r in con.execute(
+            "SELECT generation_id FROM curation.review_decisions WHERE state IN ('accepted', 'rejected', 'edited')"
+        ).fetchall()} if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = "
+                                     "'review_decisions'").fetchall()[0][0] else set()
+    assert set(queue.loc[queue["candidate"] == "sampled", "generation_id"]) == set(sampled["generation_id"]) - decided
+    assert near["instruction"].notna().all() and near["cluster_name"].notna().all()

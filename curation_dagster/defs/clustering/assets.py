@@ -7,9 +7,11 @@ import numpy as np
 import pandas as pd
 
 from curation_dagster.defs.clustering.checks import CHECK_SPECS, TOPIC_MODEL_SPECS, cluster_checks, topic_model_checks
-from curation_dagster.defs.clustering.config import ClusterConfig, TopicModelConfig
+from curation_dagster.defs.clustering.config import ClusterConfig, TopicModelConfig, llm_settings_from_env
 from curation_dagster.defs.metadata import counts_table
 from curation_dagster.defs.partitions import OWNERS, REFIT_REASON_TAG, STORAGE_KIND, WAREHOUSE_POOL
+from curation_dagster.lib.embedding import load_model
+from curation_dagster.lib.naming import NAMING_METHODS
 from curation_dagster.lib.topic_model import TopicModel, assign, fit_topic_model
 
 
@@ -27,25 +29,44 @@ def _vectors(pool: pd.DataFrame) -> np.ndarray:
           check_specs=TOPIC_MODEL_SPECS)
 def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig,
                 deduplicated_generations: pd.DataFrame):
-    """The fitted topic model: one row per cluster with its c-TF-IDF name, keywords and centroid.
+    """The fitted topic model: one row per cluster with its readable name, c-TF-IDF keywords and centroid.
+
+    Names (config `naming`): 'keybert_mmr' by default, 2-3 distinct words such as "Invoice · Delayed ·
+    Refund" (c-TF-IDF words re-ranked with the packaged embedding model, offline); 'ctfidf' for the
+    plain keyword label; 'llm' for names from an OpenAI-compatible endpoint (CURATION_LLM_* env vars).
 
     Fitting (BERTopic: UMAP + HDBSCAN, or KMeans) runs on a seeded sample of at most `fit_sample_cap`
     pool rows, and only when this asset is materialized: by `topic_model_job` (weekly schedule), by the
     drift sensor when new rows stop fitting the clusters, or by hand. The reason is in the metadata.
     Daily refreshes only assign rows to these centroids, which is cheap.
     """
+    if config.naming not in NAMING_METHODS:
+        raise dg.Failure(f"unknown naming {config.naming!r}; use one of {', '.join(NAMING_METHODS)}")
+    try:  # before the (long) fit: naming='llm' without an endpoint is a configuration error
+        llm = (llm_settings_from_env(config.llm_timeout_s, config.llm_max_retries)
+               if config.naming == "llm" else None)
+    except ValueError as exc:
+        raise dg.Failure(str(exc)) from None
+    # the model generation_embeddings loads (lru_cache: one copy per process)
+    embedder = load_model(config.naming_model) if config.naming != "ctfidf" else None
     pool = _pool(deduplicated_generations)
     docs = pool[config.naming_field].fillna("").astype(str).tolist()
     t0 = time.perf_counter()
     model = fit_topic_model(pool["generation_id"].tolist(), _vectors(pool), docs, config.to_settings(),
-                            created_at=[str(t) for t in pool["created_at"]])
+                            created_at=[str(t) for t in pool["created_at"]], naming=config.naming,
+                            embedding_model=embedder, llm=llm)
     elapsed = time.perf_counter() - t0
+    if model.naming_fallbacks:
+        context.log.warning(f"LLM naming kept the keyword label of {len(model.naming_fallbacks)} cluster(s): "
+                            + "; ".join(f"{c}: {why}" for c, why in sorted(model.naming_fallbacks.items())))
     frame = model.to_frame()
     yield dg.Output(frame, metadata={
         "dagster/row_count": len(frame),
         "model_version": model.version,
         "refit_reason": context.run.tags.get(REFIT_REASON_TAG, "manual or first fit"),
         "algorithm": config.algorithm,
+        "naming": model.naming,
+        **({"naming_llm_model": llm.model, "naming_llm_fallbacks": len(model.naming_fallbacks)} if llm else {}),
         "cluster_count": len(model.cluster_ids),
         "pool_rows": len(pool),
         "fit_rows": model.fit_rows,

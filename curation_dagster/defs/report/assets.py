@@ -64,7 +64,8 @@ def read_manifest(folder: Path) -> dict | None:
 def dataset_report(context: dg.AssetExecutionContext, config: ReportConfig, dataset_store: DatasetStore,
                    deduplicated_generations: pd.DataFrame, generation_clusters: pd.DataFrame,
                    cluster_summaries: pd.DataFrame, sampled_examples: pd.DataFrame,
-                   rejected_generations: pd.DataFrame, review_decisions: pd.DataFrame) -> dg.MaterializeResult:
+                   rejected_generations: pd.DataFrame, review_decisions: pd.DataFrame,
+                   clustering_experiments: pd.DataFrame) -> dg.MaterializeResult:
     """The dataset report for the data team: ONE self-contained HTML page (charts inlined as images,
     no scripts, no links outside the file: open it from the share, attach it to a ticket, mail it).
 
@@ -81,7 +82,8 @@ def dataset_report(context: dg.AssetExecutionContext, config: ReportConfig, data
     manifest = read_manifest(dataset_store.path(config.dataset_name))
     report = render_report(
         deduplicated_generations, generation_clusters, cluster_summaries, sampled_examples,
-        rejected_generations, review_decisions, manifest, None,
+        rejected_generations, review_decisions, manifest,
+        None if clustering_experiments.empty else clustering_experiments,
         target_examples=config.target_examples, general_share=config.general_share,
         general_template=config.general_template, map_cap=config.map_point_cap, seed=config.seed,
     )

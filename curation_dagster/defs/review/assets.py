@@ -34,9 +34,15 @@ class ReviewConfig(dg.Config):
     min_quality: float = Field(0.4, description="The filter's quality threshold: scores near it are uncertain.")
     quality_band: float = Field(0.2, description="Distance from the threshold at which quality stops adding doubt.")
     max_items: int = Field(200, description="Queue length: the most uncertain examples first.")
+    near_threshold_band: float = Field(0.0, description=(
+        "Also queue pool rows that were NOT sampled whose quality score is within this distance above "
+        "the threshold (0 = sampled examples only): reviewing them checks the threshold, and a rejection "
+        "removes them like any other (human_review)."))
 
 
-QUEUE_COLUMNS = ["rank", "generation_id", "review_state", "uncertainty", "cluster_id", "cluster_name", "probability",
+POOL_COLUMNS = ["generation_id", "template_id", "instruction", "identity", "input_message", "output", "quality_score",
+                "created_at"]
+QUEUE_COLUMNS = ["rank", "generation_id", "candidate", "review_state", "uncertainty", "cluster_id", "cluster_name", "probability",
                  "is_outlier", "quality_score", "template_id", "instruction", "identity", "input_message", "output"]
 # adjudication first (a person must settle it), then items still short of reviews, then new ones
 STATE_ORDER = {"adjudication": 0, "pending": 1, "new": 2}
@@ -56,20 +62,32 @@ def _push(label_studio: LabelStudioResource, kind: str, reviewers: list[str], ke
     return added
 
 
-@dg.asset(group_name="review", owners=OWNERS, kinds={STORAGE_KIND, "pandas", "labelstudio"})
+@dg.asset(group_name="review", owners=OWNERS, kinds={STORAGE_KIND, "pandas", "labelstudio"},
+          ins={"deduplicated_generations": dg.AssetIn(metadata={"columns": POOL_COLUMNS}),
+               "generation_clusters": dg.AssetIn(metadata={"columns": ["generation_id", "cluster_id", "cluster_name",
+                                                                       "probability", "is_outlier"]})})
 def review_queue(context: dg.AssetExecutionContext, config: ReviewConfig, label_studio: LabelStudioResource,
-                 sampled_examples: pd.DataFrame, review_decisions: pd.DataFrame):
+                 sampled_examples: pd.DataFrame, review_decisions: pd.DataFrame,
+                 deduplicated_generations: pd.DataFrame, generation_clusters: pd.DataFrame):
     """The sampled examples people should review, in order: items in adjudication (reviewers split),
     then items still short of their minimum reviews, then the rest by `uncertainty` (lib/review.py:
     distance from the cluster centroid, outliers fully, and closeness of the quality score to the
-    filter's threshold). Items with a final decision are not queued again.
+    filter's threshold). Items with a final decision are not queued again. `candidate` says where an
+    item comes from: `sampled`, or `near_threshold` (unsampled pool rows just above the quality
+    threshold, when `near_threshold_band` > 0).
 
     With Label Studio configured, each reviewer's project receives the items it does not hold yet
     (re-materializing never duplicates a task or touches an answer); adjudication items go to the
     adjudicator's project. Without it, `curation review export` writes the queue for a spreadsheet."""
     decisions = with_columns(review_decisions, DECISION_COLUMNS)
     state = dict(zip(decisions["generation_id"], decisions["state"]))
-    df = sampled_examples.copy()
+    df = sampled_examples.assign(candidate="sampled")
+    if config.near_threshold_band > 0:
+        pool = deduplicated_generations.merge(generation_clusters, on="generation_id", how="inner")
+        q = pool["quality_score"]
+        near = pool[(q >= config.min_quality) & (q <= config.min_quality + config.near_threshold_band)
+                    & ~pool["generation_id"].isin(df["generation_id"])]
+        df = pd.concat([df, near.assign(candidate="near_threshold")], ignore_index=True)
     df["review_state"] = [state.get(g, "new") for g in df["generation_id"]]
     df = df[~df["review_state"].isin(USABLE)]
     df["uncertainty"] = [
@@ -97,6 +115,7 @@ def review_queue(context: dg.AssetExecutionContext, config: ReviewConfig, label_
         "already_decided": int(sampled_examples["generation_id"].isin(
             decisions.loc[decisions["state"].isin(USABLE), "generation_id"]).sum()),
         "in_adjudication": int((queue["review_state"] == "adjudication").sum()),
+        "near_threshold_in_queue": int((queue["candidate"] == "near_threshold").sum()),
         "mean_uncertainty": round(float(queue["uncertainty"].mean()), 4) if len(queue) else 0.0,
         "outliers_in_queue": int(queue["is_outlier"].sum()) if len(queue) else 0,
         "label_studio": ("not configured (LABEL_STUDIO_URL): use `curation review export`"
