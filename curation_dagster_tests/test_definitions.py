@@ -28,7 +28,8 @@ def test_asset_graph_has_the_documented_keys_and_lineage():
     assert parents("sampled_examples") == {"filtered_generations", "generation_clusters", "cluster_decisions"}
     assert parents("finetuning_dataset") == {"sampled_examples", "review_decisions", "review_annotations",
                                              "cluster_decisions"}
-    assert parents("review_queue") == {"sampled_examples", "review_decisions"}
+    assert parents("review_queue") == {"sampled_examples", "review_decisions", "deduplicated_generations",
+                                       "generation_clusters"}  # near-threshold candidates come from the pool
     assert parents("review_decisions") == {"review_annotations", "cluster_annotations"}
     assert parents("review_annotations") == {"review_imports"}
     assert parents("clustering_experiments") == {"deduplicated_generations"}

