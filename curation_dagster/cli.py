@@ -497,7 +497,8 @@ def review_import(sheet: str, reviewer: str | None, warehouse: str | None) -> No
             rows.append({"generation_id": str(rec["generation_id"]), "reviewer": parsed.reviewer,
                          "verdict": parsed.verdict, "reasons": ",".join(parsed.reasons),
                          "edited_output": parsed.edited_text, "adjudicator": parsed.adjudicator,
-                         "source": str(src.resolve()), "reviewed_at": stamp})
+                         "source": str(src.resolve()), "reviewed_at": stamp,
+                         "created_day": str(rec.get("created_at") or "")[:10] or None})
     target = warehouse or str(settings.warehouse_path())
     frame = pd.DataFrame(rows, columns=list(ANNOTATION_COLUMNS))
     with duckdb.connect(target) as con:

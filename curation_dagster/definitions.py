@@ -15,7 +15,7 @@ from curation_dagster.defs.ingest.checks import source_table_matches_contract
 from curation_dagster.defs.resources import build_resources
 from curation_dagster.defs.review.assets import (cluster_review_queue, decide_reviews, pull_review_annotations,
                                                   review_imports, review_queue)
-from curation_dagster.defs.review.sensors import label_studio_annotations, review_sync_job
+from curation_dagster.defs.review.sensors import human_review_refilter, label_studio_annotations, review_sync_job
 from curation_dagster.defs.sampling.assets import sampled_examples
 
 
@@ -29,7 +29,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
         asset_checks=[source_table_matches_contract, finetuning_dataset_valid],
         jobs=[*jobs, review_sync_job],
         schedules=schedules,
-        sensors=[check_failure_alerts, *sensors, label_studio_annotations],
+        sensors=[check_failure_alerts, *sensors, label_studio_annotations, human_review_refilter],
         resources=resources if resources is not None else build_resources(),
     )
 

@@ -64,6 +64,7 @@ def example_task(row: dict, priority: int) -> dict:
         "cluster_name": cluster,
         "quality_score": quality,
         "template_id": _text(row.get("template_id")),
+        "created_day": _text(row.get("created_at"))[:10],
         "pipeline": pipeline,
         "instruction": _text(row.get("instruction")),
         "identity": _text(row.get("identity")),
@@ -169,6 +170,7 @@ def annotation_rows(tasks: list[dict], kind: str, reviewer_by_user: dict[int, st
                 "source": f"label-studio/project/{project_id}",
                 "reviewed_at": str(ann.get("updated_at") or ann.get("created_at") or ""),
                 "project_reviewer": project_reviewer,
+                "created_day": str(data.get("created_day") or "") or None,
                 "annotation_id": int(ann["id"]),
                 "raw_result": json.dumps(result, ensure_ascii=False, sort_keys=True),
             })

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 VERDICTS = ("accept", "reject")
 ANNOTATION_COLUMNS = ("generation_id", "reviewer", "verdict", "reasons", "edited_output", "adjudicator", "source",
-                      "reviewed_at")
+                      "reviewed_at", "created_day")  # created_day: the example's daily partition
 STATES = ("pending", "accepted", "rejected", "edited", "adjudication")
 REJECT_REASONS = ("hallucination", "contradicts_input", "wrong_tone", "off_template", "pii", "other")
 

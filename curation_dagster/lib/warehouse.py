@@ -100,7 +100,7 @@ def write_quarantine(con: duckdb.DuckDBPyConnection, source: str, entries: list,
 REVIEWS_DDL = """
 CREATE TABLE IF NOT EXISTS review_imports (
     generation_id VARCHAR, reviewer VARCHAR, verdict VARCHAR, reasons VARCHAR, edited_output VARCHAR,
-    adjudicator BOOLEAN, source VARCHAR, reviewed_at TIMESTAMP
+    adjudicator BOOLEAN, source VARCHAR, reviewed_at TIMESTAMP, created_day VARCHAR
 )
 """
 
@@ -110,8 +110,10 @@ def replace_reviews(con: duckdb.DuckDBPyConnection, reviews: pd.DataFrame) -> No
     where the review_annotations asset picks them up, replacing what the same reviewer said
     about the same item in the same sheet before, so re-importing a sheet never doubles it."""
     con.execute(REVIEWS_DDL).fetchall()
+    # tables from before the source day was recorded gain the column (empty for their rows)
+    con.execute("ALTER TABLE review_imports ADD COLUMN IF NOT EXISTS created_day VARCHAR").fetchall()
     con.register("incoming", reviews)
     con.execute("DELETE FROM review_imports WHERE (generation_id, reviewer, source) IN "
                 "(SELECT generation_id, reviewer, source FROM incoming)").fetchall()
-    con.execute("INSERT INTO review_imports SELECT * FROM incoming").fetchall()
+    con.execute("INSERT INTO review_imports BY NAME SELECT * FROM incoming").fetchall()
     con.unregister("incoming")

@@ -268,6 +268,9 @@ def test_spreadsheet_reviews_become_decisions(pipeline, tmp_path, monkeypatch):
     decisions = table(data_dir, "review_decisions").set_index("generation_id")
     assert decisions.loc[ids[0], "state"] == "accepted" and decisions.loc[ids[1], "state"] == "adjudication"
     assert decisions.loc[ids[2], "state"] == "rejected" and decisions.loc[ids[2], "reasons"] == "hallucination, pii"
+    # the sheet's created_at came back with the answers: the re-filter sensor knows the day
+    rejected_day = str(table(data_dir, "sampled_examples").set_index("generation_id").loc[ids[2], "created_at"])[:10]
+    assert decisions.loc[ids[2], "created_day"] == rejected_day
     assert decisions.loc[ids[3], "state"] == "edited" and decisions.loc[ids[3], "edited_output"] == "A better reply."
     assert decisions.loc[ids[4], "state"] == "pending"  # one review, two needed
     meta = next(m for m in res.asset_materializations_for_node("decide_reviews")

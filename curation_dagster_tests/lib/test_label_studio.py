@@ -10,7 +10,7 @@ from curation_dagster.lib.label_studio import (annotation_rows, cluster_task, ex
                                                project_title, read_cluster_result, read_example_result)
 from curation_dagster.lib.review import REJECT_REASONS
 
-ROW = {"generation_id": "g1", "quality_score": 0.61, "uncertainty": 0.7, "cluster_name": "refund emails",
+ROW = {"generation_id": "g1", "created_at": "2026-11-02 10:11:12", "quality_score": 0.61, "uncertainty": 0.7, "cluster_name": "refund emails",
        "is_outlier": True, "instruction": "Write a refund email", "identity": {"name": "Ann"},
        "input_message": "Where is my money?", "output": "Dear customer, ...", "template_id": "refund"}
 
@@ -37,6 +37,7 @@ def test_labeling_configs_name_every_field_the_tasks_carry():
     assert text("edited_output", ROW["output"]) in pred["result"]
     assert any("refund emails" in r["value"]["text"][0] and "0.61" in r["value"]["text"][0] for r in pred["result"])
     assert json.loads(task["data"]["identity"]) == {"name": "Ann"} and "outlier" in task["data"]["pipeline"]
+    assert task["data"]["created_day"] == "2026-11-02"  # answers carry the example's daily partition back
 
     ccfg = ET.fromstring(labeling_config("clusters"))
     ctask = cluster_task({"cluster_id": 3, "cluster_name": "refunds", "keywords": "refund, money", "size": 40,
@@ -69,7 +70,7 @@ def test_cluster_answers_read_back():
 
 
 def test_annotation_rows_name_the_submitting_account_and_skip_cancelled():
-    tasks = [{"data": {"generation_id": "g1", "output": "o"}, "annotations": [
+    tasks = [{"data": {"generation_id": "g1", "output": "o", "created_day": "2026-11-02"}, "annotations": [
         {"id": 5, "completed_by": 1, "result": [choice("verdict", "accept")], "updated_at": "2026-11-25T10:00:00Z"},
         {"id": 6, "completed_by": 2, "result": [], "was_cancelled": True},
         {"id": 7, "completed_by": 2, "result": [choice("verdict", "reject"), choice("reasons", "pii")]}]}]
@@ -78,7 +79,7 @@ def test_annotation_rows_name_the_submitting_account_and_skip_cancelled():
                                                                              ("g1", "bo@x.org", "reject")]
     assert rows[0]["source"] == "label-studio/project/9" and json.loads(rows[1]["raw_result"])[1]["value"] == {
         "choices": ["pii"]}
-    assert not rows[0]["adjudicator"]
+    assert not rows[0]["adjudicator"] and rows[1]["created_day"] == "2026-11-02"
     assert annotation_rows(tasks, "adjudication", {1: "ann@x.org"}, 9, "ann@x.org")[0]["adjudicator"]
 
 
@@ -88,3 +89,13 @@ def test_project_titles_round_trip():
     assert parse_project_title("Other", title) is None and parse_project_title("Curation", "My project") is None
     with pytest.raises(ValueError):
         project_title("Curation", "images", "ann@x.org")
+
+
+def test_refilter_sensor_requests_one_run_per_day_with_rejections():
+    from curation_dagster.defs.review.sensors import refilter_requests
+
+    md = {"rejected_days": "2026-11-02,2026-11-03,2031-01-01", "rejected_fingerprint": "abc"}
+    reqs = refilter_requests(md, {"2026-11-01", "2026-11-02", "2026-11-03"})
+    assert [r.partition_key for r in reqs] == ["2026-11-02", "2026-11-03"]  # unknown days ignored
+    assert [r.run_key for r in reqs] == ["human-review-2026-11-02-abc", "human-review-2026-11-03-abc"]
+    assert refilter_requests({"rejected_days": ""}, {"2026-11-01"}) == []

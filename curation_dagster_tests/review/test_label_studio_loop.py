@@ -10,7 +10,7 @@ from label_studio_sdk import LabelStudio
 
 from curation_dagster.definitions import build_definitions
 from curation_dagster.defs.resources import build_resources
-from curation_dagster.defs.review.sensors import label_studio_annotations
+from curation_dagster.defs.review.sensors import label_studio_annotations, refilter_requests
 from curation_dagster_tests.integration.test_end_to_end import run_pipeline, table
 
 pytestmark = pytest.mark.slow
@@ -169,9 +169,16 @@ def test_review_loop_through_label_studio(label_studio, tmp_path, sample_small, 
     # A agreed, B split, C agreed, D agreed: observed 3/4; accepts 3+2 of 8 -> chance 0.75*0.5+0.25*0.5 = 0.5
     assert checks["reviewers_agree"].metadata["cohen_kappa"].value == pytest.approx(0.5)
 
-    # 5. the rejected example's day is filtered again and the pool refreshed: it leaves with its reason
+    # 5. the human_review_refilter sensor asks for the rejected example's day; that run and the pool
+    #    refresh make it leave with its reason
     day = str(sampled.loc[c, "created_at"])[:10]
-    assert defs.resolve_job_def("daily_curation_job").execute_in_process(partition_key=day, instance=instance).success
+    assert decisions.loc[c, "created_day"] == day
+    meta = next(m for m in sync.asset_materializations_for_node("decide_reviews")
+                if m.asset_key == dg.AssetKey("review_decisions")).metadata
+    requests = refilter_requests({k: v.value for k, v in meta.items()}, {day, "2026-11-02", "2026-11-03"})
+    assert [r.partition_key for r in requests] == [day] and requests[0].run_key.startswith(f"human-review-{day}-")
+    assert defs.resolve_job_def("daily_curation_job").execute_in_process(
+        partition_key=requests[0].partition_key, instance=instance, tags=requests[0].tags).success
     assert defs.resolve_job_def("pool_refresh_job").execute_in_process(instance=instance).success
     rejected = table(tmp_path, "rejected_generations").set_index("generation_id")
     assert rejected.loc[c, "rule"] == "human_review" and "hallucination" in rejected.loc[c, "reason"]

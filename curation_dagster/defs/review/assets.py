@@ -17,17 +17,18 @@ from curation_dagster.defs.review.resources import LabelStudioResource
 from curation_dagster.lib.label_studio import (CLUSTER_KEY, EXAMPLE_KEY, annotation_rows, cluster_task,
                                                example_task)
 from curation_dagster.lib.frames import with_columns
+from curation_dagster.lib.text import sha256_hex
 from curation_dagster.lib.review import (STATES, decide_all, item_fleiss_kappa, pairwise_kappa, reviewer_rates,
                                          uncertainty)
 
 USABLE = ("accepted", "rejected", "edited")
 DECISION_COLUMNS = {"generation_id": object, "state": object, "reviews": "int64", "edited_output": object,
-                    "reasons": object, "adjudicated": bool, "agreement": "float64"}
+                    "reasons": object, "adjudicated": bool, "agreement": "float64", "created_day": object}
 CLUSTER_DECISION_COLUMNS = {"cluster_key": object, "model_version": object, "cluster_id": "int64",
                             "state": object, "reviews": "int64", "new_name": object, "adjudicated": bool}
 ANNOTATION_TABLE = {"reviewer": object, "verdict": object, "reasons": object, "edited_output": object,
                     "adjudicator": bool, "source": object, "reviewed_at": object, "project_reviewer": object,
-                    "raw_result": object}
+                    "raw_result": object, "created_day": object}
 
 
 class ReviewConfig(dg.Config):
@@ -43,7 +44,8 @@ class ReviewConfig(dg.Config):
 POOL_COLUMNS = ["generation_id", "template_id", "instruction", "identity", "input_message", "output", "quality_score",
                 "created_at"]
 QUEUE_COLUMNS = ["rank", "generation_id", "candidate", "review_state", "uncertainty", "cluster_id", "cluster_name", "probability",
-                 "is_outlier", "quality_score", "template_id", "instruction", "identity", "input_message", "output"]
+                 "is_outlier", "quality_score", "template_id", "created_at", "instruction", "identity", "input_message",
+                 "output"]
 # adjudication first (a person must settle it), then items still short of reviews, then new ones
 STATE_ORDER = {"adjudication": 0, "pending": 1, "new": 2}
 
@@ -257,6 +259,8 @@ def _decision_frame(decisions: dict, columns: dict) -> pd.DataFrame:
 def decide_reviews(context: dg.AssetExecutionContext, config: DecisionConfig, review_annotations: pd.DataFrame,
                    cluster_annotations: pd.DataFrame):
     decisions, by_item = decide_all(review_annotations.to_dict("records"), config.min_reviews)
+    ann = with_columns(review_annotations, {EXAMPLE_KEY: object, "created_day": object})
+    days = ann.dropna(subset=["created_day"]).groupby(EXAMPLE_KEY)["created_day"].first().to_dict()
     out = _decision_frame({
         "generation_id": list(decisions),
         "state": [d.state for d in decisions.values()],
@@ -265,17 +269,22 @@ def decide_reviews(context: dg.AssetExecutionContext, config: DecisionConfig, re
         "reasons": [", ".join(d.reasons) for d in decisions.values()],
         "adjudicated": [d.adjudicated for d in decisions.values()],
         "agreement": [d.agreement for d in decisions.values()],
+        "created_day": [days.get(g) or None for g in decisions],
     }, DECISION_COLUMNS)
     kappa, fleiss = pairwise_kappa(by_item), item_fleiss_kappa(by_item)
     states = out["state"].value_counts().to_dict()
     rates = reviewer_rates(by_item, decisions)
-    rejected_ids = out.loc[out["state"] == "rejected", "generation_id"].tolist()
+    rejected = out[out["state"] == "rejected"]
+    rejected_days = sorted({str(d) for d in rejected["created_day"] if d})
     yield dg.Output(out, "review_decisions", metadata={
         "dagster/row_count": len(out),
         "states": counts_table({s: states.get(s, 0) for s in STATES}, "state", "items"),
         "cohen_kappa": round(kappa, 4) if kappa is not None else "n/a",
         "fleiss_kappa": round(fleiss, 4) if fleiss is not None else "n/a",
-        "rejected": len(rejected_ids),
+        "rejected": len(rejected),
+        # read by the human_review_refilter sensor: the days whose partitions must drop these rows
+        "rejected_days": ",".join(rejected_days),
+        "rejected_fingerprint": sha256_hex("\n".join(sorted(rejected["generation_id"])))[:16],
         "reviewers": dg.MetadataValue.md(pd.DataFrame(rates).T.to_markdown() if rates else "_no reviews yet_"),
     })
 

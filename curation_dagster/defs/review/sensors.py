@@ -30,3 +30,28 @@ def label_studio_annotations(context: dg.SensorEvaluationContext, label_studio: 
         return dg.SkipReason(f"no new annotations ({mark.split('|')[0]} in all)")
     context.update_cursor(mark)
     return dg.RunRequest(run_key=f"annotations-{mark}", tags={"curation/review_watermark": mark})
+
+
+def refilter_requests(metadata: dict, partition_keys: set[str]) -> list[dg.RunRequest]:
+    """One daily_curation_job run per day holding examples reviewers rejected, so they move to
+    rejected_generations (rule human_review); keyed by the set of rejections, so a day is re-filtered
+    once per change, however many ticks see it. Days outside the partitions are ignored."""
+    days = [d for d in str(metadata.get("rejected_days") or "").split(",") if d in partition_keys]
+    mark = metadata.get("rejected_fingerprint") or "none"
+    return [dg.RunRequest(run_key=f"human-review-{day}-{mark}", partition_key=day,
+                          tags={"curation/reason": "human_review rejections"}) for day in days]
+
+
+@dg.asset_sensor(asset_key=dg.AssetKey("review_decisions"), job_name="daily_curation_job",
+                 name="human_review_refilter", minimum_interval_seconds=60,
+                 default_status=dg.DefaultSensorStatus.STOPPED,
+                 description="When review_decisions has new rejections, re-materializes the days they came from "
+                             "(daily_curation_job), so the rows leave the pool as human_review rejections; the next "
+                             "pool refresh ships the dataset without them.")
+def human_review_refilter(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
+    from curation_dagster.defs.partitions import daily_partitions
+
+    mat = asset_event.asset_materialization
+    md = {k: getattr(v, "value", v) for k, v in (mat.metadata if mat else {}).items()}
+    requests = refilter_requests(md, set(daily_partitions.get_partition_keys()))
+    return requests or dg.SkipReason("no rejected examples with a known source day")
