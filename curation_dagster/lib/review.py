@@ -144,6 +144,11 @@ def reviewer_rates(reviews_by_item: dict[str, list[Review]], decisions: dict[str
             for name, c in sorted(out.items())}
 
 
+def _adjudicator(row: dict) -> bool:
+    """Is the row an adjudicator's review (a bool, or yes/true/1 in a spreadsheet cell)?"""
+    return str(row.get("adjudicator") or "").strip().lower() in ("1", "true", "yes", "y")
+
+
 def parse_review(row: dict) -> Review | None:
     """One spreadsheet row -> a Review; None when it has no verdict yet; ValueError when it is wrong."""
     verdict = str(row.get("verdict") or "").strip().lower()
@@ -158,8 +163,7 @@ def parse_review(row: dict) -> Review | None:
         raise ValueError(f"unknown reasons {unknown}: use {', '.join(REJECT_REASONS)}")
     edited = row.get("edited_output")
     edited = edited.strip() if isinstance(edited, str) and edited.strip() else None
-    flag = str(row.get("adjudicator") or "").strip().lower() in ("1", "true", "yes", "y")
-    return Review(reviewer, verdict, reasons, edited, flag)
+    return Review(reviewer, verdict, reasons, edited, _adjudicator(row))
 
 
 def decide_all(annotations: list[dict], min_reviews: int = 2,
@@ -168,8 +172,7 @@ def decide_all(annotations: list[dict], min_reviews: int = 2,
     The latest review of each reviewer counts, an adjudicating review apart from their own."""
     latest: dict[tuple[str, str, bool], dict] = {}
     for row in sorted(annotations, key=lambda r: str(r.get("reviewed_at") or "")):
-        flag = str(row.get("adjudicator") or "").strip().lower() in ("1", "true", "yes", "y")
-        latest[(str(row[key]), str(row["reviewer"]), flag)] = row
+        latest[(str(row[key]), str(row["reviewer"]), _adjudicator(row))] = row
     by_item: dict[str, list[Review]] = {}
     for (gid, _, _), row in sorted(latest.items()):
         review = parse_review(row)

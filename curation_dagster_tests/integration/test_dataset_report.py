@@ -14,16 +14,11 @@ from curation_dagster.defs.report.assets import report_path
 from curation_dagster.defs.resources import build_resources
 from curation_dagster.lib.report import SECTIONS
 from curation_dagster.sample_data import generate_sample_data
+from curation_dagster_tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 from .test_end_to_end import run_pipeline
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts" / "ui"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")

@@ -11,15 +11,11 @@ from label_studio_sdk import LabelStudio
 from curation_dagster.definitions import build_definitions
 from curation_dagster.defs.resources import build_resources
 from curation_dagster.defs.review.sensors import label_studio_annotations, refilter_requests
+from curation_dagster_tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from curation_dagster_tests.integration.test_end_to_end import run_pipeline, table
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts" / "ui"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 BOB, CAROL = "bob@example.com", "carol@example.com"
 EDIT = "Thank you for writing. Your refund was approved today and will reach your account within five days."
 NEW_NAME = "Renamed by review"

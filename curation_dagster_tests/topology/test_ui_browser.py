@@ -11,14 +11,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from .conftest import PARTITION, ROOT
+from curation_dagster_tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+
+from .conftest import PARTITION
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = ROOT / "test-artifacts" / "ui"
 TIMEOUT_MS = 60_000
 ASSET = "raw_generations"
 

@@ -237,10 +237,6 @@ MIN_REVIEWS_CHECK = dg.AssetCheckSpec(
 )
 
 
-def _decision_frame(decisions: dict, columns: dict) -> pd.DataFrame:
-    return with_columns(pd.DataFrame(decisions), columns)
-
-
 @dg.multi_asset(
     outs={
         "review_decisions": dg.AssetOut(
@@ -261,7 +257,7 @@ def decide_reviews(context: dg.AssetExecutionContext, config: DecisionConfig, re
     decisions, by_item = decide_all(review_annotations.to_dict("records"), config.min_reviews)
     ann = with_columns(review_annotations, {EXAMPLE_KEY: object, "created_day": object})
     days = ann.dropna(subset=["created_day"]).groupby(EXAMPLE_KEY)["created_day"].first().to_dict()
-    out = _decision_frame({
+    out = with_columns(pd.DataFrame({
         "generation_id": list(decisions),
         "state": [d.state for d in decisions.values()],
         "reviews": [d.reviews for d in decisions.values()],
@@ -270,7 +266,7 @@ def decide_reviews(context: dg.AssetExecutionContext, config: DecisionConfig, re
         "adjudicated": [d.adjudicated for d in decisions.values()],
         "agreement": [d.agreement for d in decisions.values()],
         "created_day": [days.get(g) or None for g in decisions],
-    }, DECISION_COLUMNS)
+    }), DECISION_COLUMNS)
     kappa, fleiss = pairwise_kappa(by_item), item_fleiss_kappa(by_item)
     states = out["state"].value_counts().to_dict()
     rates = reviewer_rates(by_item, decisions)
@@ -289,7 +285,7 @@ def decide_reviews(context: dg.AssetExecutionContext, config: DecisionConfig, re
     })
 
     cdec, _ = decide_all(cluster_annotations.to_dict("records"), config.cluster_min_reviews, key=CLUSTER_KEY)
-    cl = _decision_frame({
+    cl = with_columns(pd.DataFrame({
         "cluster_key": list(cdec),
         "model_version": [k.rsplit(":", 1)[0] for k in cdec],
         "cluster_id": [int(k.rsplit(":", 1)[1]) for k in cdec],
@@ -297,7 +293,7 @@ def decide_reviews(context: dg.AssetExecutionContext, config: DecisionConfig, re
         "reviews": [d.reviews for d in cdec.values()],
         "new_name": [d.text for d in cdec.values()],
         "adjudicated": [d.adjudicated for d in cdec.values()],
-    }, CLUSTER_DECISION_COLUMNS)
+    }), CLUSTER_DECISION_COLUMNS)
     cstates = cl["state"].value_counts().to_dict()
     yield dg.Output(cl, "cluster_decisions", metadata={
         "dagster/row_count": len(cl),
