@@ -10,9 +10,10 @@ import numpy as np
 
 DEFAULT_MODEL = "packaged:all-MiniLM-L6-v2"
 # "sentence-transformers" (torch), or ONNX Runtime on CPU (lib/embedding_onnx.py): "onnx-fp32" (same
-# vectors, cosine > 0.999) and "onnx-int8" (int8 dynamic quantization, faster, close neighbours).
+# vectors, cosine > 0.999) and "onnx-int8" (int8 dynamic quantization, faster, close neighbours);
+# "model2vec": a static model distilled from it (lib/embedding_static.py), far faster, other neighbours.
 DEFAULT_BACKEND = "sentence-transformers"
-BACKENDS = ("sentence-transformers", "onnx-fp32", "onnx-int8")
+BACKENDS = ("sentence-transformers", "onnx-fp32", "onnx-int8", "model2vec")
 _lock = threading.Lock()
 
 
@@ -44,6 +45,10 @@ def backend_id(backend: str = DEFAULT_BACKEND) -> str:
     the quantization settings) for the ONNX ones; vectors of two backends never share a key."""
     if backend == DEFAULT_BACKEND:
         return backend
+    if backend == "model2vec":
+        from curation_dagster.lib.embedding_static import recipe_id
+
+        return f"{backend}/{recipe_id()}"
     from curation_dagster.lib.embedding_onnx import DEFAULT_INT8_RECIPE, RECIPES
 
     if backend == "onnx-fp32":
@@ -56,10 +61,15 @@ def backend_id(backend: str = DEFAULT_BACKEND) -> str:
 @lru_cache(maxsize=4)
 def load_embedder(name_or_path: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND, device: str = "cpu"):
     """An object with .encode(texts, batch_size=..., normalize_embeddings=...) for `backend`:
-    the SentenceTransformer itself, or an OnnxEmbedder exported (once, cached on disk) from it."""
+    the SentenceTransformer itself, or an OnnxEmbedder / StaticEmbedder made (once, cached on disk) from it."""
     backend_id(backend)  # validates the name
     if backend == DEFAULT_BACKEND:
         return load_model(name_or_path, device)
+    if backend == "model2vec":
+        from curation_dagster.lib.embedding_static import StaticEmbedder
+
+        with _lock:
+            return StaticEmbedder(resolve_model_path(name_or_path))
     from curation_dagster.lib.embedding_onnx import DEFAULT_INT8_RECIPE, OnnxEmbedder
 
     with _lock:

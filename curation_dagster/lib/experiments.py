@@ -9,6 +9,8 @@ Backends (spec strings):
 
 - ``minilm``: the pool's stored all-MiniLM-L6-v2 vectors when given (no re-embedding, 0 s), else a
   callable, else the packaged model (``lib.embedding.load_model``).
+- ``model2vec``: a static model distilled once from the packaged all-MiniLM-L6-v2 with model2vec and
+  cached on disk by the source's hash (``lib.embedding_static``); distillation is not timed, encoding is.
 - ``tfidf_svd``: TF-IDF (sublinear, English stop words) -> TruncatedSVD(`tfidf_components`), L2-normalised.
 - ``sentence_transformers:<path>``: any sentence-transformers model on local disk, loaded with
   ``local_files_only=True`` (never downloads). ``packaged:all-MiniLM-L6-v2`` works as a path too.
@@ -67,7 +69,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-DEFAULT_BACKENDS = ("minilm", "tfidf_svd")
+DEFAULT_BACKENDS = ("minilm", "model2vec", "tfidf_svd")
 DEFAULT_ALGORITHMS = ("kmeans", "bertopic", "hdbscan")
 DEFAULT_K_RANGE = (8, 12, 16, 20, 24, 32)
 MAX_OUTLIER_SHARE = 0.15
@@ -292,6 +294,11 @@ def embed(backend: str, texts: Sequence[str], seed: int = 42, *, vectors: np.nda
 
             model = load_model()
             embedder = lambda b: embed_texts(model, b)  # noqa: E731
+        elif backend == "model2vec":
+            from curation_dagster.lib.embedding import embed_texts, load_embedder
+
+            model = load_embedder(backend="model2vec")
+            embedder = lambda b: embed_texts(model, b)  # noqa: E731
         elif backend.startswith("sentence_transformers:"):
             from curation_dagster.lib.embedding import embed_texts
 
@@ -303,7 +310,7 @@ def embed(backend: str, texts: Sequence[str], seed: int = 42, *, vectors: np.nda
         elif backend == "tfidf_svd":
             embedder = lambda b: tfidf_svd_vectors(b, tfidf_components, seed)  # noqa: E731
         else:
-            raise ValueError(f"unknown embedding backend {backend!r}; use 'minilm', 'tfidf_svd' or "
+            raise ValueError(f"unknown embedding backend {backend!r}; use 'minilm', 'model2vec', 'tfidf_svd' or "
                              "'sentence_transformers:<local path>'")
     t0 = time.perf_counter()
     out = _normalise(embedder(texts))

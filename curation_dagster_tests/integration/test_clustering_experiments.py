@@ -40,13 +40,14 @@ def test_every_cell_is_filled(experiment):
     with duckdb.connect(str(data_dir / "pipeline.duckdb"), read_only=True) as con:
         table = con.execute("SELECT * FROM curation.clustering_experiments").df()
         pool_rows = con.execute("SELECT count(*) FROM curation.deduplicated_generations").fetchone()[0]
-    assert len(table) == 6
+    assert len(table) == 9
     assert set(zip(table.backend, table.algorithm)) == {
-        (b, a) for b in ("minilm", "tfidf_svd") for a in ("kmeans", "bertopic", "hdbscan")}
+        (b, a) for b in ("minilm", "model2vec", "tfidf_svd") for a in ("kmeans", "bertopic", "hdbscan")}
     assert table["error"].isna().all(), table["error"].tolist()
     assert (table["clusters"] >= 2).all()
     assert table[["silhouette", "npmi", "diversity", "ari", "nmi", "cluster_seconds"]].notna().all().all()
     assert (table.loc[table.backend == "minilm", "embed_seconds"] == 0).all()  # stored vectors, not re-embedded
+    assert (table.loc[table.backend == "model2vec", "embed_seconds"] > 0).all()  # the sample is embedded
     assert pool_rows <= 400
     print("\n" + table.drop(columns=["params"]).round(3).to_string(index=False))
 
@@ -57,7 +58,7 @@ def test_csv_and_recommendation_in_metadata(experiment):
     md = mat.metadata
     csv = data_dir / "exports" / "experiments" / "clustering_experiments.csv"
     assert csv.exists() and md["csv_path"].value == str(csv)
-    assert len(csv.read_text().splitlines()) == 7
+    assert len(csv.read_text().splitlines()) == 10
     cells = {f"{r.data['backend']} x {r.data['algorithm']}" for r in md["grid"].value.records}
     assert md["recommended"].value in cells
     assert "topic_model" in md["active_choice"].value

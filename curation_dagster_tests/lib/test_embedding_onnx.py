@@ -74,6 +74,19 @@ def test_onnx_int8_stays_close(int8, reference):
     assert cos.mean() > 0.98 and cos.min() > 0.95, cos
 
 
+def test_int8_recipe_quantizes_the_linear_layers_but_the_first(int8):
+    """The recipe written beside the file lists what was quantized: Q/K/V, attention output and both
+    FFN MatMuls of layers 1-5; nothing of layer 0 and no attention-score MatMul (both stay fp32)."""
+    import json
+
+    nodes = json.loads((int8.onnx_path.parent / "recipe.json").read_text())["quantized_nodes"]
+    assert len(nodes) == 5 * 6, nodes  # 5 layers x (q, k, v, attention output, FFN in, FFN out)
+    assert not any("/layer.0/" in n for n in nodes)
+    assert not any("/attention/self/MatMul" in n for n in nodes)
+    for i in range(1, 6):
+        assert sum(f"/layer.{i}/" in n for n in nodes) == 6
+
+
 def test_export_is_cached_on_disk(onnx_dir, model_dir, int8):
     before = dict(embedding_onnx.EXPORT_COUNT)
     p1 = ensure_onnx(model_dir, DEFAULT_INT8_RECIPE, cache_dir=onnx_dir)

@@ -10,10 +10,13 @@ class EmbeddingConfig(dg.Config):
     model: str = Field(DEFAULT_MODEL, description=(
         "sentence-transformers model: 'packaged:all-MiniLM-L6-v2' (shipped in a wheel, offline) or a local path."))
     fields: list[str] = Field(["instruction", "output"], description="Columns joined (newline) into the embedded text.")
-    backend: Literal["sentence-transformers", "onnx-fp32", "onnx-int8"] = Field(DEFAULT_BACKEND, description=(
-        "'sentence-transformers' (torch), 'onnx-fp32' (ONNX Runtime, same vectors) or 'onnx-int8' (int8 "
-        "quantized linear layers: ~2x faster on CPU, ~90% of the 10 nearest neighbours kept). The ONNX file is "
-        "exported from the configured model on first use and cached under <data dir>/models/onnx. Vectors are "
-        "cached per backend: switching re-embeds instead of mixing two backends' vectors."))
+    backend: Literal["sentence-transformers", "onnx-fp32", "onnx-int8", "model2vec"] = Field(DEFAULT_BACKEND, description=(
+        "'sentence-transformers' (torch), 'onnx-fp32' (ONNX Runtime, same vectors), 'onnx-int8' (int8 "
+        "quantized linear layers of layers 1-5: ~2x faster on CPU, >90% of the 10 nearest neighbours kept) or "
+        "'model2vec' (a static model distilled from the configured one: hundreds of times faster, but it keeps "
+        "only a minority of the neighbours: a preview / experiment option, not for the dataset you ship). The "
+        "ONNX file / static model is made from the configured model on first use and cached under "
+        "<data dir>/models/. Vectors are cached per backend: switching re-embeds instead of mixing two "
+        "backends' vectors."))
     batch_size: int = 64
     use_cache: bool = Field(True, description="Reuse vectors of text embedded before (any partition, any run).")

@@ -25,8 +25,9 @@ CSV_NAME = "clustering_experiments.csv"
 class ExperimentConfig(dg.Config):
     """Which cells the grid runs, on how many rows."""
 
-    backends: list[str] = Field(["minilm", "tfidf_svd"], description=(
-        "Embedding backends: 'minilm' (the pool's stored vectors, not re-embedded), 'tfidf_svd', or "
+    backends: list[str] = Field(["minilm", "model2vec", "tfidf_svd"], description=(
+        "Embedding backends: 'minilm' (the pool's stored vectors, not re-embedded), 'model2vec' (a static "
+        "model distilled once from the packaged one, cached under <data dir>/models/model2vec), 'tfidf_svd', or "
         "'sentence_transformers:<local model path>' (loaded offline; embeds the sample, ~80 texts/s on 2 cores)."))
     algorithms: list[str] = Field(["kmeans", "bertopic", "hdbscan"], description=(
         "Clustering algorithms: 'kmeans', 'bertopic' (UMAP + HDBSCAN, as the topic model fits), 'hdbscan' "
