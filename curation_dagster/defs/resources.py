@@ -12,6 +12,7 @@ from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
 from pydantic import Field
 
 from curation_dagster import settings
+from curation_dagster.defs.clustering.resources import naming_llm_resource
 from curation_dagster.lib.contract import CONTRACT_COLUMNS
 
 
@@ -225,12 +226,14 @@ def build_resources(deployment: str | None = None, data_dir: str | Path | None =
 
     `local`: source table and asset tables in embedded DuckDB files. `prod`: both in Snowflake
     (credentials from SNOWFLAKE_* env vars). Exports, the embedding cache and the alert log are files
-    under the data dir in both (a mounted volume in docker-compose).
+    under the data dir in both (a mounted volume in docker-compose). Optional services (Label Studio, the
+    naming LLM, Slack) are configured from their env vars in both, and unconfigured when those are unset.
     """
     deployment = deployment or settings.deployment()
     base = Path(data_dir) if data_dir else None
     shared = {
         "label_studio": label_studio_resource(environ),
+        "naming_llm": naming_llm_resource(environ),
         "dataset_store": DatasetStore(export_dir=str(base / "exports" if base else settings.export_dir())),
         "embedding_cache": EmbeddingCacheResource(path=str((base or settings.data_dir()) / "embedding_cache.duckdb")),
         "alerts": alert_channels((base or settings.data_dir()) / "alerts.jsonl"),

@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-#: Environment variables that configure the endpoint (read through dg.EnvVar in defs, never run config).
+#: Environment variables that configure the endpoint (the defs' `naming_llm` resource reads them through
+#: dg.EnvVar; never run config).
 ENV_BASE_URL, ENV_MODEL, ENV_API_KEY = "CURATION_LLM_BASE_URL", "CURATION_LLM_MODEL", "CURATION_LLM_API_KEY"
 
 SYSTEM_PROMPT = (

@@ -168,21 +168,6 @@ def test_make_unique_and_settings():
     assert "secret" not in repr(settings_from_values("http://h", "m", "secret"))
 
 
-def test_settings_come_from_the_environment(monkeypatch):
-    from curation_dagster.defs.clustering.config import TopicModelConfig, llm_settings_from_env
-
-    for var in ("CURATION_LLM_BASE_URL", "CURATION_LLM_MODEL", "CURATION_LLM_API_KEY"):
-        monkeypatch.delenv(var, raising=False)
-    assert TopicModelConfig().naming == "keybert_mmr"  # off by default
-    with pytest.raises(ValueError, match="CURATION_LLM_BASE_URL"):
-        llm_settings_from_env()
-    monkeypatch.setenv("CURATION_LLM_BASE_URL", "http://127.0.0.1:9/v1")
-    monkeypatch.setenv("CURATION_LLM_MODEL", "m")
-    monkeypatch.setenv("CURATION_LLM_API_KEY", "k")
-    s = llm_settings_from_env(timeout_s=2, max_retries=0)
-    assert (s.base_url, s.model, s.api_key, s.timeout_s, s.max_retries) == ("http://127.0.0.1:9/v1", "m", "k", 2, 0)
-
-
 def test_fit_topic_model_with_llm_names():
     from curation_dagster.lib.clustering import ClusterSettings
     from curation_dagster.lib.topic_model import fit_topic_model

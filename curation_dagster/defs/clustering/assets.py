@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from curation_dagster.defs.clustering.checks import CHECK_SPECS, TOPIC_MODEL_SPECS, cluster_checks, topic_model_checks
-from curation_dagster.defs.clustering.config import ClusterConfig, TopicModelConfig, llm_settings_from_env
+from curation_dagster.defs.clustering.config import ClusterConfig, TopicModelConfig
+from curation_dagster.defs.clustering.resources import NamingLLMResource
 from curation_dagster.defs.metadata import counts_table
 from curation_dagster.defs.partitions import OWNERS, REFIT_REASON_TAG, STORAGE_KIND, WAREHOUSE_POOL
 from curation_dagster.lib.embedding import load_model
@@ -27,13 +28,14 @@ def _vectors(pool: pd.DataFrame) -> np.ndarray:
 
 @dg.asset(group_name="curation", owners=OWNERS, kinds={"bertopic", STORAGE_KIND}, pool=WAREHOUSE_POOL,
           check_specs=TOPIC_MODEL_SPECS)
-def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig,
+def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, naming_llm: NamingLLMResource,
                 deduplicated_generations: pd.DataFrame):
     """The fitted topic model: one row per cluster with its readable name, c-TF-IDF keywords and centroid.
 
     Names (config `naming`): 'keybert_mmr' by default, 2-3 distinct words such as "Invoice · Delayed ·
     Refund" (c-TF-IDF words re-ranked with the packaged embedding model, offline); 'ctfidf' for the
-    plain keyword label; 'llm' for names from an OpenAI-compatible endpoint (CURATION_LLM_* env vars).
+    plain keyword label; 'llm' for names from the OpenAI-compatible endpoint of the `naming_llm` resource
+    (CURATION_LLM_* env vars; unset, every other naming still works and 'llm' fails before the fit).
 
     Fitting (BERTopic: UMAP + HDBSCAN, or KMeans) runs on a seeded sample of at most `fit_sample_cap`
     pool rows, and only when this asset is materialized: by `topic_model_job` (weekly schedule), by the
@@ -43,10 +45,10 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig,
     if config.naming not in NAMING_METHODS:
         raise dg.Failure(f"unknown naming {config.naming!r}; use one of {', '.join(NAMING_METHODS)}")
     try:  # before the (long) fit: naming='llm' without an endpoint is a configuration error
-        llm = (llm_settings_from_env(config.llm_timeout_s, config.llm_max_retries)
+        llm = (naming_llm.llm_settings(config.llm_timeout_s, config.llm_max_retries)
                if config.naming == "llm" else None)
     except ValueError as exc:
-        raise dg.Failure(str(exc)) from None
+        raise dg.Failure(f"the naming_llm resource is not configured: {exc}") from None
     # the model generation_embeddings loads (lru_cache: one copy per process)
     embedder = load_model(config.naming_model) if config.naming != "ctfidf" else None
     pool = _pool(deduplicated_generations)

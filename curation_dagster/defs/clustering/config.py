@@ -1,9 +1,10 @@
+from typing import Optional
+
 import dagster as dg
 from pydantic import Field
 
 from curation_dagster.lib.clustering import ClusterSettings
 from curation_dagster.lib.embedding import DEFAULT_MODEL
-from curation_dagster.lib.llm_naming import ENV_API_KEY, ENV_BASE_URL, ENV_MODEL, LLMSettings, settings_from_values
 
 
 class TopicModelConfig(dg.Config):
@@ -26,13 +27,17 @@ class TopicModelConfig(dg.Config):
         "similarity to the cluster's representative instructions with `naming_model`, near-synonyms and "
         "abbreviations removed by MMR, e.g. 'Invoice · Delayed · Refund'. 'ctfidf': the top 3 c-TF-IDF "
         "words, e.g. 'invoice / delayed / inv' (no model). 'llm': a 2-5 word name from the "
-        "OpenAI-compatible endpoint in CURATION_LLM_BASE_URL / CURATION_LLM_MODEL / CURATION_LLM_API_KEY "
-        "(env vars, never run config), keeping the keybert_mmr label where it gives none."))
+        "OpenAI-compatible endpoint of the `naming_llm` resource (CURATION_LLM_BASE_URL / CURATION_LLM_MODEL / "
+        "CURATION_LLM_API_KEY env vars, never run config), keeping the keybert_mmr label where it gives none."))
     naming_model: str = Field(DEFAULT_MODEL, description=(
         "sentence-transformers model for keybert_mmr naming (the packaged embedding model, offline; "
         "loaded once per process)."))
-    llm_timeout_s: float = Field(20.0, description="naming='llm': timeout of each request (seconds).")
-    llm_max_retries: int = Field(1, description="naming='llm': retries of a request that timed out or got 429/5xx.")
+    llm_timeout_s: Optional[float] = Field(None, description=(
+        "naming='llm': timeout of each request (seconds) for this run; unset uses the naming_llm "
+        "resource's timeout_s (20 s by default)."))
+    llm_max_retries: Optional[int] = Field(None, description=(
+        "naming='llm': retries of a request that timed out or got 429/5xx, for this run; unset uses the "
+        "naming_llm resource's max_retries (1 by default)."))
 
     def to_settings(self) -> ClusterSettings:
         return ClusterSettings(
@@ -40,14 +45,6 @@ class TopicModelConfig(dg.Config):
             umap_n_neighbors=self.umap_n_neighbors, umap_n_components=self.umap_n_components,
             kmeans_k=self.kmeans_k, outlier_strategy=self.outlier_strategy, fit_sample_cap=self.fit_sample_cap,
         )
-
-
-def llm_settings_from_env(timeout_s: float = 20.0, max_retries: int = 1) -> LLMSettings:
-    """The naming LLM endpoint from CURATION_LLM_BASE_URL, CURATION_LLM_MODEL and CURATION_LLM_API_KEY
-    (read with dg.EnvVar when a run names clusters with naming='llm'; the key is never run config).
-    ValueError naming the missing variables when the endpoint is not configured."""
-    base_url, model, api_key = (dg.EnvVar(v).get_value() for v in (ENV_BASE_URL, ENV_MODEL, ENV_API_KEY))
-    return settings_from_values(base_url, model, api_key, timeout_s=timeout_s, max_retries=max_retries)
 
 
 class ClusterConfig(dg.Config):
