@@ -228,7 +228,7 @@ class OnnxEmbedder:
     """Drop-in for SentenceTransformer.encode(...) (the subset lib.embedding.embed_texts uses)."""
 
     def __init__(self, model_dir: str | Path, recipe: str | Recipe = "fp32", cache_dir: str | Path | None = None,
-                 threads: int | None = None, seq_length: int | None = None):
+                 threads: int | None = None, seq_length: int | None = None, sort_batches: bool = True):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -236,6 +236,7 @@ class OnnxEmbedder:
         self.recipe = RECIPES[recipe] if isinstance(recipe, str) else recipe
         self.onnx_path = ensure_onnx(self.model_dir, self.recipe, cache_dir)
         self.max_seq_length = seq_length or max_seq_length(self.model_dir)
+        self.sort_batches = sort_batches
         tok = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         tok.enable_truncation(max_length=self.max_seq_length)  # the file says 128; the ST model uses 256
         pad_id = tok.token_to_id("[PAD]") or 0
@@ -270,7 +271,8 @@ class OnnxEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         # length-sorted batches: little padding (sentence-transformers sorts by length too)
-        order = np.argsort(-np.asarray([len(t) for t in texts]), kind="stable")
+        order = (np.argsort(-np.asarray([len(t) for t in texts]), kind="stable") if self.sort_batches
+                 else np.arange(len(texts)))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for i in range(0, len(texts), batch_size):
             idx = order[i:i + batch_size]
