@@ -73,6 +73,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
     # the first layer's error travels through all others: keeping it fp32 buys most of the agreement back
     Recipe("int8-linear-pc-skip0", quantize=True, groups=("qkv", "attn_out", "ffn_in", "ffn_out"), per_channel=True,
            skip_layers=(0,)),
+    Recipe("int8-no-ffn-out-pc", quantize=True, groups=("qkv", "attn_out", "ffn_in"), per_channel=True),
     Recipe("int8-ffn", quantize=True, groups=("ffn_in", "ffn_out")),
     Recipe("int8-ffn-pc", quantize=True, groups=("ffn_in", "ffn_out"), per_channel=True),
     Recipe("int8-ffn-in", quantize=True, groups=("ffn_in",)),
