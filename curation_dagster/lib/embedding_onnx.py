@@ -73,13 +73,22 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
     # the first layer's error travels through all others: keeping it fp32 buys most of the agreement back
     Recipe("int8-linear-pc-skip0", quantize=True, groups=("qkv", "attn_out", "ffn_in", "ffn_out"), per_channel=True,
            skip_layers=(0,)),
+    Recipe("int8-linear-pc-skip01", quantize=True, groups=("qkv", "attn_out", "ffn_in", "ffn_out"), per_channel=True,
+           skip_layers=(0, 1)),
+    Recipe("int8-linear-pc-skip05", quantize=True, groups=("qkv", "attn_out", "ffn_in", "ffn_out"), per_channel=True,
+           skip_layers=(0, 5)),
     Recipe("int8-no-ffn-out-pc", quantize=True, groups=("qkv", "attn_out", "ffn_in"), per_channel=True),
+    Recipe("int8-no-ffn-out-pc-skip0", quantize=True, groups=("qkv", "attn_out", "ffn_in"), per_channel=True,
+           skip_layers=(0,)),
     Recipe("int8-ffn", quantize=True, groups=("ffn_in", "ffn_out")),
     Recipe("int8-ffn-pc", quantize=True, groups=("ffn_in", "ffn_out"), per_channel=True),
     Recipe("int8-ffn-in", quantize=True, groups=("ffn_in",)),
     Recipe("int8-ffn-in-pc", quantize=True, groups=("ffn_in",), per_channel=True),
 ]}
-DEFAULT_INT8_RECIPE = "int8-linear-pc-skip0"
+# GELU's output (the input of the feed-forward output MatMul) is skewed and long-tailed: its per-tensor
+# uint8 activation scale costs the most precision, so that MatMul stays fp32 (1,000 long texts, idle
+# 2 cores: 1.88x at 0.921 10-NN agreement, against 2.15x at 0.899 with it quantized and layer 0 fp32)
+DEFAULT_INT8_RECIPE = "int8-no-ffn-out-pc"
 
 # how often this process exported / quantized a model (tests check the on-disk cache with it)
 EXPORT_COUNT = {"export": 0, "quantize": 0}

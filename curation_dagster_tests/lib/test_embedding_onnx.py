@@ -74,17 +74,18 @@ def test_onnx_int8_stays_close(int8, reference):
     assert cos.mean() > 0.98 and cos.min() > 0.95, cos
 
 
-def test_int8_recipe_quantizes_the_linear_layers_but_the_first(int8):
-    """The recipe written beside the file lists what was quantized: Q/K/V, attention output and both
-    FFN MatMuls of layers 1-5; nothing of layer 0 and no attention-score MatMul (both stay fp32)."""
+def test_int8_recipe_quantizes_the_linear_layers_but_the_ffn_output(int8):
+    """The recipe written beside the file lists what was quantized: Q/K/V, attention output and the
+    FFN input MatMul of every layer; no FFN output and no attention-score MatMul (both stay fp32)."""
     import json
 
     nodes = json.loads((int8.onnx_path.parent / "recipe.json").read_text())["quantized_nodes"]
-    assert len(nodes) == 5 * 6, nodes  # 5 layers x (q, k, v, attention output, FFN in, FFN out)
-    assert not any("/layer.0/" in n for n in nodes)
+    assert len(nodes) == 6 * 5, nodes  # 6 layers x (q, k, v, attention output, FFN in)
     assert not any("/attention/self/MatMul" in n for n in nodes)
-    for i in range(1, 6):
-        assert sum(f"/layer.{i}/" in n for n in nodes) == 6
+    assert not any(n.endswith("/output/dense/MatMul") and "/attention/" not in n for n in nodes)
+    for i in range(6):
+        assert sum(f"/layer.{i}/" in n for n in nodes) == 5
+        assert sum(f"/layer.{i}/intermediate/dense/MatMul" in n for n in nodes) == 1
 
 
 def test_export_is_cached_on_disk(onnx_dir, model_dir, int8):
