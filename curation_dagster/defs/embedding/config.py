@@ -12,7 +12,7 @@ class EmbeddingConfig(dg.Config):
     fields: list[str] = Field(["instruction", "output"], description="Columns joined (newline) into the embedded text.")
     backend: Literal["sentence-transformers", "onnx-fp32", "onnx-int8", "model2vec"] = Field(DEFAULT_BACKEND, description=(
         "'sentence-transformers' (torch), 'onnx-fp32' (ONNX Runtime, same vectors), 'onnx-int8' (int8 "
-        "quantized linear layers, the feed-forward output left fp32: about 1.9x faster on CPU with about 92% of each text's 10 nearest neighbours kept among 1,000 long texts, fewer in larger sets: see the README's figures) or "
+        "quantized linear layers, the feed-forward output left fp32: 1.7-1.9x faster on CPU, keeping 88-93% of each text's 10 nearest neighbours, the fewest on 20,000 long texts: see the README's figures) or "
         "'model2vec' (a static model distilled from the configured one: hundreds of times faster, but it keeps "
         "only a minority of the neighbours: a preview / experiment option, not for the dataset you ship). The "
         "ONNX file / static model is made from the configured model on first use and cached under "
