@@ -80,6 +80,9 @@ MAX_DETECT_CHARS = 2_000
 class LanguageGuess:
     language: str  # ISO 639-1 code, lower case
     confidence: float  # lingua's relative confidence among the candidates, 0..1
+    # the targets' summed confidence: related languages (zh/ja, ru/uk) split a text's confidence, so
+    # the top guess alone can look unsure while the text is plainly not in a target language
+    target_share: float = 0.0
 
 
 def validate_language_codes(codes: Iterable[str]) -> tuple[str, ...]:
@@ -125,9 +128,11 @@ def _candidates(targets: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, 
 
 
 def detect_language(text: str | None, candidates: Iterable[str] = DEFAULT_CANDIDATES,
-                    min_letters: int = MIN_LANGUAGE_LETTERS, high_accuracy: bool = False) -> LanguageGuess | None:
+                    min_letters: int = MIN_LANGUAGE_LETTERS, high_accuracy: bool = False,
+                    targets: Iterable[str] | None = None) -> LanguageGuess | None:
     """The most likely candidate language of text with its confidence, or None when the text has fewer
-    than `min_letters` letters or the detector cannot decide."""
+    than `min_letters` letters or the detector cannot decide. With `targets`, `target_share` is the
+    confidence the detector gives the targets together."""
     if not isinstance(text, str):
         return None
     sample = text[:MAX_DETECT_CHARS].encode("utf-8", "ignore").decode("utf-8")  # drop lone surrogates
@@ -137,4 +142,6 @@ def detect_language(text: str | None, candidates: Iterable[str] = DEFAULT_CANDID
     if not values or values[0].value <= 0:
         return None
     top = values[0]
-    return LanguageGuess(top.language.iso_code_639_1.name.lower(), float(top.value))
+    targets = tuple(targets or ())
+    share = sum(float(v.value) for v in values if v.language.iso_code_639_1.name.lower() in targets)
+    return LanguageGuess(top.language.iso_code_639_1.name.lower(), float(top.value), share)

@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
+import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 from curation_dagster.lib.decontamination import DecontaminationSettings
-from curation_dagster.lib.language import (DEFAULT_CANDIDATES, MIN_LANGUAGE_LETTERS, candidate_languages,
+from curation_dagster.lib.language import (DEFAULT_CANDIDATES, MIN_LANGUAGE_LETTERS, STOPWORDS, candidate_languages,
                                            detect_language, stopword_shares)
+from curation_dagster.lib.export import to_chat_record
+from curation_dagster.lib.markdown import Reply, parse_reply
 from curation_dagster.lib.pii import KIND_PHRASES, PII_KINDS, PII_TEXT_COLUMNS, first_pii_kind
 from curation_dagster.lib.quality import QualityWeights, row_quality_score
 from curation_dagster.lib.text import encoding_problem, words
+from curation_dagster.lib.tokens import DEFAULT_MAX_TOKENS, DEFAULT_TOKENIZER, count_tokens, example_text
 
 DEFAULT_TEMPLATES: tuple[str, ...] = (
     "general", "candidate_rejection", "meeting_request", "follow_up", "sales_outreach", "thank_you",
@@ -37,10 +43,15 @@ class FilterSettings:
     require_generator_version: bool = True  # False for imported data that never recorded one
     require_identity: bool = True  # False for imported data: no identity (or only a system prompt) passes
     min_instruction_words: int = 3
-    max_instruction_chars: int = 2_000
+    reject_continuations: bool = True  # "continue", "give me 10 more": instruction_junk (needs the turn before)
+    # guards against absurd inputs only; the length that matters is the token budget below
+    max_instruction_chars: int = 100_000
     min_output_words: int = 25
-    max_output_chars: int = 8_000
-    max_input_message_chars: int = 20_000
+    max_output_chars: int = 100_000
+    max_input_message_chars: int = 400_000
+    # the one token budget: the filter rejects longer examples, the export check verifies it
+    max_tokens_per_example: int = DEFAULT_MAX_TOKENS
+    tokenizer: str = DEFAULT_TOKENIZER  # model folder or package whose tokenizer counts (the packaged MiniLM)
     target_languages: tuple[str, ...] = ("en",)
     # non_target_language: lingua over the targets + these candidates; abstains under min_language_letters
     language_candidates: tuple[str, ...] = DEFAULT_CANDIDATES
@@ -199,6 +210,21 @@ def text_too_long(row: dict, s: FilterSettings) -> str | None:
     return None
 
 
+@rule("too_many_tokens", "the example (system prompt, history, instruction, output) is longer than the token budget")
+def too_many_tokens(row: dict, s: FilterSettings) -> str | None:
+    if not all(_is_text(row.get(c)) or _missing(row.get(c)) for c in ("instruction", "output", "input_message",
+                                                                     "identity")):
+        return None  # invalid_record reports it
+    messages = to_chat_record(row)["messages"]
+    text = example_text(messages)
+    # a WordPiece token spans at least one non-space character: shorter texts cannot exceed the budget
+    if len(text) - text.count(" ") - text.count("\n") <= s.max_tokens_per_example:
+        return None
+    n = count_tokens([text], s.tokenizer)[0]
+    return (f"example has {n:,} tokens (budget max_tokens_per_example {s.max_tokens_per_example:,})"
+            if n > s.max_tokens_per_example else None)
+
+
 @rule("unknown_template", "template_id is not in the configured template catalog")
 def unknown_template(row: dict, s: FilterSettings) -> str | None:
     t = row.get("template_id")
@@ -235,12 +261,35 @@ def instruction_junk(row: dict, s: FilterSettings) -> str | None:
     norm = " ".join(v.strip().lower().split())
     if norm in PLACEHOLDERS or norm.strip(".?! ") in PLACEHOLDERS:
         return f"instruction is a placeholder ({v.strip()[:30]!r})"
+    if s.reject_continuations and continuation_request(v):
+        return f"instruction only asks to continue an earlier answer ({' '.join(v.split())[:40]!r})"
     toks = words(v)
     if len(toks) < s.min_instruction_words:
         return f"instruction has {len(toks)} words (minimum {s.min_instruction_words})"
     if all(is_keyboard_mash(t) for t in toks):
         return "instruction is keyboard mash"
     return None
+
+
+#: instructions that only ask for more of an earlier answer: the pair teaches nothing on its own and the
+#: reply continues a turn that was itself cut off (ShareGPT: "continue", "go on", "give me 10 more")
+_CONTINUATION_RE = re.compile(
+    r"^\W*(?:ok(?:ay)?[,.!]?\s+|great[,.!]?\s+|thanks?[,.!]?\s+|now\s+|and\s+)?(?:please\s+|pls\s+|can you\s+|could you\s+)?"
+    r"(?:continue|cont\b|go on|keep going|carry on|proceed|next(?:\s+(?:one|part|page|step|section|chapter))?\W*$"
+    r"|more\W*$|finish(?:\s+(?:it|that|the|your))|complete (?:it|that|the (?:code|rest|answer|response|list|table))"
+    r"|write (?:the )?(?:rest|remaining|more|after)|(?:what is |show (?:me )?)?the (?:rest|remaining part)"
+    r"|(?:give|show|list|write|tell) (?:me )?(?:\w+ )?(?:a few |some |\d+ )?more\b|list more|another \d+"
+    r"|create another|generate (?:\d+ )?more|(?:do )?(?:the )?same (?:for|with)? ?(?:the )?(?:rest|next))",
+    re.IGNORECASE)
+_CONTINUATION_WORDS = ("繼續", "继续", "계속", "続け", "続き", "продолж", "weiter", "continua", "contin\u00faa")
+
+
+def continuation_request(text: str) -> bool:
+    """True for an instruction that only asks to continue or repeat an earlier answer."""
+    t = " ".join(text.split())
+    if len(t) > 160 and not t.lower().startswith("continue from"):
+        return False
+    return bool(_CONTINUATION_RE.match(t)) or (len(t) <= 40 and any(w in t.lower() for w in _CONTINUATION_WORDS))
 
 
 @rule("identity_junk", "identity settings are not valid JSON or hold test values / keyboard mash")
@@ -271,52 +320,92 @@ _HTML_RE = re.compile(
 )
 
 
-@rule("html_markup", "output contains HTML tags or entities")
+@lru_cache(maxsize=4096)
+def reply_of(text: str) -> Reply:
+    """The parsed reply, shared by the rules that judge one output (each row is parsed once)."""
+    return parse_reply(text)
+
+
+def _reply(row: dict) -> Reply:
+    return reply_of(_out(row))
+
+
+@rule("html_markup", "output prose contains HTML tags or entities (HTML inside code is content)")
 def html_markup(row: dict, s: FilterSettings) -> str | None:
-    m = _HTML_RE.search(_out(row))
-    return f"output contains HTML markup ({m.group(0)[:20]!r})" if m else None
+    m = _HTML_RE.search(_reply(row).prose)
+    return f"output contains HTML markup outside code ({m.group(0)[:20]!r})" if m else None
 
 
 _CHAR_RUN_RE = re.compile(r"(\S)\1{29,}")
+#: a reply with fewer prose words than this is judged as code, not as language
+MIN_PROSE_WORDS = 8
+#: running text shorter than this is too little to expect stop words in (a one-line answer, a label)
+MIN_STOPWORD_TEST_WORDS = 12
 
 
 def normalize_sentence(x: str) -> str:
     return " ".join(words(x))
 
 
-@rule("gibberish_output", "output is not language: no stop words, mostly symbols, or a token or sentence repeated")
+def _latin_share(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    return sum(1 for c in letters if c < "\u0250") / len(letters) if letters else 0.0
+
+
+@rule("gibberish_output", "output is not language: prose with no stop words, mostly symbols, or a token, "
+                          "sentence or code line repeated")
 def gibberish_output(row: dict, s: FilterSettings) -> str | None:
-    out = _out(row)
-    stripped = re.sub(r"\s", "", out)
-    if stripped:
+    reply = _reply(row)
+    prose = reply.prose
+    toks = words(prose)
+    if len(toks) < MIN_PROSE_WORDS and reply.code.strip():
+        # a code answer is judged as code: random characters or one line over and over are not a program
+        lines = [ln.strip() for ln in reply.code.splitlines() if len(ln.strip()) > 3]
+        if len(lines) >= 10:
+            top = max(lines.count(x) for x in set(lines))
+            if top / len(lines) > 0.5:
+                return f"one code line makes up {top / len(lines):.0%} of the output"
+        run = _CHAR_RUN_RE.search(reply.code)
+        if run and len(run.group(0)) >= max(200, len(reply.code) // 2):
+            return f"output holds a run of {len(run.group(0))} identical characters"
+        return None
+    stripped = re.sub(r"\s", "", prose)
+    # symbols and a dominant token mean noise only where the prose has few stop words: formulas, data
+    # and short code-introducing sentences have plenty
+    language_like = max(stopword_shares(prose).values()) >= 2 * s.min_language_share if toks else False
+    if len(stripped) >= 20 and not language_like:
         symbols = sum(1 for c in stripped if not c.isalnum()) / len(stripped)
         if symbols > s.max_symbol_share:
-            return f"{symbols:.0%} of the output's characters are symbols"
-    run = _CHAR_RUN_RE.search(out)
+            return f"{symbols:.0%} of the output's prose characters are symbols"
+    run = _CHAR_RUN_RE.search(prose)
     if run:
         return f"output holds a run of {len(run.group(0))} identical characters"
-    toks = words(out)
     if len(toks) >= 8:
-        top = max(toks.count(t) for t in set(toks)) / len(toks)
-        if top > s.max_top_token_share:
+        top_token, n_top = max(Counter(toks).items(), key=lambda kv: (kv[1], kv[0]))
+        top = n_top / len(toks)
+        if top > s.max_top_token_share and (top_token not in STOPWORDS["en"] or top > 2 * s.max_top_token_share):
             return f"one token makes up {top:.0%} of the output"
-    sentences = [normalize_sentence(x) for x in re.split(r"(?<=[.!?])\s+", out) if len(x.split()) >= 3]
+    sentences = [normalize_sentence(x) for x in re.split(r"(?<=[.!?])\s+", prose) if len(x.split()) >= 3]
     if len(sentences) >= 4:
         top_sentence = max(sentences.count(x) for x in set(sentences))
         if top_sentence >= 3 and top_sentence / len(sentences) > 0.4:
             return f"one sentence repeats {top_sentence} times"
-    if toks and max(stopword_shares(out).values()) < s.min_language_share:
+    # stop words are judged on running text (lists of titles or terms have few), in Latin script (other
+    # scripts are the language rule's to judge)
+    running = words(reply.sentences)
+    if (len(running) >= MIN_STOPWORD_TEST_WORDS and _latin_share(reply.sentences) >= 0.5
+            and max(stopword_shares(reply.sentences).values()) < s.min_language_share):
         return "output has no stop words of any known language (gibberish)"
     return None
 
 
-@rule("non_target_language", "output is not in one of the target languages")
+@rule("non_target_language", "output prose (code ignored) is not in one of the target languages")
 def non_target_language(row: dict, s: FilterSettings) -> str | None:
-    guess = detect_language(_out(row), candidate_languages(s.target_languages, s.language_candidates),
-                            s.min_language_letters)
-    if guess and guess.language not in s.target_languages and guess.confidence >= s.min_language_confidence:
-        return (f"output looks {guess.language} (confidence {guess.confidence:.2f}); "
-                f"targets are {','.join(s.target_languages)}")
+    guess = detect_language(_reply(row).prose, candidate_languages(s.target_languages, s.language_candidates),
+                            s.min_language_letters, targets=s.target_languages)
+    if guess and guess.language not in s.target_languages and 1 - guess.target_share >= s.min_language_confidence:
+        return (f"output looks {guess.language} (confidence {guess.confidence:.2f}, targets together "
+                f"{guess.target_share:.2f}); targets are {','.join(s.target_languages)}")
     return None
 
 
@@ -337,15 +426,143 @@ def has_signoff(lines: list[str]) -> bool:
     return False
 
 
-@rule("truncated_output", "output stops mid-sentence with no sign-off")
+_END_RE = re.compile(r"[.!?)\"'\u201d\u2019;\]}>`\u3002\uff01\uff1f\u300d\u300f\uff09\u2026]$")
+_PLACEHOLDER_LINE_RE = re.compile(r"^\[[^\]]{2,40}\]$|^\{[^}]{2,40}\}$|^<[^>]{2,40}>$")
+_TRAILING_MARKS_RE = re.compile(r"[\s*_~]+$")
+#: a sentence does not end on these words: an answer that stops on one was cut off
+DANGLING_WORDS = frozenset(
+    "the a an and or but nor to of in on at for with from by into onto about over under between through "
+    "via per as than that which who whose whom what where when while if because since although though is are "
+    "was were be been being am has have had do does did will would can could should may might must shall "
+    "this these those their your our my its his her such also very more most less each every any some "
+    "including like using based not no".split())
+#: a line of just one of these is a sentence that was cut after its first word
+SINGLE_WORD_CUTS = DANGLING_WORDS | frozenset("i you we they he she it there here".split())
+#: a last line of at most this many words without end punctuation can be a title, a name or "END"
+SHORT_LINE_WORDS = 6
+
+
+def _ended(line: str) -> bool:
+    t = _TRAILING_MARKS_RE.sub("", line)
+    if not t:
+        return True
+    last = t[-1]
+    return bool(_END_RE.search(t)) or unicodedata.category(last) in ("So", "Sk") or t.split()[-1].startswith("#")
+
+
+def _title_like(line: str) -> bool:
+    toks = [t for t in re.findall(r"[^\W\d_][\w'-]*", _LIST_MARK_RE.sub("", line)) if t.lower() not in DANGLING_WORDS]
+    return bool(toks) and all(t[0].isupper() for t in toks)
+
+
+_LIST_MARK_RE = re.compile(r"^\s*(?:[-*+\u2022]|\d{1,3}[.)]|[a-zA-Z][.)])\s+")
+
+
+@rule("truncated_output", "output stops mid-sentence or inside an unclosed code block")
 def truncated_output(row: dict, s: FilterSettings) -> str | None:
     out = _out(row).rstrip()
     if not out:
         return None
-    lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
-    if re.search(r"[.!?)\"'\u201d:]$", lines[-1]) or has_signoff(lines):
+    reply = _reply(row)
+    if reply.open_fence:
+        return f"output ends inside a code block that is never closed (…{reply.last_line[-30:]!r})"
+    if reply.last_kind == "code":
+        cut = code_cut(reply.last_code, reply.last_code_fenced)
+        return f"output's last code block stops mid-statement ({cut}: …{reply.last_line[-30:]!r})" if cut else None
+    if reply.last_kind == "table":
+        return table_cut(out)
+    if reply.last_kind == "empty":
         return None
-    return f"output ends mid-sentence (…{lines[-1][-30:]!r})"
+    lines = [ln.strip() for ln in out.replace("\u200b", "").splitlines() if ln.strip()]
+    last = reply.last_line
+    if _ended(last) or has_signoff(lines) or any(_PLACEHOLDER_LINE_RE.match(x) for x in lines[-3:]):
+        return None  # punctuation, an emoji or hashtag, a sign-off, or a "[Your Name]" placeholder
+    toks = words(last)
+    why = f"output ends mid-sentence (…{last[-30:]!r})"
+    if reply.last_kind == "heading":
+        return f"output ends on a heading with nothing under it (…{last[-30:]!r})"
+    if toks and toks[-1] in DANGLING_WORDS:
+        return why
+    siblings = [x for x in reply.last_siblings if not (len(words(x)) <= SHORT_LINE_WORDS and _title_like(x))]
+    if reply.last_kind == "list" and reply.last_siblings and all(_ended(x) for x in reply.last_siblings):
+        return f"output ends on a list item that stops mid-sentence (…{last[-30:]!r})"
+    if reply.last_kind == "list" and not reply.last_siblings and len(toks) <= 2:
+        return f"output ends on a one-item list that stops after {len(toks)} word(s) (…{last[-30:]!r})"
+    siblings_ended = [_ended(x) for x in siblings]
+    # a list of titles, a poem or a song ends its lines without punctuation, and so may its last line
+    unended_block = sum(not e for e in siblings_ended) * 2 > len(siblings_ended) and (
+        len(siblings_ended) >= (1 if reply.last_kind == "list" else 2))
+    if unended_block:
+        return None
+    if len(toks) <= SHORT_LINE_WORDS and _title_like(last) and not (len(toks) == 1 and toks[0] in SINGLE_WORD_CUTS):
+        return None  # a title, a name or "END"
+    return why
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def table_cut(text: str) -> str | None:
+    """A table is a complete ending unless its last row stops early: the header's columns are all named
+    but the row leaves the trailing ones empty (a dump pads a cut row with empty cells)."""
+    rows: list[str] = []
+    for ln in reversed([x for x in text.splitlines() if x.strip()]):
+        if not ln.strip().startswith("|"):
+            break
+        rows.append(ln)
+    rows.reverse()
+    if len(rows) < 3:
+        return None
+    header, last = _cells(rows[0]), _cells(rows[-1])
+    empty_tail = len(last) - len([c for c in last if c]) if all(last[:1]) else 0
+    trailing = next((i for i, c in enumerate(reversed(last)) if c), len(last))
+    if all(header) and trailing >= 2 and empty_tail >= 2:
+        return f"output's last table row stops after {len(last) - trailing} of {len(header)} columns"
+    return None
+
+
+_CODE_COMMENT_RE = re.compile(r"^\s*(#|//|--|;|%)")
+_OPEN_COMMENT_RE = re.compile(r"/\*(?!.*\*/)|<!--(?!.*-->)")
+_STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`[^`\n]*`')
+_CONTRACTION_RE = re.compile(r"[^\W\d_]'[^\W\d_]")
+#: a statement does not end on these (an assignment, a call, an operator, a key with no value)
+_CUT_CODE_END_RE = re.compile(r"(?:[=(\[,+\\:]|&&|\|\||\.|->|=>)$")
+_CODE_PLACEHOLDER_RE = re.compile(r"\.\.\.|\u2026|\b(rest|remaining|etc|more|same|other)\b", re.IGNORECASE)
+
+
+def code_cut(block: str, fenced: bool) -> str | None:
+    """Why the code a reply ends with was cut off mid-statement, or None when it ends cleanly.
+
+    ShareGPT-style dumps close the fence of an answer that was cut inside code, so a closing fence
+    alone does not mean the code is complete: the last line and the bracket balance tell."""
+    lines = [ln.rstrip() for ln in block.splitlines() if ln.strip()]
+    if not lines:
+        return None
+    last = lines[-1].strip()
+    if _OPEN_COMMENT_RE.search(last):
+        return "a comment is never closed"
+    if _CODE_COMMENT_RE.match(last):
+        if len(lines) >= 3 and not _CODE_PLACEHOLDER_RE.search(last) and not re.match(r"^\s*#!", last):
+            return "it ends on a comment announcing code that never comes"
+        return None
+    bare = _CONTRACTION_RE.sub("", _STRING_RE.sub('""', last))
+    if bare.count('"') % 2 or bare.count("'") % 2:
+        return "a string is never closed"
+    if _CUT_CODE_END_RE.search(bare) and not bare.endswith(("...", "\u2026")):
+        return f"the last line ends on {bare[-2:].strip()!r}"
+    if sum(ln.endswith(";") for ln in lines[:-1]) >= 3 and re.search(r"[\w$]$", bare):
+        return "a statement in code that ends its statements with ';' stops on a bare word"
+    if fenced and len(lines) >= 2:
+        depth = 0
+        for ln in lines:
+            if _CODE_COMMENT_RE.match(ln):
+                continue
+            code_only = _STRING_RE.sub('""', ln.split(" //")[0].split(" #")[0])
+            depth += sum(code_only.count(c) for c in "([{") - sum(code_only.count(c) for c in ")]}")
+        if depth > 0:
+            return f"{depth} bracket(s) are never closed"
+    return None
 
 
 @rule("too_short", "output has fewer words than the configured minimum")

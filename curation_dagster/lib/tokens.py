@@ -12,6 +12,12 @@ from functools import lru_cache
 
 from curation_dagster.lib.embedding import DEFAULT_MODEL, resolve_model_path
 
+#: the one token budget of an example (every message of the exported chat record): the filter rejects
+#: longer rows (rule too_many_tokens) and the export's blocking check verifies the same number. Real
+#: assistant conversations (ShareGPT V3 dev half) exceed it in 0.3% of cases.
+DEFAULT_MAX_TOKENS = 4_096
+DEFAULT_TOKENIZER = DEFAULT_MODEL
+
 
 @lru_cache(maxsize=2)
 def _tokenizer(tokenizer_path: str):
@@ -26,3 +32,12 @@ def count_tokens(texts: list[str], tokenizer_path: str = DEFAULT_MODEL) -> list[
     tok = _tokenizer(tokenizer_path)
     enc = tok(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
     return [len(ids) for ids in enc]
+
+
+def example_text(messages: list[dict]) -> str:
+    """The text the budget counts: every message's content, one per line (as the export check reads it)."""
+    return "\n".join(str(m.get("content", "")) for m in messages)
+
+
+def count_example_tokens(messages: list[dict], tokenizer_path: str = DEFAULT_MODEL) -> int:
+    return count_tokens([example_text(messages)], tokenizer_path)[0]

@@ -44,7 +44,8 @@ def test_clean_row_passes_every_rule():
     ({"output": OUTPUT + "\ufffd"}, "invalid_unicode"),
     ({"output": OUTPUT.replace("Hi", "Hi\ud800")}, "invalid_unicode"),
     ({"output": OUTPUT + "\x00"}, "invalid_unicode"),
-    ({"output": OUTPUT * 100}, "text_too_long"),
+    ({"output": OUTPUT * 600}, "text_too_long"),  # beyond the 100,000-character guard
+    ({"output": OUTPUT * 100}, "too_many_tokens"),  # 34,600 characters, 6,300 MiniLM tokens: over 4,096
     ({"template_id": "legacy_v0_template"}, "unknown_template"),
     ({"generator_version": "1.2.0"}, "old_generator_version"),
     ({"instruction": ""}, "instruction_junk"),

@@ -3,12 +3,15 @@ from typing import Optional
 import dagster as dg
 from pydantic import Field
 
+from curation_dagster.lib.tokens import DEFAULT_MAX_TOKENS
+
 
 class ExportConfig(dg.Config):
     validation_fraction: float = Field(0.1, description="Share of each cluster held out for validation.")
     seed: int = 42
-    max_tokens_per_example: int = Field(1024, description=(
-        "Longest allowed example (all messages), counted with the packaged MiniLM tokenizer."))
+    max_tokens_per_example: int = Field(DEFAULT_MAX_TOKENS, description=(
+        "Longest allowed example (all messages), counted with the packaged MiniLM tokenizer. The same "
+        "budget the filter applies (rule too_many_tokens), so a row that passed the filter fits."))
     target_examples: int = Field(50_000, description="Size the dataset should grow to.")
     target_date: Optional[str] = Field(None, description="YYYY-MM-DD by which the target should be reached (WARN if not).")
     dataset_name: str = Field("finetuning_dataset", description="Folder name under the export directory.")

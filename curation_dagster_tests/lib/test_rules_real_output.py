@@ -1,0 +1,101 @@
+"""The rules on answers shaped like real assistant output (markdown, code, tables, lists).
+
+Each case is modelled on a row of the ShareGPT development half that a careful reader labelled
+(benchmarks/labels/): the expected verdict is the reader's, not the rule's.
+"""
+
+import pandas as pd
+import pytest
+
+from curation_dagster.lib.markdown import parse_reply
+from curation_dagster.lib.rules import RULES, FilterSettings, continuation_request
+
+SETTINGS = FilterSettings(known_templates=(), require_identity=False, require_generator_version=False)
+FENCE = "```"
+INTRO = ("Here is a small example that does what you asked. It reads the file, counts the lines and prints "
+         "the total, so you can run it as it is and adapt the path to your own data.\n")
+
+
+def fired(output: str, instruction: str = "Write a script that counts the lines of a file") -> dict:
+    row = {"generation_id": "g", "created_at": pd.Timestamp("2026-10-01"), "template_id": "general",
+           "generator_version": None, "instruction": instruction, "output": output, "input_message": None,
+           "identity": None}
+    out = {}
+    for name, fn in RULES.items():
+        if name != "low_quality":
+            reason = fn(row, SETTINGS)
+            if reason:
+                out[name] = reason
+    return out
+
+
+CODE_ANSWER = INTRO + f"{FENCE}python\nimport sys\n\nwith open(sys.argv[1]) as f:\n    n = sum(1 for _ in f)\nprint(n)\n{FENCE}"
+HTML_IN_CODE = INTRO + (f"{FENCE}html\n<div class=\"card\">\n  <p>Hello &amp; welcome</p>\n  <br>\n</div>\n{FENCE}\n"
+                        "Put this block wherever the card should appear on the page.")
+LIST_ENDING = ("There are several good ways to learn a new language quickly and keep at it:\n\n"
+               "1. Practice a little every day with an app or a tutor\n"
+               "2. Watch films and series with subtitles in the language\n"
+               "3. Find a conversation partner online")
+TABLE_ENDING = ("Here is the comparison you asked for, with the share of new cars that were electric in each "
+                "country, taken from the two yearly reports and put side by side:\n\n"
+                "| Country | 2021 | 2022 |\n|---|---|---|\n| Norway | 64% | 79% |\n| Sweden | 32% | 43% |\n"
+                "| Denmark | 25% | 39% |\n| Finland | 18% | 31% |\n| Iceland | 45% | 58% |")
+SIGNOFF_PLACEHOLDER = ("Dear Hiring Manager,\n\nI am writing to apply for the marketing position at your company. "
+                       "I have five years of experience in digital campaigns and would welcome the chance to "
+                       "discuss how I can help your team.\n\nSincerely,\n\n[Your Name]")
+CODE_ONLY = (f"{FENCE}js\nconst add = (a, b) => a + b;\nconsole.log(add(2, 3));\n"
+             "function mul(a, b) {\n  return a * b;\n}\nconsole.log(mul(2, 3));\n"
+             "function greet(name) {\n  return `Hello, ${name}!`;\n}\nconsole.log(greet('world'));\n" + FENCE)
+MATH = ("The derivative follows from the product rule: for $f(x) = x^2 \\sin(x)$ we get "
+        "$f'(x) = 2x \\sin(x) + x^2 \\cos(x)$, which is zero at $x = 0$ and changes sign there as well.")
+
+
+@pytest.mark.parametrize("output", [CODE_ANSWER, HTML_IN_CODE, LIST_ENDING, TABLE_ENDING, SIGNOFF_PLACEHOLDER,
+                                    CODE_ONLY, MATH], ids=["code", "html-in-code", "list", "table",
+                                                           "placeholder-signoff", "code-only", "math"])
+def test_complete_real_answers_are_kept(output):
+    assert fired(output) == {}
+
+
+CUT_PROSE = INTRO + "The second part of the script then opens the output file and writes the totals for"
+CUT_OPEN_FENCE = INTRO + f"{FENCE}python\nimport sys\n\nwith open(sys.argv[1]) as f:\n    n = sum(1 for"
+CUT_CLOSED_FENCE = INTRO + f"{FENCE}python\nimport pandas as pd\n\ndf = pd.read_csv('test.csv\n{FENCE}"
+CUT_BRACKETS = INTRO + f"{FENCE}js\nfunction main() {{\n  const items = load();\n  for (const x of items) {{\n    show(x);\n{FENCE}"
+CUT_LIST = ("Here are the steps:\n\n1. Install the package with pip.\n2. Create a configuration file in your home "
+            "folder.\n3. Run the command and check that the")
+
+
+@pytest.mark.parametrize("output", [CUT_PROSE, CUT_OPEN_FENCE, CUT_CLOSED_FENCE, CUT_BRACKETS, CUT_LIST],
+                         ids=["prose", "open-fence", "string-in-closed-fence", "brackets", "list-item"])
+def test_cut_answers_are_truncated(output):
+    assert "truncated_output" in fired(output)
+
+
+def test_html_outside_code_is_still_markup():
+    out = INTRO + "<div>Click <b>here</b>&nbsp;to continue with the next step of the setup.</div>"
+    assert "html_markup" in fired(out)
+
+
+def test_language_ignores_code_and_sees_cjk():
+    chinese = "这是一个简单的例子，它读取文件并计算行数。你可以直接运行它，然后根据你的数据修改路径。我们还可以添加更多功能。"
+    assert "non_target_language" in fired(chinese + "\n" + CODE_ONLY)
+    # English prose around a lot of code is English
+    assert "non_target_language" not in fired(CODE_ANSWER)
+
+
+def test_continuation_requests():
+    for text in ("continue", "Continue the chapter 2", "give me 10 more", "create another 10 variations",
+                 "what is the remaining part of the previous code?", "繼續", "write after where you stop"):
+        assert continuation_request(text), text
+    for text in ("Explain how photosynthesis works in C4 plants", "add country", "More formal, please",
+                 "Write a poem about the sea", "List the planets of the solar system"):
+        assert not continuation_request(text), text
+
+
+def test_parse_reply_separates_prose_and_code():
+    r = parse_reply(HTML_IN_CODE)
+    assert "<div" not in r.prose and "<div" in r.code
+    assert r.code_blocks == 1 and not r.open_fence
+    assert parse_reply(CUT_OPEN_FENCE).open_fence
+    assert parse_reply(LIST_ENDING).last_kind == "list"
+    assert parse_reply(TABLE_ENDING).last_kind == "table"
