@@ -69,10 +69,18 @@ class Finding:
 _EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]*\w@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])", re.UNICODE)
 
 
+#: role accounts (info@, support@) are an organisation's published contact, not a person's data
+ROLE_MAILBOXES = frozenset(
+    "info contact contacts support sales hello admin office team help press media hr jobs careers noreply "
+    "no-reply webmaster enquiries inquiries billing service customerservice marketing".split())
+
+
 def _emails(text: str) -> Iterable[Finding]:
     if "@" not in text:
         return
     for m in _EMAIL_RE.finditer(text):
+        if m.group(0).split("@", 1)[0].lower() in ROLE_MAILBOXES:
+            continue
         yield Finding("email", m.start(), m.end(), m.group(0))
 
 
@@ -264,11 +272,13 @@ def _phones(text: str) -> Iterable[Finding]:
         intl = raw.startswith("+")
         if not (8 if intl else 9) <= len(digits) <= 15:
             continue
-        if _DATE_IN_RE.search(raw) or _IPV4_RE.match(raw):
-            continue
+        if _DATE_IN_RE.search(raw) or _IPV4_RE.match(raw) or digits in ("1234567890", "11234567890"):
+            continue  # (123) 456-7890 is the textbook placeholder number
         if not intl and not raw.startswith("("):
             groups = re.split(r"[ .\-\u00a0]", raw)
             before = text[max(0, m.start() - 40) : m.start()]
+            if len(groups) > 2 and all(len(g) <= 3 for g in groups) and " " in raw and not re.search(r"[.\-]", raw):
+                continue  # "5 41 249 296": space-separated small numbers are a row of figures, not a phone
             if len(groups) == 1 and (not _PHONE_WORD_RE.search(before) or _ID_WORD_RE.search(before)):
                 continue  # a bare run of digits is an id unless a phone word (and no id word) precedes it
             if len(groups) > 1 and len({s for s in re.findall(r"[ .\-\u00a0]", raw)}) > 1 and "." in raw:

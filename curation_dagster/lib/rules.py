@@ -469,10 +469,8 @@ def truncated_output(row: dict, s: FilterSettings) -> str | None:
     if reply.last_kind == "code":
         cut = code_cut(reply.last_code, reply.last_code_fenced)
         return f"output's last code block stops mid-statement ({cut}: …{reply.last_line[-30:]!r})" if cut else None
-    if reply.last_kind == "table":
-        return table_cut(out)
-    if reply.last_kind == "empty":
-        return None
+    if reply.last_kind in ("table", "empty"):
+        return None  # a table is a complete ending (a cut last row can't be told from a footnote row)
     lines = [ln.strip() for ln in out.replace("\u200b", "").splitlines() if ln.strip()]
     last = reply.last_line
     if _ended(last) or has_signoff(lines) or any(_PLACEHOLDER_LINE_RE.match(x) for x in lines[-3:]):
@@ -497,29 +495,6 @@ def truncated_output(row: dict, s: FilterSettings) -> str | None:
     if len(toks) <= SHORT_LINE_WORDS and _title_like(last) and not (len(toks) == 1 and toks[0] in SINGLE_WORD_CUTS):
         return None  # a title, a name or "END"
     return why
-
-
-def _cells(line: str) -> list[str]:
-    return [c.strip() for c in line.strip().strip("|").split("|")]
-
-
-def table_cut(text: str) -> str | None:
-    """A table is a complete ending unless its last row stops early: the header's columns are all named
-    but the row leaves the trailing ones empty (a dump pads a cut row with empty cells)."""
-    rows: list[str] = []
-    for ln in reversed([x for x in text.splitlines() if x.strip()]):
-        if not ln.strip().startswith("|"):
-            break
-        rows.append(ln)
-    rows.reverse()
-    if len(rows) < 3:
-        return None
-    header, last = _cells(rows[0]), _cells(rows[-1])
-    empty_tail = len(last) - len([c for c in last if c]) if all(last[:1]) else 0
-    trailing = next((i for i, c in enumerate(reversed(last)) if c), len(last))
-    if all(header) and trailing >= 2 and empty_tail >= 2:
-        return f"output's last table row stops after {len(last) - trailing} of {len(header)} columns"
-    return None
 
 
 _CODE_COMMENT_RE = re.compile(r"^\s*(#|//|--|;|%)")

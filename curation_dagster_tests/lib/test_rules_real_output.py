@@ -99,3 +99,14 @@ def test_parse_reply_separates_prose_and_code():
     assert parse_reply(CUT_OPEN_FENCE).open_fence
     assert parse_reply(LIST_ENDING).last_kind == "list"
     assert parse_reply(TABLE_ENDING).last_kind == "table"
+
+
+def test_pii_leaves_published_contacts_and_figures_alone():
+    from curation_dagster.lib.pii import first_pii_kind
+
+    assert first_pii_kind("For more information, contact us at info@acme-analytics.com.") is None
+    assert first_pii_kind("or call (123) 456-7890 during office hours") is None
+    assert first_pii_kind("Total 1147 31 143 232 1139 1545 7 22 22 38 5 94") is None
+    # a person's own address and number are still personal data
+    assert first_pii_kind("Write to anna.lee@gmail.com") == "email"
+    assert first_pii_kind("call me on (415) 555-0132") == "phone"
