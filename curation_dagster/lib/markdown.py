@@ -20,7 +20,7 @@ _HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s+")
 _SETEXT_RE = re.compile(r"^\s*(?:=+|-+)\s*$")
 _TABLE_RE = re.compile(r"^\s*\|.*\|\s*$|^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*:?-{3,}:?\s*\|?\s*$")
 _QUOTE_RE = re.compile(r"^\s*>\s?")
-_EMPHASIS_RE = re.compile(r"(\*\*|__|\*|~~)")
+_EMPHASIS_RE = re.compile(r"(\*\*|__|~~|\*)(?=\S)(.+?)(?<=\S)\1")
 #: lines that read as program text even outside a fence (ShareGPT dumps often lost the fences)
 _CODE_LINE_RE = re.compile(
     r"[;{}]\s*$|^\s*[}\])]|^\s*(?:def|class|import|from|return|const|let|var|function|public|private|"
@@ -29,8 +29,19 @@ _CODE_LINE_RE = re.compile(
     r"|^\s*[\w.$\[\]'\"]+\s*(?:=|\+=|-=|=>|->|:=)\s*\S|^\s*(?:\$|>>>)\s"
     r"|^\s*\S*[(){}\[\]=<>]\S*$|^\s*\.{0,3}[\w$]+(?:\.[\w$]+)+[,;(]?\s*$|^\s*[\w-]+:\s*[^\s;]*;?\s*$"
 )
+def code_like(line: str) -> bool:
+    """A line that reads as program text: a code pattern, or symbol-dense with brackets or operators
+    (prose has a few percent of symbols, code lines 15-40%)."""
+    if _CODE_LINE_RE.search(line):
+        return True
+    t = line.strip()
+    if len(t) < 4 or not any(c in t for c in "(){}[]=<>;"):
+        return False
+    return sum(1 for c in t if not c.isalnum() and not c.isspace()) / len(t) >= 0.15
+
+
 #: TeX math is notation, not prose: $...$, $$...$$, \(...\), \[...\]
-_MATH_RE = re.compile(r"\$\$.+?\$\$|(?<![\w$])\$[^$\n]+?\$(?![\w$])|\\\(.+?\\\)|\\\[.+?\\\]")
+_MATH_RE = re.compile(r"\$\$(?=\S).+?(?<=\S)\$\$|(?<![\w$])\$(?=[^\s$])[^$\n]+?(?<=[^\s$])\$(?![\w$])|\\\(.+?\\\)|\\\[.+?\\\]")
 #: markdown escapes left by HTML-to-text dumps (p\_1, 4 \* x)
 _ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|^])")
 
@@ -67,7 +78,7 @@ def _clean_prose(line: str) -> str:
     if _TABLE_RE.match(line):
         line = "" if set(line.strip()) <= set("|:- ") else line.replace("|", " ")
     line = _URL_RE.sub(" ", line)
-    return _EMPHASIS_RE.sub("", line)
+    return _EMPHASIS_RE.sub(r"\2", line)
 
 
 def parse_reply(text: str | None) -> Reply:
@@ -112,7 +123,7 @@ def parse_reply(text: str | None) -> Reply:
     while i < len(tagged):
         j = i
         while j < len(tagged) and tagged[j][0] in ("prose", "blank") and (
-                tagged[j][0] == "blank" or _CODE_LINE_RE.search(tagged[j][1])):
+                tagged[j][0] == "blank" or code_like(tagged[j][1])):
             j += 1
         n_code = sum(1 for k in range(i, j) if tagged[k][0] == "prose")
         if n_code >= 3:

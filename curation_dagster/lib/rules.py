@@ -340,7 +340,7 @@ _CHAR_RUN_RE = re.compile(r"(\S)\1{29,}")
 #: a reply with fewer prose words than this is judged as code, not as language
 MIN_PROSE_WORDS = 8
 #: running text shorter than this is too little to expect stop words in (a one-line answer, a label)
-MIN_STOPWORD_TEST_WORDS = 12
+MIN_STOPWORD_TEST_WORDS = 10
 
 
 def normalize_sentence(x: str) -> str:
@@ -383,7 +383,7 @@ def gibberish_output(row: dict, s: FilterSettings) -> str | None:
     if len(toks) >= 8:
         top_token, n_top = max(Counter(toks).items(), key=lambda kv: (kv[1], kv[0]))
         top = n_top / len(toks)
-        if top > s.max_top_token_share and (top_token not in STOPWORDS["en"] or top > 2 * s.max_top_token_share):
+        if top > s.max_top_token_share and (top_token not in STOPWORDS["en"] or top > 0.4):
             return f"one token makes up {top:.0%} of the output"
     sentences = [normalize_sentence(x) for x in re.split(r"(?<=[.!?])\s+", prose) if len(x.split()) >= 3]
     if len(sentences) >= 4:
@@ -469,10 +469,15 @@ def truncated_output(row: dict, s: FilterSettings) -> str | None:
     if reply.last_kind == "code":
         cut = code_cut(reply.last_code, reply.last_code_fenced)
         return f"output's last code block stops mid-statement ({cut}: …{reply.last_line[-30:]!r})" if cut else None
-    if reply.last_kind in ("table", "empty"):
-        return None  # a table is a complete ending (a cut last row can't be told from a footnote row)
+    if reply.last_kind == "table":
+        return table_cut(out)
+    if reply.last_kind == "empty":
+        return None
     lines = [ln.strip() for ln in out.replace("\u200b", "").splitlines() if ln.strip()]
     last = reply.last_line
+    structural = references_cut(lines) or options_cut(lines)
+    if structural:
+        return structural
     if _ended(last) or has_signoff(lines) or any(_PLACEHOLDER_LINE_RE.match(x) for x in lines[-3:]):
         return None  # punctuation, an emoji or hashtag, a sign-off, or a "[Your Name]" placeholder
     toks = words(last)
@@ -495,6 +500,65 @@ def truncated_output(row: dict, s: FilterSettings) -> str | None:
     if len(toks) <= SHORT_LINE_WORDS and _title_like(last) and not (len(toks) == 1 and toks[0] in SINGLE_WORD_CUTS):
         return None  # a title, a name or "END"
     return why
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def table_cut(text: str) -> str | None:
+    """A table ends an answer, unless its last row starts filling the columns and stops: two or more
+    cells filled, the trailing ones empty, where the header names every column (a corner cell aside).
+    A footnote row (one cell) is not a cut."""
+    rows: list[str] = []
+    for ln in reversed([x for x in text.splitlines() if x.strip()]):
+        if not ln.strip().startswith("|"):
+            break
+        rows.append(ln)
+    rows.reverse()
+    if len(rows) < 3:
+        return None
+    header, last = _cells(rows[0]), _cells(rows[-1])
+    trailing = next((i for i, c in enumerate(reversed(last)) if c), len(last))
+    filled = len(last) - trailing
+    if all(header[1:]) and filled >= 2 and trailing >= 2 and len(last) == len(header):
+        return f"output's last table row stops after {filled} of {len(header)} columns"
+    return None
+
+
+_CITATION_RE = re.compile(r"\[(\d{1,3})\]")
+_OPTION_RE = re.compile(r"^([A-Ha-h])[).]\s+\S")
+
+
+def references_cut(lines: list[str]) -> str | None:
+    """A reference list that stops before the last source the text cites ([9] cited, list ends at [1])."""
+    m = re.match(r"^\[(\d{1,3})\]\s+\S", lines[-1]) if lines else None
+    if not m:
+        return None
+    listed = int(m.group(1))
+    cited = [int(c) for ln in lines[:-1] if not re.match(r"^\[\d{1,3}\]\s", ln) for c in _CITATION_RE.findall(ln)]
+    if cited and max(cited) > listed:
+        return f"output's reference list stops at [{listed}] while the text cites [{max(cited)}]"
+    return None
+
+
+def options_cut(lines: list[str]) -> str | None:
+    """A multiple-choice question whose options stop before the letters the other questions have."""
+    groups: list[list[str]] = []
+    current: list[str] = []
+    for ln in lines:
+        m = _OPTION_RE.match(ln)
+        if m:
+            current.append(m.group(1).lower())
+        elif current:
+            groups.append(current)
+            current = []
+    if not current or not groups:
+        return None  # the answer does not end inside an option list
+    usual = max(len(g) for g in groups)
+    if len(groups) >= 2 and all(len(g) == usual for g in groups) and len(current) < usual:
+        return f"output's last question stops after {len(current)} of {usual} options"
+    return None
 
 
 _CODE_COMMENT_RE = re.compile(r"^\s*(#|//|--|;|%)")

@@ -110,3 +110,23 @@ def test_pii_leaves_published_contacts_and_figures_alone():
     # a person's own address and number are still personal data
     assert first_pii_kind("Write to anna.lee@gmail.com") == "email"
     assert first_pii_kind("call me on (415) 555-0132") == "phone"
+
+
+QUIZ = "\n".join(f"{i}. Question number {i} about the water cycle?\nA) Rain\nB) Snow\nC) Hail\nD) Fog\nAnswer: A"
+                 for i in range(1, 4)) + "\n4. Which process turns water vapour into liquid water?\nA) Melting\nB) Freezing"
+REFERENCES = ("Edmonton has grown quickly over the last decade [1], and its energy mix is changing fast [2]. Its "
+              "emissions are among the highest in Canada [3].\n\nReferences:\n\n[1] Statistics Canada. (2021). "
+              "Population and Dwelling Counts. Retrieved from <https://www12.statcan.gc.ca/census>")
+CUT_TABLE = ("Here are the meanings of each figure in every one of the sixteen houses, one row per figure:\n\n"
+             "|  | 1 | 2 | 3 | 4 |\n|---|---|---|---|---|\n| **Via** | Journey | Change | Travel | Movement |\n"
+             "| **Populus** | Crowd | Community | Group | Public |\n| **Amissio** | Loss | Sacrifice |  |  |")
+FOOTNOTE_TABLE = ("Here are the totals of the survey by region, as reported in the yearly statistics bulletin:\n\n"
+                  "| Region | 2020 | 2021 | 2022 |\n|---|---|---|---|\n| North | 12 | 15 | 18 |\n"
+                  "| South | 22 | 25 | 27 |\n| (16*) |  |  |  |")
+
+
+@pytest.mark.parametrize("output,expected", [(QUIZ, True), (REFERENCES, True), (CUT_TABLE, True),
+                                             (FOOTNOTE_TABLE, False), (TABLE_ENDING, False)],
+                         ids=["quiz-options", "references", "table-row", "footnote-row", "full-table"])
+def test_structural_endings(output, expected):
+    assert ("truncated_output" in fired(output)) is expected
