@@ -50,6 +50,7 @@ _ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|^])")
 class Reply:
     prose: str  # natural-language text: code, inline code, math and URLs removed, markdown markers stripped
     sentences: str  # the prose of paragraphs and quotes only (no list items, headings or table cells)
+    outside_fences: str  # everything but fenced blocks and inline code (prose + code-looking lines)
     code: str  # fenced blocks, unfenced code-like line runs and inline code, one piece per line
     code_blocks: int  # fenced blocks (closed or not)
     open_fence: bool  # a fence was opened and never closed: the reply was cut inside code
@@ -130,11 +131,15 @@ def parse_reply(text: str | None) -> Reply:
             for k in range(i, j):
                 if tagged[k][0] == "prose":
                     code.append(tagged[k][1])
-                    tagged[k] = ("code", tagged[k][1])
+                    tagged[k] = ("loose_code", tagged[k][1])
         i = max(j, i + 1)
+    loose: list[str] = []
     for kind, line in tagged:
-        if kind in ("code", "blank"):
+        if kind == "loose_code":
+            loose.append(_INLINE_CODE_RE.sub(" ", line))
+        if kind in ("code", "loose_code", "blank"):
             continue
+        loose.append(_INLINE_CODE_RE.sub(" ", line))
         code.extend(m.group(2) for m in _INLINE_CODE_RE.finditer(line))
         code.extend(m.group(0) for m in _MATH_RE.finditer(line))
         prose.append(_clean_prose(_MATH_RE.sub(" ", _ESCAPE_RE.sub(r"\1", _INLINE_CODE_RE.sub(" ", line)))))
@@ -150,18 +155,21 @@ def parse_reply(text: str | None) -> Reply:
             same.append(tagged[k][1].strip())
         siblings = tuple(reversed(same))
     last_code, last_fenced = "", False
+    if last_kind == "loose_code":
+        last_kind = "code"
     if last_kind == "code" and idx:
         k = idx[-1]
         fenced = bool(_FENCE_RE.match(tagged[k][1]))
         block: list[str] = []
         k -= 1 if fenced else 0
-        while k >= 0 and tagged[k][0] in ("code", "blank") and not (fenced and _FENCE_RE.match(tagged[k][1])):
+        while k >= 0 and tagged[k][0] in ("code", "loose_code", "blank") and not (fenced and _FENCE_RE.match(tagged[k][1])):
             block.append(tagged[k][1])
             k -= 1
         last_code, last_fenced = "\n".join(reversed(block)).strip("\n"), fenced
     if fence is not None:
         last_kind = "open_code"
     sentences = "\n".join(p for p, k in zip(prose, prose_kinds) if k in ("prose", "quote") and p.strip())
-    return Reply(prose="\n".join(p for p in prose if p.strip()), sentences=sentences, code="\n".join(code), code_blocks=blocks,
+    return Reply(prose="\n".join(p for p in prose if p.strip()), sentences=sentences,
+                 outside_fences="\n".join(loose), code="\n".join(code), code_blocks=blocks,
                  open_fence=fence is not None, last_kind=last_kind, last_line=last_line.strip(),
                  last_siblings=siblings, last_code=last_code, last_code_fenced=last_fenced)

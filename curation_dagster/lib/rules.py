@@ -332,7 +332,8 @@ def _reply(row: dict) -> Reply:
 
 @rule("html_markup", "output prose contains HTML tags or entities (HTML inside code is content)")
 def html_markup(row: dict, s: FilterSettings) -> str | None:
-    m = _HTML_RE.search(_reply(row).prose)
+    # unfenced code-looking lines count: HTML an answer shows as content belongs in a code block
+    m = _HTML_RE.search(_reply(row).outside_fences)
     return f"output contains HTML markup outside code ({m.group(0)[:20]!r})" if m else None
 
 
@@ -347,9 +348,13 @@ def normalize_sentence(x: str) -> str:
     return " ".join(words(x))
 
 
+_LETTER_RE = re.compile(r"[^\W\d_]")
+_LATIN_RE = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+
 def _latin_share(text: str) -> float:
-    letters = [c for c in text if c.isalpha()]
-    return sum(1 for c in letters if c < "\u0250") / len(letters) if letters else 0.0
+    n = len(_LETTER_RE.findall(text))
+    return len(_LATIN_RE.findall(text)) / n if n else 0.0
 
 
 @rule("gibberish_output", "output is not language: prose with no stop words, mostly symbols, or a token, "
