@@ -75,11 +75,18 @@ ROLE_MAILBOXES = frozenset(
     "no-reply webmaster enquiries inquiries billing service customerservice marketing".split())
 
 
+#: documentation and template addresses (RFC 2606 domains, "john.doe@", "you@yourcompany.com")
+_PLACEHOLDER_EMAIL_RE = re.compile(
+    r"^(?:john\.?doe|jane\.?doe|your\.?name|yourname|your\.?email|name|user|username|someone|you|me)@"
+    r"|@(?:[\w-]+\.)*(?:example\.(?:com|org|net)|example|test|invalid|localhost|domain\.com|email\.com|"
+    r"yourdomain\.com|yourcompany\.com|company\.com|mydomain\.com)$", re.IGNORECASE)
+
+
 def _emails(text: str) -> Iterable[Finding]:
     if "@" not in text:
         return
     for m in _EMAIL_RE.finditer(text):
-        if m.group(0).split("@", 1)[0].lower() in ROLE_MAILBOXES:
+        if m.group(0).split("@", 1)[0].lower() in ROLE_MAILBOXES or _PLACEHOLDER_EMAIL_RE.search(m.group(0)):
             continue
         yield Finding("email", m.start(), m.end(), m.group(0))
 
@@ -272,8 +279,9 @@ def _phones(text: str) -> Iterable[Finding]:
         intl = raw.startswith("+")
         if not (8 if intl else 9) <= len(digits) <= 15:
             continue
-        if _DATE_IN_RE.search(raw) or _IPV4_RE.match(raw) or digits in ("1234567890", "11234567890"):
-            continue  # (123) 456-7890 is the textbook placeholder number
+        if (_DATE_IN_RE.search(raw) or _IPV4_RE.match(raw) or digits in ("1234567890", "11234567890")
+                or digits[-10:] == "5555555555" or len(set(digits)) == 1):
+            continue  # (123) 456-7890, 555-555-5555 and 000-000-0000 are the textbook placeholder numbers
         if not intl and not raw.startswith("("):
             groups = re.split(r"[ .\-\u00a0]", raw)
             before = text[max(0, m.start() - 40) : m.start()]

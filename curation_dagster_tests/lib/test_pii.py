@@ -13,7 +13,7 @@ from curation_dagster.lib.rules import FilterSettings
 @pytest.mark.parametrize("text, kind, value", [
     # email
     ("Write to jane.doe+work@example.co.uk today", "email", "jane.doe+work@example.co.uk"),
-    ("REPLY TO JANE.DOE@EXAMPLE.COM PLEASE", "email", "JANE.DOE@EXAMPLE.COM"),
+    ("REPLY TO JANE.ROE@NORTHWIND-MAIL.COM PLEASE", "email", "JANE.ROE@NORTHWIND-MAIL.COM"),
     ("Email: m_lopez42@proton.me.", "email", "m_lopez42@proton.me"),
     # phone: international and national, with spaces, dots, dashes, parentheses
     ("Call me at +44 20 7946 0958 tomorrow", "phone", "+44 20 7946 0958"),

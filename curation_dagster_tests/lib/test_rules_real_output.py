@@ -130,3 +130,12 @@ FOOTNOTE_TABLE = ("Here are the totals of the survey by region, as reported in t
                          ids=["quiz-options", "references", "table-row", "footnote-row", "full-table"])
 def test_structural_endings(output, expected):
     assert ("truncated_output" in fired(output)) is expected
+
+
+def test_pii_leaves_placeholder_contacts_alone():
+    from curation_dagster.lib.pii import first_pii_kind
+
+    for text in ('email: "john.doe@example.com", phone: "555-555-5555"', "\\email{john.doe@email.com}",
+                 "--email admin@yourcompany.com"):
+        assert first_pii_kind(text) is None, text
+    assert first_pii_kind("Frisco, TX • zuhair.l@gmail.com • (516)-974-4700") == "email"
