@@ -43,8 +43,11 @@ def materialize_all(partition_keys: list[str], log=click.echo) -> list:
 
     from curation_dagster.definitions import defs
     from curation_dagster.defs.partitions import REFIT_REASON_TAG
+    from curation_dagster.defs.run_recovery import launch_tags, recover_dead_runs
 
     instance = DagsterInstance.get()
+    recover_dead_runs(instance, log=log)  # runs killed mid-step: mark FAILURE, free their pool slots
+    tags = launch_tags()  # this process's pid + host, so a later check can tell if it died
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     evaluations = []
     daily = defs.resolve_job_def("daily_curation_job")
@@ -52,15 +55,16 @@ def materialize_all(partition_keys: list[str], log=click.echo) -> list:
     pool = defs.resolve_job_def("pool_refresh_job")
     for key in partition_keys:
         t0 = time.perf_counter()
-        res = daily.execute_in_process(partition_key=key, instance=instance, run_config=quiet, raise_on_error=True)
+        res = daily.execute_in_process(partition_key=key, instance=instance, run_config=quiet, raise_on_error=True,
+                                       tags=tags)
         evaluations += [(key, e) for e in res.get_asset_check_evaluations()]
         log(f"  partition {key}: {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
     t0 = time.perf_counter()
     res = fit.execute_in_process(instance=instance, run_config=quiet, raise_on_error=True,
-                                 tags={REFIT_REASON_TAG: "demo: first fit"})
+                                 tags={REFIT_REASON_TAG: "demo: first fit", **tags})
     log(f"  topic model (fit): {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
     t0 = time.perf_counter()
-    res = pool.execute_in_process(instance=instance, run_config=quiet, raise_on_error=True)
+    res = pool.execute_in_process(instance=instance, run_config=quiet, raise_on_error=True, tags=tags)
     evaluations += [(None, e) for e in res.get_asset_check_evaluations()]
     log(f"  pool (assign clusters, sample, export): {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
     return evaluations
@@ -75,22 +79,50 @@ def print_checks(evaluations: list) -> None:
         click.echo(f"  {e.severity.value} {e.check_name} on {where}: {getattr(detail, 'value', '')}")
 
 
+#: Tables `curation stats` reads, in pipeline order (the first is the one every daily run writes).
+SUMMARY_TABLES = ("raw_generations", "rejected_generations", "filtered_generations", "duplicate_generations",
+                  "generation_clusters", "sampled_examples")
+
+
 def summary() -> dict:
+    """What has been materialized, from the pipeline storage. A readable ClickException (no traceback)
+    when there is nothing to read yet or the file cannot be opened; tables of stages that never ran
+    (or failed) count as empty and are listed under `not_materialized`."""
     import duckdb
+    import pandas as pd
 
     from curation_dagster import settings
     from curation_dagster.lib.evaluation import rule_report
+    from curation_dagster.lib.pool_status import empty_pool_cause
     from curation_dagster.lib.warehouse import read_labels
 
     export = settings.export_dir() / "finetuning_dataset"
-    with duckdb.connect(str(settings.storage_path()), read_only=True) as con:
-        q = lambda sql: con.execute(sql).df()  # noqa: E731
-        raw = q("SELECT generation_id FROM curation.raw_generations")
-        rejected = q("SELECT generation_id, rule, rules_fired FROM curation.rejected_generations")
-        kept = con.execute("SELECT count(*) FROM curation.filtered_generations").fetchone()[0]
-        dups = q("SELECT rule FROM curation.duplicate_generations")
-        clusters = q("SELECT cluster_id, is_outlier FROM curation.generation_clusters")
-        sampled = q("SELECT category FROM curation.sampled_examples")
+    storage = settings.storage_path()
+    nothing = (f"nothing has been materialized yet in {storage}: run `curation demo`, or `curation import FILE` "
+               "then `curation run --from YYYY-MM-DD --to YYYY-MM-DD` (or materialize daily_curation_job in the UI)")
+    if settings.deployment() == "local" and not storage.exists():
+        raise click.ClickException(nothing)
+    try:
+        with duckdb.connect(str(storage), read_only=True) as con:
+            present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                                 "WHERE table_schema = 'curation'").fetchall()}
+            if "raw_generations" not in present:
+                raise click.ClickException(nothing)
+            missing = [t for t in SUMMARY_TABLES if t not in present]
+            q = lambda sql, table, cols: (con.execute(sql).df() if table in present  # noqa: E731
+                                          else pd.DataFrame({c: pd.Series(dtype=object) for c in cols}))
+            raw = q("SELECT generation_id, created_at FROM curation.raw_generations", "raw_generations",
+                    ["generation_id", "created_at"])
+            rejected = q("SELECT generation_id, rule, rules_fired FROM curation.rejected_generations",
+                         "rejected_generations", ["generation_id", "rule", "rules_fired"])
+            kept = (con.execute("SELECT count(*) FROM curation.filtered_generations").fetchone()[0]
+                    if "filtered_generations" in present else 0)
+            dups = q("SELECT rule FROM curation.duplicate_generations", "duplicate_generations", ["rule"])
+            clusters = q("SELECT cluster_id, is_outlier FROM curation.generation_clusters", "generation_clusters",
+                         ["cluster_id", "is_outlier"])
+            sampled = q("SELECT category FROM curation.sampled_examples", "sampled_examples", ["category"])
+    except duckdb.Error as exc:  # a writer holds the file (a run, `dagster dev`), or it is not DuckDB
+        raise click.ClickException(f"cannot read {storage}: {str(exc).splitlines()[0]}") from None
     out = {
         "rows_in": len(raw), "kept": int(kept), "rejected": len(rejected),
         "pool_duplicates": dups["rule"].value_counts().sort_index().to_dict(),
@@ -100,7 +132,10 @@ def summary() -> dict:
         "sampled": len(sampled),
         "general_share": round(float((sampled["category"] == "general").mean()), 4) if len(sampled) else 0.0,
         "export_dir": str(export),
+        "not_materialized": missing,
     }
+    if not kept:
+        out["empty_pool"] = empty_pool_cause({str(d)[:10] for d in raw["created_at"]}, rejected["rule"].tolist())
     try:
         labels = read_labels(settings.warehouse_path())
         out["rule_scores"] = rule_report(raw["generation_id"], rejected, labels).to_dict("records")
@@ -110,6 +145,14 @@ def summary() -> dict:
     if manifest.exists():
         out["dataset_rows"] = json.loads(manifest.read_text())["rows"]
     return out
+
+
+def print_pool_state(s: dict) -> None:
+    """What `print_summary` leaves out: the cause of an empty pool, the stages not materialized yet."""
+    if s.get("empty_pool"):
+        click.echo(f"The pool is empty: {s['empty_pool']}")
+    if s.get("not_materialized"):
+        click.echo("Not materialized yet (or their stage failed): " + ", ".join(s["not_materialized"]))
 
 
 def print_summary(s: dict) -> None:
@@ -146,13 +189,16 @@ def main() -> None:
 @click.option("--days", default=14, show_default=True, help="Days (daily partitions) they spread over.")
 @click.option("--start-date", default=None, help="First day (default: CURATION_START_DATE or 2026-11-01).")
 @click.option("--seed", "seed_value", default=7, show_default=True, help="Seed of the sample generator.")
-def demo(rows: int, days: int, start_date: str | None, seed_value: int) -> None:
+@click.option("--config", default=None, type=click.Path(dir_okay=False),
+              help="Settings file (default: CURATION_CONFIG, else ./curation.yaml when present).")
+def demo(rows: int, days: int, start_date: str | None, seed_value: int, config: str | None = None) -> None:
     """Seed sample data into the embedded warehouse and materialize the whole graph."""
     _prepare_dagster_home()
     from curation_dagster import settings
 
     start_date = start_date or settings.partitions_start_date()
     os.environ.setdefault("CURATION_START_DATE", start_date)
+    _use_settings_file(config)  # after the start date: checking the file imports the stages' modules
     t0 = time.perf_counter()
     n = seed(rows, days, start_date, seed_value)
     click.echo(f"Seeded {n} generations over {days} days into {settings.warehouse_path()} "
@@ -173,6 +219,7 @@ def stats(as_json: bool) -> None:
         click.echo(json.dumps(s, indent=2, default=str))
     else:
         print_summary(s)
+        print_pool_state(s)
 
 
 def _load_mapping(pairs: tuple[str, ...], mapping_file: str | None) -> dict[str, str]:
@@ -250,16 +297,23 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
     message, template, generator version and usage signals may be missing and stay null). For
     conversations the last exchange is the example (user turn -> instruction, reply -> output), earlier
     turns are kept in input_message and the system prompt in identity, so the export gives back the
-    whole conversation. Bad lines never stop the import: they go to the import_quarantine table with
-    their line number and reason.
+    whole conversation. Conversations cut out of longer ones (split ShareGPT dumps) are repaired:
+    assistant turns before the first user turn are dropped, consecutive turns by one role merged
+    (joined by a blank line), blank turns dropped; the summary counts the conversations repaired.
+    Bad lines never stop the import: they go to the import_quarantine table with their line number
+    and reason.
     Re-importing the same file adds nothing: rows keep their generation_id, or get one from their
-    content. Exits non-zero only when the file cannot be read or no row could be imported.
+    content. A generation_id that comes again with other content (in the file, or already in the
+    table) is quarantined, not taken for "already present". The suggested `curation run` range
+    leaves out rows dated before 2000-01-01 or after tomorrow (they are imported and counted).
+    Exits non-zero only when the file cannot be read or no row could be imported.
     """
     from contextlib import closing
 
     from curation_dagster import settings
     from curation_dagster.lib.import_sinks import open_sink
-    from curation_dagster.lib.importing import ImportSettings, convert_chunk, now_iso, read_records
+    from curation_dagster.lib.importing import (REPAIR_COUNTS, ImportSettings, Quarantined, convert_chunk, now_iso,
+                                                read_records, suggested_run_range)
 
     src = Path(path)
     if not src.is_file():
@@ -272,8 +326,9 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
     elif settings.deployment() == "local":
         settings.warehouse_path().parent.mkdir(parents=True, exist_ok=True)
     stamp, source = now_iso(), str(src.resolve())
-    counts = {"read": 0, "imported": 0, "already_present": 0, "quarantined": 0}
-    days: set[str] = set()
+    counts = {"read": 0, "imported": 0, "already_present": 0, "quarantined": 0, "conflicting_ids": 0,
+              **{k: 0 for k in REPAIR_COUNTS}}
+    days: dict[str, int] = {}
     t0 = time.perf_counter()
     qfile = open(quarantine_file, "w", encoding="utf-8") if quarantine_file else None
     try:
@@ -287,18 +342,25 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
             done_bytes, position = 0, [0]
             try:
                 for chunk in read_records(src, fmt, opts, chunk_rows, progress=position):
-                    rows, bad = convert_chunk(chunk, opts, fmt)
-                    added = sink.append(rows)
+                    origins: list[tuple[int, str]] = []
+                    rows, bad = convert_chunk(chunk, opts, fmt, stats=counts, origins=origins)
+                    result = sink.add(rows)
+                    clash = [Quarantined(origins[pos][0], reason, origins[pos][1]) for pos, reason in result.conflicts]
+                    bad = sorted(bad + clash, key=lambda b: b.line)
                     sink.quarantine(source, bad, stamp)
                     if qfile:
                         for b in bad:
                             qfile.write(json.dumps({"line": b.line, "reason": b.reason, "raw": b.raw},
                                                    ensure_ascii=False) + "\n")
                     counts["read"] += len(chunk)
-                    counts["imported"] += added
-                    counts["already_present"] += len(rows) - added
+                    counts["imported"] += result.added
+                    counts["already_present"] += result.present
                     counts["quarantined"] += len(bad)
-                    days |= {str(d)[:10] for d in rows["created_at"]}
+                    counts["conflicting_ids"] += len(clash)
+                    clashing = {pos for pos, _ in result.conflicts}
+                    for pos, d in enumerate(rows["created_at"]):
+                        if pos not in clashing:
+                            days[str(d)[:10]] = days.get(str(d)[:10], 0) + 1
                     bar.update(max(position[0] - done_bytes, 0))
                     done_bytes = max(done_bytes, position[0])
             except (OSError, ValueError) as exc:
@@ -310,13 +372,25 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
     click.echo(f"{src.name}: read {counts['read']:,} records, imported {counts['imported']:,}, "
                f"already present {counts['already_present']:,}, quarantined {counts['quarantined']:,} "
                f"({counts['read'] / elapsed:,.0f} records/s) into {sink.where}")
+    if fmt in ("chat", "sharegpt"):
+        click.echo(f"Conversations repaired: leading assistant turns dropped in "
+                   f"{counts['leading_assistant_dropped']:,}, same-role turns merged in "
+                   f"{counts['same_role_merged']:,}, blank turns dropped in {counts['blank_turns_dropped']:,}.")
+    if counts["conflicting_ids"]:
+        click.echo(f"{counts['conflicting_ids']:,} of the quarantined rows reuse a generation_id already imported "
+                   f"with different content.")
     if counts["quarantined"]:
         click.echo(f"Quarantined lines: SELECT line, reason FROM import_quarantine WHERE source = '{source}'"
                    + (f" (also {quarantine_file})" if quarantine_file else ""))
-    if days:
-        first, last = min(days), max(days)
-        click.echo(f"Rows span {len(days)} day(s), {first} .. {last}: materialize them with "
-                   f"`curation run --from {first} --to {last}` or a backfill of daily_curation_job in the UI.")
+    span = suggested_run_range(days)
+    counts["out_of_range_dates"] = span.rows_outside
+    if span.first:
+        click.echo(f"Rows span {span.days} day(s), {span.first} .. {span.last}: materialize them with "
+                   f"`curation run --from {span.first} --to {span.last}` or a backfill of daily_curation_job in the UI.")
+    if span.rows_outside:
+        shown = ", ".join(span.outside_days[:5]) + (", ..." if len(span.outside_days) > 5 else "")
+        click.echo(f"{span.rows_outside:,} row(s) dated outside {span.lo} .. {span.hi} ({shown}) are imported but left "
+                   f"out of that range: fix their created_at, or run those days on purpose.")
     if counts["imported"] + counts["already_present"] == 0:
         raise click.ClickException("nothing could be imported")
 
@@ -324,27 +398,52 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
 @main.command("run")
 @click.option("--from", "first", required=True, metavar="YYYY-MM-DD", help="First daily partition.")
 @click.option("--to", "last", required=True, metavar="YYYY-MM-DD", help="Last daily partition (inclusive).")
-def run_range(first: str, last: str) -> None:
+@click.option("--config", default=None, type=click.Path(dir_okay=False),
+              help="Settings file (default: CURATION_CONFIG, else ./curation.yaml when present; run config > file > defaults).")
+def run_range(first: str, last: str, config: str | None = None) -> None:
     """Materialize the daily partitions first..last, fit the topic model, refresh the pool and export.
 
     The same jobs the Dagster UI and schedules run, in this process; runs are recorded in DAGSTER_HOME
     (default .dagster_home) so `./scripts/dev.sh` shows them.
     """
     import pandas as pd
+    from dagster import DagsterError, Failure
 
     from curation_dagster import settings
 
     _prepare_dagster_home()
-    keys = [d.strftime("%Y-%m-%d") for d in pd.date_range(first, last, freq="D")]
+    try:
+        keys = [d.strftime("%Y-%m-%d") for d in pd.date_range(first, last, freq="D")]
+    except ValueError as exc:
+        raise click.BadParameter(f"--from/--to must be dates (YYYY-MM-DD): {exc}") from None
     if not keys:
         raise click.BadParameter("--to is before --from")
     if keys[0] < settings.partitions_start_date():
         # partitions start at CURATION_START_DATE; older data needs an earlier start (set it for the UI too)
         click.echo(f"Partitions start at {keys[0]} for this run; set CURATION_START_DATE={keys[0]} for the UI.")
         os.environ["CURATION_START_DATE"] = keys[0]
-    evaluations = materialize_all(keys)
-    print_summary(summary())
+    _use_settings_file(config)  # CURATION_CONFIG set (and the file checked) before definitions are imported
+    try:
+        evaluations = materialize_all(keys)
+    except (Failure, DagsterError) as exc:  # a stage failed: its own words, no traceback
+        raise click.ClickException(f"{keys[0]}..{keys[-1]}: {_failure_text(exc)}\n"
+                                   "Runs and their logs: ./scripts/dev.sh (Dagster UI); what was "
+                                   "materialized: `curation stats`") from None
+    s = summary()
+    print_summary(s)
+    print_pool_state(s)
     print_checks(evaluations)
+
+
+def _failure_text(exc: BaseException) -> str:
+    """A failed run's message: a dg.Failure's description, or the user error a Dagster error wraps."""
+    description = getattr(exc, "description", None)
+    if description:
+        return str(description)
+    inner = getattr(exc, "user_exception", None) or exc.__cause__
+    if inner is not None and inner is not exc:
+        return f"{str(exc).splitlines()[0]} {type(inner).__name__}: {inner}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 @main.command("convert")
@@ -507,6 +606,76 @@ def review_import(sheet: str, reviewer: str | None, warehouse: str | None) -> No
                f"a verdict skipped, {len(problems):,} rejected" + "".join(f"\n  {p}" for p in problems[:20]))
     if problems and not rows:
         raise click.ClickException("no review could be imported")
+
+
+def _use_settings_file(config: str | None) -> None:
+    """Point CURATION_CONFIG at `config` (before definitions are imported: the stages' config defaults
+    are read from it then) and check the file in use, so a bad key stops here with a clear message.
+    Call it once CURATION_START_DATE is final: checking imports the stages' modules (and partitions)."""
+    from curation_dagster.lib.settings_file import CONFIG_ENV, SettingsFileError, settings_path
+
+    if config:
+        if not Path(config).is_file():
+            raise click.BadParameter(f"{config}: no such settings file", param_hint="--config")
+        os.environ[CONFIG_ENV] = str(Path(config).resolve())
+    try:
+        path = settings_path()
+        if path is not None:
+            from curation_dagster.defs.settings import check_settings_file
+
+            check_settings_file(path)
+            click.echo(f"Settings: {path}")
+    except SettingsFileError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command("init")
+@click.option("--output", "-o", default=None, type=click.Path(dir_okay=False),
+              help="Where to write the settings file (default: CURATION_CONFIG, else ./curation.yaml).")
+@click.option("--force", is_flag=True, help="Overwrite an existing settings file.")
+@click.option("--warehouse", default=None, type=click.Path(dir_okay=False),
+              help="DuckDB file of the source table (default: the deployment's warehouse, as `curation run` reads it).")
+@click.option("--table", default=None, help="Source table (default: the deployment's, e.g. generations).")
+def init(output: str | None, force: bool, warehouse: str | None, table: str | None) -> None:
+    """Profile the source table and write a starter curation.yaml with the settings that data needs.
+
+    Counts rows, days, templates, identity settings, generator versions and usage signals, and reads a
+    seeded sample (word and token counts, languages of up to 300 outputs); each value in the file says
+    why it was chosen. Every stage reads the file: the Dagster UI's defaults, schedules, sensors and
+    `curation run` (run config of one run still overrides it).
+    """
+    from curation_dagster import settings
+    from curation_dagster.lib.profiling import profile_source, starter_yaml
+    from curation_dagster.lib.settings_file import CONFIG_ENV, DEFAULT_FILE
+
+    named = os.environ.get(CONFIG_ENV, "").strip()
+    target = Path(output or (named if named.lower() not in ("", "none") else DEFAULT_FILE))
+    if target.exists() and not force:
+        raise click.ClickException(f"{target} exists: pass --force to overwrite it")
+    from curation_dagster.defs.resources import DuckDBWarehouse, build_resources
+
+    if warehouse:
+        wh = DuckDBWarehouse(database=str(Path(warehouse).resolve()), table=table or "generations")
+    else:
+        wh = build_resources()["warehouse"]
+        if table:
+            wh = wh.model_copy(update={"table": table})
+    source = (f"{wh.database} table {wh.table}" if isinstance(wh, DuckDBWarehouse)
+              else f"table {wh.table} ({settings.deployment()})")
+    if isinstance(wh, DuckDBWarehouse) and not Path(wh.database).is_file():
+        raise click.ClickException(f"no warehouse at {wh.database}: import data first (`curation import FILE`)")
+    click.echo(f"Profiling {source} ...", err=True)
+    try:
+        prof = profile_source(wh._query, wh._table_ref(), lambda c: wh._ident(wh._source(c)))
+    except Exception as exc:  # noqa: BLE001 - a missing table or column is the user's to fix, said plainly
+        raise click.ClickException(f"cannot profile {source}: {str(exc).splitlines()[0]}") from exc
+    if prof.rows == 0:
+        raise click.ClickException(f"{source} holds no rows: import data first (`curation import FILE`)")
+    text = starter_yaml(prof, source)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    click.echo(text)
+    click.echo(f"Wrote {target} (review it, then run with it: the commented command above).")
 
 
 if __name__ == "__main__":

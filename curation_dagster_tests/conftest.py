@@ -6,6 +6,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("CURATION_CONFIG", "none")  # a developer's ./curation.yaml never changes test defaults
 
 
 @pytest.fixture(scope="session")

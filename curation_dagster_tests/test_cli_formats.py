@@ -146,3 +146,51 @@ def test_imported_conversations_come_back_whole_in_the_export_record(tmp_path):
     assert to_chat_record(by_id["c1"]) == {"messages": CHAT[0]["messages"]}
     assert to_chat_record(by_id["s1"])["messages"] == messages_of(SHAREGPT[0], "sharegpt")
     assert sum(r["generation_id"].startswith("imp-") for r in rows) == 2  # Alpaca rows: ids from content
+
+
+def test_import_repairs_split_sharegpt_conversations_and_counts_them(tmp_path):
+    # split ShareGPT dumps: a part starts with the reply to a question in the part before it
+    dump = [
+        {"id": "p1", "conversations": [{"from": "gpt", "value": "...so that is the end of the first answer."},
+                                       {"from": "human", "value": "Now shorten it to one line."},
+                                       {"from": "gpt", "value": "Ship small, ship often."}]},
+        {"id": "p2", "conversations": [{"from": "system", "value": SYSTEM},
+                                       {"from": "gpt", "value": "(continued) step 4: deploy."},
+                                       {"from": "gpt", "value": "Step 5: monitor."},
+                                       {"from": "human", "value": "And rollback?"},
+                                       {"from": "gpt", "value": "Keep the previous build."},
+                                       {"from": "human", "value": "Thanks."},
+                                       {"from": "human", "value": "One more: canaries?"},
+                                       {"from": "gpt", "value": "Route 5% of traffic first."}]},
+        {"id": "p3", "conversations": [{"from": "gpt", "value": "A reply whose question is in another part."}]},
+        SHAREGPT[0],
+    ]
+    src = tmp_path / "split.json"
+    src.write_text(json.dumps(dump, ensure_ascii=False), encoding="utf-8")
+    db = tmp_path / "wh.duckdb"
+    res = CliRunner().invoke(main, ["import", str(src), "--warehouse", str(db), "--assign-date", "2026-11-04",
+                                    "--map", "generation_id=id"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "read 4 records, imported 3, already present 0, quarantined 1" in res.output
+    assert "leading assistant turns dropped in 2, same-role turns merged in 1, blank turns dropped in 0" in res.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = {r["generation_id"]: r for r in con.execute("SELECT * FROM generations").df().to_dict("records")}
+        q = con.execute("SELECT line, reason FROM import_quarantine").fetchall()
+    assert sorted(rows) == ["p1", "p2", "s1"]
+    assert to_chat_record(rows["p1"]) == {"messages": [{"role": "user", "content": "Now shorten it to one line."},
+                                                       {"role": "assistant", "content": "Ship small, ship often."}]}
+    assert to_chat_record(rows["p2"]) == {"messages": [
+        {"role": "system", "content": SYSTEM}, {"role": "user", "content": "And rollback?"},
+        {"role": "assistant", "content": "Keep the previous build."},
+        {"role": "user", "content": "Thanks.\n\nOne more: canaries?"},
+        {"role": "assistant", "content": "Route 5% of traffic first."}]}
+    assert q == [(3, "no user -> assistant exchange left (1 leading assistant turn(s) dropped): assistant")]
+
+    # chat files get the same repair; convert stays strict (it keeps every message or quarantines)
+    chat = write_jsonl(tmp_path / "c.jsonl", [{"id": "c9", "messages": [
+        {"role": "assistant", "content": "Earlier answer."}, {"role": "user", "content": "Next question?"},
+        {"role": "assistant", "content": "Next answer."}]}])
+    res = CliRunner().invoke(main, ["import", str(chat), "--warehouse", str(db), "--assign-date", "2026-11-04",
+                                    "--map", "generation_id=id"], catch_exceptions=False)
+    assert "imported 1," in res.output and "leading assistant turns dropped in 1," in res.output
+    assert "quarantined 1" in convert(chat, tmp_path / "sg.jsonl", "sharegpt").output

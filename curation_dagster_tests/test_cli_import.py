@@ -124,3 +124,50 @@ def test_contract_row_rules():
         to_contract_row({"instruction": "a", "output": "b"}, ImportSettings())
     with pytest.raises(RecordError, match="instruction is a JSON list"):
         to_contract_row({"instruction": ["a"], "output": "b"}, s)
+
+
+def test_a_reused_generation_id_with_other_content_is_quarantined_not_already_present(tmp_path):
+    args = ["--map", "generation_id=id", "--map", "instruction=prompt", "--map", "output=completion",
+            "--map", "created_at=ts"]
+    first = tmp_path / "first.jsonl"
+    first.write_text("\n".join(json.dumps(r) for r in [
+        good(1), good(1),                                   # 1, 2: an exact repeat: already present
+        good(1, completion="A different reply."),           # 3: same id, other content: conflict
+        good(2), good(1, ts="2026-11-09T08:00:00Z"),        # 4: new; 5: same content, later date: present
+    ]) + "\n")
+    db = tmp_path / "wh.duckdb"
+    for chunk_rows in ("10000", "1"):  # one chunk, or every row its own chunk (the warehouse decides)
+        db.unlink(missing_ok=True)
+        res = run([str(first), "--warehouse", str(db), "--chunk-rows", chunk_rows, *args])
+        assert res.exit_code == 0, res.output
+        assert "read 5 records, imported 2, already present 2, quarantined 1" in res.output
+        assert "1 of the quarantined rows reuse a generation_id already imported with different content" in res.output
+        q = table(db, "SELECT line, reason FROM import_quarantine")
+        assert q["line"].tolist() == [3]
+        assert q["reason"][0].startswith("generation_id ext-1 already imported with different content")
+        assert table(db, "SELECT output FROM generations WHERE generation_id = 'ext-1'")["output"].tolist() == [
+            REPLY.replace("Sam", "Sam1")]  # the first version stays
+
+    second = tmp_path / "second.jsonl"  # against rows already in the warehouse
+    second.write_text(json.dumps(good(2, completion="Rewritten.")) + "\n" + json.dumps(good(3)) + "\n")
+    res = run([str(second), "--warehouse", str(db), *args])
+    assert "read 2 records, imported 1, already present 0, quarantined 1" in res.output
+    assert table(db, "SELECT reason FROM import_quarantine WHERE source LIKE '%second.jsonl'")["reason"][0].startswith(
+        "generation_id ext-2 already imported with different content")
+    again = run([str(first), "--warehouse", str(db), *args])  # re-import: nothing new, the conflict again
+    assert "imported 0, already present 4, quarantined 1" in again.output
+
+
+def test_the_suggested_run_range_ignores_placeholder_and_future_dates(tmp_path):
+    dates = ["2026-11-01T09:00:00Z", "2026-11-03T09:00:00Z", "1970-01-01T00:00:00Z", "2099-12-31T00:00:00Z",
+             "1970-01-01T00:00:00Z"]
+    src = tmp_path / "dated.jsonl"
+    src.write_text("\n".join(json.dumps(good(i, ts=ts)) for i, ts in enumerate(dates)) + "\n")
+    db = tmp_path / "wh.duckdb"
+    res = run([str(src), "--warehouse", str(db), "--map", "generation_id=id", "--map", "instruction=prompt",
+               "--map", "output=completion", "--map", "created_at=ts"])
+    assert res.exit_code == 0 and "imported 5," in res.output, res.output
+    assert "Rows span 2 day(s), 2026-11-01 .. 2026-11-03" in res.output
+    assert "curation run --from 2026-11-01 --to 2026-11-03" in res.output
+    assert "3 row(s) dated outside 2000-01-01 .. " in res.output and "(1970-01-01, 2099-12-31)" in res.output
+    assert len(table(db, "SELECT * FROM generations")) == 5  # imported all the same: nothing lost

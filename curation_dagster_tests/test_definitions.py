@@ -23,8 +23,9 @@ def test_asset_graph_has_the_documented_keys_and_lineage():
     assert parents("filtered_generations") == {"raw_generations", "review_decisions"}  # human_review rejections
     assert parents("generation_embeddings") == {"filtered_generations"}
     assert parents("deduplicated_generations") == {"filtered_generations", "generation_embeddings"}
-    assert parents("topic_model") == {"deduplicated_generations"}
-    assert parents("generation_clusters") == {"deduplicated_generations", "topic_model"}
+    # rejected_generations: only its rule column, to name the cause of an empty pool
+    assert parents("topic_model") == {"deduplicated_generations", "rejected_generations"}
+    assert parents("generation_clusters") == {"deduplicated_generations", "topic_model", "rejected_generations"}
     assert parents("sampled_examples") == {"filtered_generations", "generation_clusters", "cluster_decisions"}
     assert parents("finetuning_dataset") == {"sampled_examples", "review_decisions", "review_annotations",
                                              "cluster_decisions"}

@@ -126,10 +126,11 @@ DUCKDB_TYPES = {"array": "DOUBLE[]", "bool": "BOOLEAN", "int": "BIGINT", "float"
 
 
 #: Tables nobody may have written yet (review tables before the first review, the on-demand
-#: experiment grid): loading one that does not exist gives an empty frame, so the daily and pool
-#: stages that consult them run before they exist.
+#: experiment grid, the topic model before its first successful fit): loading one that does not
+#: exist gives an empty frame, so the daily and pool stages that consult them run before they exist
+#: (generation_clusters then fails saying to fit the topic model first).
 OPTIONAL_TABLES = frozenset({"review_annotations", "cluster_annotations", "review_decisions", "cluster_decisions",
-                             "clustering_experiments"})
+                             "clustering_experiments", "topic_model"})
 
 
 class EmptyAwareDuckDBPandasTypeHandler(DuckDBPandasTypeHandler):

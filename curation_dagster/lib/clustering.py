@@ -27,6 +27,7 @@ class ClusterResult:
     cluster_id: np.ndarray  # int, -1 only with the bucket strategy
     probability: np.ndarray  # float in [0, 1]
     is_outlier: np.ndarray  # bool: the algorithm left the row unassigned
+    fallback: str = ""  # why the configured fit did not run or found nothing ("" when it ran as configured)
 
 
 def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
@@ -48,7 +49,8 @@ def _fit_bertopic(embeddings: np.ndarray, docs: list[str], s: ClusterSettings) -
     n = len(docs)
     umap_model = UMAP(
         n_neighbors=min(s.umap_n_neighbors, max(2, n - 1)),
-        n_components=min(s.umap_n_components, max(2, n - 2)),
+        # spectral init needs n_components + 1 < rows
+        n_components=min(s.umap_n_components, max(1, n - 2)),
         min_dist=0.0,
         metric="cosine",
         random_state=s.seed,
@@ -112,24 +114,36 @@ def fit_sample_indices(ids: list[str], cap: int, seed: int) -> np.ndarray:
 
 
 def cluster_embeddings(embeddings: np.ndarray, docs: list[str], s: ClusterSettings) -> ClusterResult:
-    """Fit the configured algorithm on every row given (topic_model.fit_topic_model caps the rows)."""
+    """Fit the configured algorithm on every row given (topic_model.fit_topic_model caps the rows).
+
+    Too few rows for the algorithm degrade instead of failing, and `fallback` says how: fewer than 3
+    rows, or for bertopic no more rows than `umap_n_neighbors`, give one cluster of every row; kmeans
+    with fewer rows than `kmeans_k` fits k = rows (each row its own cluster); HDBSCAN finding no
+    cluster gives one cluster with every row flagged an outlier. No rows: an empty result."""
     n = len(embeddings)
     if n == 0:
-        return ClusterResult(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))
-    if n < 3:
-        return ClusterResult(np.zeros(n, np.int64), np.ones(n), np.zeros(n, bool))
+        return ClusterResult(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool), "no rows to cluster")
+    if s.algorithm not in ("bertopic", "kmeans"):
+        raise ValueError(f"unknown clustering algorithm {s.algorithm!r}; use 'bertopic' or 'kmeans'")
+    if s.outlier_strategy not in ("reassign", "bucket"):
+        raise ValueError(f"unknown outlier_strategy {s.outlier_strategy!r}; use 'reassign' or 'bucket'")
+    if n < 3 or (s.algorithm == "bertopic" and n <= s.umap_n_neighbors):
+        why = (f"only {n} row{'s' if n > 1 else ''}" if n < 3 else
+               f"{n} rows, not more than umap_n_neighbors={s.umap_n_neighbors} (UMAP + HDBSCAN need more)")
+        return ClusterResult(np.zeros(n, np.int64), np.ones(n), np.zeros(n, bool),
+                             f"{why}: one cluster of every row, no {s.algorithm} fit")
+    fallback = ""
     if s.algorithm == "bertopic":
         labels, prob = _fit_bertopic(embeddings, docs, s)
-    elif s.algorithm == "kmeans":
-        labels, prob = _fit_kmeans(embeddings, s)
     else:
-        raise ValueError(f"unknown clustering algorithm {s.algorithm!r}; use 'bertopic' or 'kmeans'")
+        labels, prob = _fit_kmeans(embeddings, s)
+        if n < s.kmeans_k:
+            fallback = f"{n} rows, fewer than kmeans_k={s.kmeans_k}: k={n}, each row its own cluster"
     is_outlier = labels == -1
     if is_outlier.all():
         labels = np.zeros(n, np.int64)  # nothing dense enough: one cluster, every row flagged
+        fallback = f"HDBSCAN found no cluster in {n} rows: one cluster of every row, all flagged outliers"
     elif s.outlier_strategy == "reassign":
         labels = reassign_outliers(embeddings, labels)
-    elif s.outlier_strategy != "bucket":
-        raise ValueError(f"unknown outlier_strategy {s.outlier_strategy!r}; use 'reassign' or 'bucket'")
     prob = np.where(is_outlier, 0.0, prob)
-    return ClusterResult(_relabel_by_size(labels), prob, is_outlier)
+    return ClusterResult(_relabel_by_size(labels), prob, is_outlier, fallback)

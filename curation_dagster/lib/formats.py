@@ -31,37 +31,112 @@ def sniff(record: dict) -> str:
     return "jsonl"
 
 
-def messages_of(record: dict, fmt: str) -> list[dict]:
-    """The record's messages; RecordError when it is not a well-formed conversation."""
+def messages_of(record: dict, fmt: str, repairs: dict | None = None) -> list[dict]:
+    """The record's messages; RecordError when it is not a well-formed conversation.
+
+    Strict by default (what `curation convert` uses: every message kept as it is). With a `repairs`
+    dict (what `curation import` passes), chat and ShareGPT conversations from split dumps are
+    repaired instead of quarantined (see `repair_turns`), and the dict says what was done:
+    {"leading_assistant_dropped": turns, "same_role_merged": merges, "blank_turns_dropped": turns}
+    (only the keys that apply). Alpaca records have one exchange and are never repaired."""
+    if fmt == "alpaca":
+        msgs = _alpaca(record)
+    elif repairs is not None:
+        msgs = repair_turns(_turns(record, fmt), repairs)
+    else:
+        msgs = [_message(role, content, i) for i, (role, content) in enumerate(_turns(record, fmt))]
+    _check_order(msgs)
+    return msgs
+
+
+def _turns(record: dict, fmt: str) -> list[tuple[str | None, object]]:
+    """(role, content) of each message of a chat or ShareGPT record, roles mapped onto system/user/assistant."""
     if fmt == "chat":
         raw = record.get("messages")
         if not isinstance(raw, list):
             raise RecordError("no messages list")
-        msgs = [_message(m.get("role") if isinstance(m, dict) else None, m.get("content") if isinstance(m, dict)
-                         else None, i) for i, m in enumerate(raw)]
-    elif fmt == "sharegpt":
+        return [(m.get("role"), m.get("content")) if isinstance(m, dict) else (None, None) for m in raw]
+    if fmt == "sharegpt":
         raw = record.get("conversations")
         if not isinstance(raw, list):
             raise RecordError("no conversations list")
-        msgs = []
+        turns = []
         for i, m in enumerate(raw):
             who = m.get("from") if isinstance(m, dict) else None
             role = SHAREGPT_ROLES.get(str(who).lower()) if who is not None else None
             if role is None:
                 raise RecordError(f"turn {i + 1} is from {who!r}, not one of {', '.join(sorted(SHAREGPT_ROLES))}")
-            msgs.append(_message(role, m.get("value"), i))
-    elif fmt == "alpaca":
-        instruction, inp, output = record.get("instruction"), record.get("input"), record.get("output")
-        for name, v in (("instruction", instruction), ("input", inp), ("output", output), ("system", record.get("system"))):
-            if v is not None and not isinstance(v, str):
-                raise RecordError(f"{name} has type {type(v).__name__}, not text")
-        user = "\n\n".join(t for t in (instruction, inp) if t and t.strip())
-        msgs = ([{"role": "system", "content": record["system"]}] if record.get("system") else []) + [
-            _message("user", user, 0), _message("assistant", output, 1)]
-    else:
-        raise ValueError(f"{fmt!r} is not a conversation format ({', '.join(CONVERSATION_FORMATS)})")
-    _check_order(msgs)
-    return msgs
+            turns.append((role, m.get("value")))
+        return turns
+    raise ValueError(f"{fmt!r} is not a conversation format ({', '.join(CONVERSATION_FORMATS)})")
+
+
+def _alpaca(record: dict) -> list[dict]:
+    instruction, inp, output = record.get("instruction"), record.get("input"), record.get("output")
+    for name, v in (("instruction", instruction), ("input", inp), ("output", output), ("system", record.get("system"))):
+        if v is not None and not isinstance(v, str):
+            raise RecordError(f"{name} has type {type(v).__name__}, not text")
+    user = "\n\n".join(t for t in (instruction, inp) if t and t.strip())
+    return ([{"role": "system", "content": record["system"]}] if record.get("system") else []) + [
+        _message("user", user, 0), _message("assistant", output, 1)]
+
+
+def repair_turns(turns: list[tuple[str | None, object]], repairs: dict) -> list[dict]:
+    """Messages of a conversation cut out of a longer one (split ShareGPT dumps), made importable.
+
+    In this order:
+    1. Blank turns (empty or whitespace-only text, or null) are dropped: they hold nothing to learn
+       from, and in real dumps they sit where a user only pressed "continue" (between two replies).
+    2. Assistant turns before the first user turn (after the optional system prompt) are DROPPED:
+       they answer a question that lies in the previous part of the split, so they cannot be
+       learned from; the rest of the conversation is imported.
+    3. Consecutive turns by the same role are MERGED into one, their texts joined by a blank line
+       ("\n\n"), not quarantined: in real dumps they are one reply split in two, or a user who sent
+       two messages before the answer; joined, the conversation alternates again and no text is lost.
+    What stays a RecordError (the record is quarantined): an unknown role, a non-text content, a
+    system prompt after the first turn, a conversation with no user -> assistant exchange left
+    after the drops, and one that ends with a user turn.
+    `repairs` gains the number of turns of each kind: leading_assistant_dropped, same_role_merged
+    (turns merged into the one before), blank_turns_dropped; only for kinds that happened.
+    """
+    present: list[dict] = []
+    blank = 0
+    for i, (role, content) in enumerate(turns):
+        if role not in ("system", "user", "assistant"):
+            raise RecordError(f"message {i + 1} has role {role!r}")
+        if content is None or (isinstance(content, str) and not content.strip()):
+            blank += 1
+            continue
+        if not isinstance(content, str):
+            raise RecordError(f"message {i + 1} ({role}) has {type(content).__name__} content, not text")
+        present.append({"role": role, "content": content})
+    start = 0
+    while start < len(present) and present[start]["role"] == "system":
+        start += 1
+    leading = 0
+    while start + leading < len(present) and present[start + leading]["role"] == "assistant":
+        leading += 1
+    del present[start:start + leading]
+    kept: list[dict] = []
+    merged = 0
+    for m in present:
+        if kept and kept[-1]["role"] == m["role"]:
+            kept[-1]["content"] += "\n\n" + m["content"]
+            merged += 1
+        else:
+            kept.append(m)
+    roles = [m["role"] for m in kept]
+    if "system" in roles[1:]:
+        raise RecordError(f"roles out of order: {', '.join(r for r, _ in turns)} (a system prompt after the first turn)")
+    if not any(a == "user" and b == "assistant" for a, b in zip(roles, roles[1:])):
+        what = [f"{leading} leading assistant turn(s) dropped"] if leading else []
+        what += [f"{blank} blank turn(s) dropped"] if blank else []
+        raise RecordError("no user -> assistant exchange" + (f" left ({', '.join(what)})" if what else "")
+                          + (": " + ", ".join(r for r, _ in turns) if turns else ": no messages"))
+    for key, n in (("leading_assistant_dropped", leading), ("same_role_merged", merged), ("blank_turns_dropped", blank)):
+        if n:
+            repairs[key] = repairs.get(key, 0) + n
+    return kept
 
 
 def _message(role, content, i: int) -> dict:

@@ -3,19 +3,82 @@
 Both sinks do the same three things: append contract rows whose generation_id the table does not
 hold yet (so re-imports add nothing), and keep one `import_quarantine` table of bad lines per source
 file (replaced on re-import, never doubled).
+
+A generation_id seen again (in the table, or earlier in the same batch) is "already present" only
+when its content is the same: the same content hash (`content_hash`: the text fields instruction,
+input_message, output and identity). With other content it is a conflict, which `add` reports so the
+import quarantines it instead of silently keeping the first version. Metadata (created_at, template,
+generator version, usage signals) may differ and still count as already present: the import
+appends, it never updates a stored row.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
 
 from curation_dagster.lib.contract import CONTRACT_COLUMNS, conform, safe_text
-from curation_dagster.lib.warehouse import append_generations, reset_quarantine, write_quarantine
+from curation_dagster.lib.warehouse import GENERATIONS_DDL, append_generations, reset_quarantine, write_quarantine
+
+CONTENT_COLUMNS = ("instruction", "input_message", "output", "identity")
+
+
+def content_hash(values) -> str:
+    """SHA-256 of a row's CONTENT_COLUMNS values (in that order; None stays distinct from "")."""
+    h = hashlib.sha256()
+    for v in values:
+        v = safe_text(v)
+        h.update(b"\xff" if v is None else b"\x00" + str(len(v)).encode() + b":" + v.encode("utf-8"))
+    return h.hexdigest()
+
+
+@dataclass
+class Added:
+    """What `add` did with a batch: rows inserted, rows already present with the same content, and
+    (position in the batch, reason) of rows whose generation_id is taken by other content."""
+    added: int = 0
+    present: int = 0
+    conflicts: list[tuple[int, str]] = field(default_factory=list)
+
+
+def split_repeats(rows: pd.DataFrame, stored: dict[str, set[str]]) -> tuple[list[int], int, list[tuple[int, str]]]:
+    """(positions of new rows, count already present, conflicts) of a batch, given the content hashes
+    the table holds for its ids. A row's id is compared with the table's row(s) of that id, else with
+    the first row of that id earlier in the batch (which is then the one inserted)."""
+    new, present, conflicts = [], 0, []
+    first: dict[str, str] = {}
+    ids = rows["generation_id"].tolist()
+    hashes = [content_hash(v) for v in rows[list(CONTENT_COLUMNS)].itertuples(index=False, name=None)]
+    for pos, (gid, h) in enumerate(zip(ids, hashes)):
+        if gid in stored:
+            same = h in stored[gid]
+        elif gid in first:
+            same = h == first[gid]
+        else:
+            first[gid] = h
+            new.append(pos)
+            continue
+        if same:
+            present += 1
+        else:
+            conflicts.append((pos, f"generation_id {gid} already imported with different content "
+                                   f"(its {'/'.join(CONTENT_COLUMNS)} differ)"))
+    return new, present, conflicts
+
+
+def _add(sink, rows: pd.DataFrame) -> Added:
+    if rows.empty:
+        sink.append(rows)
+        return Added()
+    rows = conform(rows)
+    new, present, conflicts = split_repeats(rows, sink.stored_hashes(rows["generation_id"].dropna().unique().tolist()))
+    return Added(sink.append(rows.iloc[new]), present, conflicts)
 
 
 class DuckDBSink:
@@ -30,6 +93,25 @@ class DuckDBSink:
 
     def append(self, rows: pd.DataFrame) -> int:
         return append_generations(self.con, rows, self.table)
+
+    def add(self, rows: pd.DataFrame) -> Added:
+        """Append the batch's new rows; say which were already present and which conflict (module doc)."""
+        return _add(self, rows)
+
+    def stored_hashes(self, ids: list[str]) -> dict[str, set[str]]:
+        """generation_id -> content hashes the table holds, for those of `ids` it holds."""
+        ddl = GENERATIONS_DDL.format(table=f'"{self.table}"').replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
+        self.con.execute(ddl).fetchall()
+        if not ids:
+            return {}
+        self.con.register("wanted_ids", pd.DataFrame({"generation_id": ids}))
+        try:
+            found = self.con.execute(
+                f'SELECT generation_id, {", ".join(CONTENT_COLUMNS)} FROM "{self.table}" '
+                f"WHERE generation_id IN (SELECT generation_id FROM wanted_ids)").fetchall()
+        finally:
+            self.con.unregister("wanted_ids")
+        return _by_id(found)
 
     def quarantine(self, source: str, entries: list, stamp: str) -> None:
         write_quarantine(self.con, source, entries, stamp)
@@ -109,6 +191,21 @@ class SnowflakeSink:
                   f"WHERE NOT EXISTS (SELECT 1 FROM {self.table} t WHERE t.{gid} = s.{gid})")
         return self._run(f"SELECT count(*) FROM {self.table}").fetchone()[0] - before
 
+    def add(self, rows: pd.DataFrame) -> Added:
+        """Append the batch's new rows; say which were already present and which conflict (module doc)."""
+        return _add(self, rows)
+
+    def stored_hashes(self, ids: list[str]) -> dict[str, set[str]]:
+        """generation_id -> content hashes the table holds, for those of `ids` it holds."""
+        if not ids:
+            return {}
+        gid = self.columns[0]
+        self._write(pd.DataFrame({gid: ids}), "IMPORT_STAGE_IDS")
+        cols = ", ".join(f"t.{_ident(self.mapping.get(c, c))}" for c in CONTENT_COLUMNS)
+        found = self._run(f"SELECT t.{gid}, {cols} FROM {self.table} t "
+                          f"WHERE t.{gid} IN (SELECT {gid} FROM IMPORT_STAGE_IDS)").fetchall()
+        return _by_id(found)
+
     def quarantine(self, source: str, entries: list, stamp: str) -> None:
         if not entries:
             return
@@ -121,6 +218,13 @@ class SnowflakeSink:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _by_id(found) -> dict[str, set[str]]:
+    stored: dict[str, set[str]] = {}
+    for gid, *values in found:
+        stored.setdefault(gid, set()).add(content_hash(values))
+    return stored
 
 
 def open_sink(deployment: str, warehouse: str | None, table: str | None, memory_limit: str,

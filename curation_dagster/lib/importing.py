@@ -245,16 +245,20 @@ def _timestamp(v, s: ImportSettings):
     return ts.to_pydatetime()
 
 
-def to_contract_row(rec: dict, s: ImportSettings, fmt: str = "jsonl") -> dict:
+def to_contract_row(rec: dict, s: ImportSettings, fmt: str = "jsonl", repairs: dict | None = None) -> dict:
     """Map one record onto the data contract; RecordError says why it cannot be.
 
     Conversation formats give the text fields from their messages (lib/formats.contract_fields); the
-    other fields (id, created_at, template, usage) come from the record through the mapping as usual."""
+    other fields (id, created_at, template, usage) come from the record through the mapping as usual.
+    Chat and ShareGPT conversations from split dumps are repaired (leading assistant turns dropped,
+    same-role turns merged, blank turns dropped: lib/formats.repair_turns); `repairs`, when given, is
+    filled with what was done to this record (only when the record becomes a row)."""
     get = lambda col: rec.get(s.mapping.get(col, col))  # noqa: E731
+    done: dict = {}
     if fmt in CONVERSATION_FORMATS:
         from curation_dagster.lib.formats import contract_fields, messages_of
 
-        texts = contract_fields(messages_of(rec, fmt))
+        texts = contract_fields(messages_of(rec, fmt, repairs=done))
         text_of = lambda col: texts[col]  # noqa: E731
     else:
         text_of = get
@@ -276,6 +280,8 @@ def to_contract_row(rec: dict, s: ImportSettings, fmt: str = "jsonl") -> dict:
             raise RecordError(f"missing {col} (column {s.mapping.get(col, col)!r})")
     gid = _text(get("generation_id"), "generation_id", s)
     row["generation_id"] = gid.strip() if gid and gid.strip() else content_id(row)
+    if repairs is not None:
+        repairs.update(done)
     return {c: row[c] for c in CONTRACT_COLUMNS}
 
 
@@ -286,19 +292,72 @@ def content_id(row: dict) -> str:
     return "imp-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
+REPAIR_COUNTS = ("leading_assistant_dropped", "same_role_merged", "blank_turns_dropped")
+
+
 def convert_chunk(chunk: list[tuple[int, dict | None, str | None, str]], s: ImportSettings,
-                  fmt: str = "jsonl") -> tuple[pd.DataFrame, list[Quarantined]]:
+                  fmt: str = "jsonl", stats: dict | None = None,
+                  origins: list[tuple[int, str]] | None = None) -> tuple[pd.DataFrame, list[Quarantined]]:
+    """Contract rows and quarantine entries of one chunk.
+
+    `stats`, when given, gains per REPAIR_COUNTS key the number of imported conversations that had
+    that repair (a conversation counts once however many turns were dropped or merged); `origins`,
+    when given, gains (line number, raw text) of each row, in row order, so a row the sink refuses
+    later can still be quarantined with its line."""
     rows, bad = [], []
     for no, rec, error, raw in chunk:
         if error:
             bad.append(Quarantined(no, error, raw))
             continue
+        repairs: dict = {}
         try:
-            rows.append(to_contract_row(rec, s, fmt))
+            rows.append(to_contract_row(rec, s, fmt, repairs))
         except RecordError as exc:
             bad.append(Quarantined(no, str(exc), raw))
+            continue
+        if origins is not None:
+            origins.append((no, raw))
+        if stats is not None:
+            for key in REPAIR_COUNTS:
+                stats[key] = stats.get(key, 0) + bool(repairs.get(key))
     return pd.DataFrame(rows, columns=list(CONTRACT_COLUMNS)), bad
 
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+# ------------------------------------------------------------------------------------------------
+# the run range an import suggests
+# ------------------------------------------------------------------------------------------------
+
+EARLIEST_DAY = "2000-01-01"  # older created_at days are placeholders (epoch 0, 1900-01-01), not history
+
+
+@dataclass(frozen=True)
+class RunRange:
+    first: str | None  # first and last plausible day (None when no row has one)
+    last: str | None
+    days: int  # distinct plausible days
+    rows: int  # rows on them
+    rows_outside: int  # rows dated before `lo` or after `hi`
+    outside_days: tuple[str, ...]  # their distinct days, sorted
+    lo: str
+    hi: str
+
+
+def suggested_run_range(day_counts: dict[str, int], today: str | None = None) -> RunRange:
+    """The partitions to materialize after an import, from the rows per created_at day (YYYY-MM-DD).
+
+    Fixed bounds, not quantiles: days before EARLIEST_DAY (2000-01-01: epoch-0 and 1900 placeholders)
+    or after today (UTC) + 1 day (clock errors, 2099 sentinels; the +1 day allows for time zones
+    ahead of UTC) are out of range. Fixed bounds never cut off a genuine but sparse stretch of
+    history the way an interquantile rule would, and they give the same answer for the same file
+    whatever else it holds. Out-of-range rows are still imported (nothing is lost); they are only
+    left out of the suggested range and counted, so a user can look at them."""
+    today_ts = pd.Timestamp(today) if today else pd.Timestamp(datetime.now(timezone.utc).date())
+    lo, hi = EARLIEST_DAY, (today_ts + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    inside = {d: n for d, n in day_counts.items() if lo <= d <= hi}
+    outside = {d: n for d, n in day_counts.items() if d not in inside}
+    return RunRange(min(inside) if inside else None, max(inside) if inside else None, len(inside),
+                    sum(inside.values()), sum(outside.values()), tuple(sorted(outside)), lo, hi)

@@ -17,6 +17,10 @@ from curation_dagster.lib.naming import NAMING_METHODS, ctfidf_keywords, ctfidf_
 from curation_dagster.lib.text import sha256_hex
 
 
+class EmptyPoolError(ValueError):
+    """A topic model cannot be fit on no rows (an empty pool: every row rejected, or none yet)."""
+
+
 @dataclass
 class TopicModel:
     version: str
@@ -32,6 +36,8 @@ class TopicModel:
     # how the names were made (not stored in the table: names are presentation, the version is the fit)
     naming: str = "ctfidf"
     naming_fallbacks: dict[int, str] = field(default_factory=dict)  # llm: cluster -> why it kept the keyword label
+    # how the fit degraded on too few rows (lib.clustering.ClusterResult.fallback); "" for a regular fit
+    fit_fallback: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({
@@ -96,7 +102,14 @@ def fit_topic_model(ids: list[str], vectors: np.ndarray, docs: list[str], s: Clu
 
     Names (see name_clusters): `naming` "keybert_mmr" (the default; needs `embedding_model`, else the
     c-TF-IDF label), "ctfidf", or "llm" (needs `llm`). The version depends on the fit only, so renaming
-    keeps reviewers' cluster decisions (keyed by version and cluster id)."""
+    keeps reviewers' cluster decisions (keyed by version and cluster id).
+
+    No rows raise EmptyPoolError. Too few rows for the algorithm (1-2 rows, no more than UMAP's
+    neighbours, fewer than kmeans_k) degrade to one cluster or one cluster per row; `fit_fallback`
+    says which, and then no fitted row is an outlier of the model (a quantile of a handful of
+    similarities is no threshold)."""
+    if len(ids) == 0:
+        raise EmptyPoolError("cannot fit a topic model on 0 rows: the pool is empty")
     # fit in id order, so the model never depends on the order rows arrived in
     idx = np.array(sorted(fit_sample_indices(ids, s.fit_sample_cap, s.seed), key=lambda i: ids[i]), dtype=np.int64)
     fit_ids = [ids[i] for i in idx]
@@ -109,6 +122,12 @@ def fit_topic_model(ids: list[str], vectors: np.ndarray, docs: list[str], s: Clu
     cents = centroids(x, res.cluster_id, clusters)
     members = (res.cluster_id != -1) & ~res.is_outlier
     own = np.einsum("ij,ij->i", x[members], cents[np.searchsorted(clusters, res.cluster_id[members])])
+    if not len(own):
+        threshold = 0.0
+    elif res.fallback and not res.is_outlier.any():  # degraded fit: every fitted row belongs
+        threshold = float(own.min()) - 1e-6
+    else:
+        threshold = float(np.quantile(own, outlier_quantile))
     labels = res.cluster_id.tolist()
     names, used, fallbacks = name_clusters(fit_docs, labels, x, naming, embedding_model, llm, llm_post)
     keywords = ctfidf_keywords(fit_docs, labels, top_n=8)
@@ -117,11 +136,12 @@ def fit_topic_model(ids: list[str], vectors: np.ndarray, docs: list[str], s: Clu
     return TopicModel(
         version=version, cluster_ids=clusters, names={c: names[c] for c in clusters},
         keywords={c: keywords.get(c, []) for c in clusters}, centroids=cents.astype(np.float32),
-        outlier_similarity=float(np.quantile(own, outlier_quantile)) if len(own) else 0.0,
+        outlier_similarity=threshold,
         fit_rows=len(idx), fit_outlier_share=float(res.is_outlier.mean()) if len(res.is_outlier) else 0.0,
         outlier_strategy=s.outlier_strategy,
         fitted_through=str(max(created_at[i] for i in idx)) if created_at is not None and len(idx) else "",
         naming=used, naming_fallbacks={c: r for c, r in fallbacks.items() if c in clusters},
+        fit_fallback=res.fallback,
     )
 
 

@@ -11,10 +11,14 @@ from curation_dagster.defs.clustering.config import ClusterConfig, TopicModelCon
 from curation_dagster.defs.clustering.resources import NamingLLMResource
 from curation_dagster.defs.metadata import counts_table
 from curation_dagster.defs.partitions import OWNERS, REFIT_REASON_TAG, STORAGE_KIND, WAREHOUSE_POOL
+from curation_dagster.defs.pool_status import REJECTED_RULES_IN, empty_pool_failure
 from curation_dagster.lib.embedding import load_model
 from curation_dagster.lib.naming import NAMING_METHODS
 from curation_dagster.lib.topic_model import TopicModel, assign, fit_topic_model
 
+#: What to do about an empty pool, in every pool stage's failure.
+FIX_EMPTY_POOL = ("Fix the filter config or the source, re-materialize those days (daily_curation_job), "
+                  "then refit topic_model and refresh the pool.")
 
 
 def _pool(deduplicated: pd.DataFrame) -> pd.DataFrame:
@@ -27,9 +31,9 @@ def _vectors(pool: pd.DataFrame) -> np.ndarray:
 
 
 @dg.asset(group_name="curation", owners=OWNERS, kinds={"bertopic", STORAGE_KIND}, pool=WAREHOUSE_POOL,
-          check_specs=TOPIC_MODEL_SPECS)
+          check_specs=TOPIC_MODEL_SPECS, ins={"rejected_generations": REJECTED_RULES_IN})
 def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, naming_llm: NamingLLMResource,
-                deduplicated_generations: pd.DataFrame):
+                deduplicated_generations: pd.DataFrame, rejected_generations: pd.DataFrame):
     """The fitted topic model: one row per cluster with its readable name, c-TF-IDF keywords and centroid.
 
     Names (config `naming`): 'keybert_mmr' by default, 2-3 distinct words such as "Invoice · Delayed ·
@@ -41,6 +45,12 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, nam
     pool rows, and only when this asset is materialized: by `topic_model_job` (weekly schedule), by the
     drift sensor when new rows stop fitting the clusters, or by hand. The reason is in the metadata.
     Daily refreshes only assign rows to these centroids, which is cheap.
+
+    An empty pool (every row rejected, or no day materialized) fails with the cause and the per-rule
+    rejection counts (the only use of `rejected_generations`: its rule and created_at columns), and
+    leaves the previous model in place. A pool of fewer rows than the algorithm
+    needs (1-2 rows, no more than `umap_n_neighbors`, fewer than `kmeans_k`) gives one cluster, or one
+    per row, and the `fit_fallback` metadata says so.
     """
     if config.naming not in NAMING_METHODS:
         raise dg.Failure(f"unknown naming {config.naming!r}; use one of {', '.join(NAMING_METHODS)}")
@@ -49,9 +59,12 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, nam
                if config.naming == "llm" else None)
     except ValueError as exc:
         raise dg.Failure(f"the naming_llm resource is not configured: {exc}") from None
+    pool = _pool(deduplicated_generations)
+    if pool.empty:
+        raise empty_pool_failure(context, rejected_generations, "cannot fit the topic model",
+                                 f"The previous topic model (if any) was left in place. {FIX_EMPTY_POOL}")
     # the model generation_embeddings loads (lru_cache: one copy per process)
     embedder = load_model(config.naming_model) if config.naming != "ctfidf" else None
-    pool = _pool(deduplicated_generations)
     docs = pool[config.naming_field].fillna("").astype(str).tolist()
     t0 = time.perf_counter()
     model = fit_topic_model(pool["generation_id"].tolist(), _vectors(pool), docs, config.to_settings(),
@@ -61,6 +74,8 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, nam
     if model.naming_fallbacks:
         context.log.warning(f"LLM naming kept the keyword label of {len(model.naming_fallbacks)} cluster(s): "
                             + "; ".join(f"{c}: {why}" for c, why in sorted(model.naming_fallbacks.items())))
+    if model.fit_fallback:
+        context.log.warning(f"topic model fit on {model.fit_rows} rows degraded: {model.fit_fallback}")
     frame = model.to_frame()
     yield dg.Output(frame, metadata={
         "dagster/row_count": len(frame),
@@ -73,6 +88,7 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, nam
         "pool_rows": len(pool),
         "fit_rows": model.fit_rows,
         "fit_outlier_share": round(model.fit_outlier_share, 4),
+        "fit_fallback": model.fit_fallback or "none",
         "outlier_similarity": round(model.outlier_similarity, 4),
         "fitted_through": model.fitted_through,
         "fit_seconds": round(elapsed, 2),
@@ -100,11 +116,21 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, nam
     group_name="curation",
     pool=WAREHOUSE_POOL,
     check_specs=CHECK_SPECS,
+    ins={"rejected_generations": REJECTED_RULES_IN},  # only to name the cause of an empty pool
 )
 def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig,
-                        deduplicated_generations: pd.DataFrame, topic_model: pd.DataFrame):
-    model = TopicModel.from_frame(topic_model)
+                        deduplicated_generations: pd.DataFrame, topic_model: pd.DataFrame,
+                        rejected_generations: pd.DataFrame):
     pool = _pool(deduplicated_generations)
+    if pool.empty:  # nothing to assign: fail with the cause (sample and export are skipped, the export kept)
+        raise empty_pool_failure(context, rejected_generations, "no rows to cluster",
+                                 f"The previous clusters, sample and export were left in place. {FIX_EMPTY_POOL}")
+    if topic_model.empty:  # never fit (the table does not exist), or its fit failed the first time
+        raise dg.Failure(description=(
+            f"no topic model to assign the pool's {len(pool):,} rows to: materialize topic_model first "
+            "(topic_model_job, or `curation run`); its last run may have failed, see its runs"),
+            metadata={"pool_rows": len(pool)})
+    model = TopicModel.from_frame(topic_model)
     t0 = time.perf_counter()
     labels, similarity, outlier = assign(model, _vectors(pool))
     elapsed = time.perf_counter() - t0

@@ -3,6 +3,7 @@ from typing import Optional
 import dagster as dg
 from pydantic import Field
 
+from curation_dagster.defs.settings import team_defaults
 from curation_dagster.lib.clustering import ClusterSettings
 from curation_dagster.lib.embedding import DEFAULT_MODEL
 
@@ -55,3 +56,7 @@ class ClusterConfig(dg.Config):
     refit_outlier_share: float = Field(0.2, description=(
         "Drift signal: when more of the rows added since the fit are outliers, the topic model no longer "
         "fits new data; the WARN check fails and the drift sensor requests a refit."))
+
+
+TopicModelConfig = team_defaults(TopicModelConfig, "topic_model", check=lambda c: c.to_settings())
+ClusterConfig = team_defaults(ClusterConfig, "clusters")

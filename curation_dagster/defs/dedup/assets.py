@@ -47,6 +47,14 @@ def pool_frame(filtered: pd.DataFrame, embeddings: pd.DataFrame) -> pd.DataFrame
 def deduplicate_generations(context: dg.AssetExecutionContext, config: DedupConfig,
                             filtered_generations: pd.DataFrame, generation_embeddings: pd.DataFrame):
     pool = pool_frame(filtered_generations, generation_embeddings)
+    # kept rows whose day has no embeddings yet (filtered_generations materialized alone) miss the pool
+    unembedded = int((~filtered_generations["generation_id"].isin(generation_embeddings["generation_id"])).sum())
+    if unembedded:
+        context.log.warning(f"{unembedded:,} kept rows have no embedding and are not in the pool: "
+                            "materialize generation_embeddings for their days")
+    if pool.empty:
+        context.log.warning("the pool is empty (no kept row with an embedding): topic_model and "
+                            "generation_clusters will fail naming the cause; the export is left as it is")
     # a generation_id seen twice is a broken upstream, not a duplicate: leave it for clusters_cover_pool
     repeated = pool["generation_id"].duplicated(keep=False).to_numpy()
     candidates = pool[~repeated]
@@ -77,6 +85,8 @@ def deduplicate_generations(context: dg.AssetExecutionContext, config: DedupConf
     yield dg.Output(kept, "deduplicated_generations", metadata={
         "dagster/row_count": len(kept),
         "pool_rows": len(pool),
+        "kept_rows_in": len(filtered_generations),
+        "kept_rows_without_embedding": unembedded,
         "removed_rows": len(removed),
         "dedup_seconds": round(elapsed, 2),
         "rows_per_second": round(len(candidates) / elapsed, 1) if elapsed > 0 else 0.0,

@@ -1,6 +1,8 @@
 import dagster as dg
 from pydantic import Field
 
+from curation_dagster.defs.settings import team_defaults
+
 
 class DedupConfig(dg.Config):
     """How duplicates are found across the whole pool (every day at once)."""
@@ -14,3 +16,6 @@ class DedupConfig(dg.Config):
         "the same reply written for another person or date, which the sample data's labels count as "
         "distinct (benchmarks/dedup_scores.py prints the trade-off)."))
     seed: int = 0
+
+
+DedupConfig = team_defaults(DedupConfig, "dedup")

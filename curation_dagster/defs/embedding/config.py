@@ -3,6 +3,7 @@ from typing import Literal
 import dagster as dg
 from pydantic import Field
 
+from curation_dagster.defs.settings import team_defaults
 from curation_dagster.lib.embedding import DEFAULT_BACKEND, DEFAULT_MODEL
 
 
@@ -20,3 +21,6 @@ class EmbeddingConfig(dg.Config):
         "backends' vectors."))
     batch_size: int = 64
     use_cache: bool = Field(True, description="Reuse vectors of text embedded before (any partition, any run).")
+
+
+EmbeddingConfig = team_defaults(EmbeddingConfig, "embedding")

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from curation_dagster.defs.partitions import OWNERS, STORAGE_KIND, WAREHOUSE_POOL
 from curation_dagster.defs.resources import DatasetStore
+from curation_dagster.defs.settings import team_defaults
 from curation_dagster.lib.embedding import embedding_text
 from curation_dagster.lib.experiments import DEFAULT_K_RANGE, MAX_OUTLIER_SHARE, recommend, run_grid
 
@@ -50,6 +51,9 @@ class ExperimentConfig(dg.Config):
         "(bertopic takes ClusterSettings fields). No null values."))
     max_outlier_share: float = Field(MAX_OUTLIER_SHARE, description=(
         "Cells leaving more rows as outliers are not recommended (unless no cell stays below)."))
+
+
+ExperimentConfig = team_defaults(ExperimentConfig, "experiments")  # curation.yaml: experiments:
 
 
 def _table_value(table: pd.DataFrame) -> dg.TableMetadataValue:

@@ -85,9 +85,21 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     adjudication items ship as sampled. Excluded clusters never reach the sample.
 
     Files are written to a temp folder and swapped in with a rename, so a failed run never leaves a
-    half-written dataset. The same source and config always give byte-identical JSONL files.
+    half-written dataset, and no rows to ship (an empty sample, or every example rejected in review)
+    fail the run saying why, leaving the last published dataset in place. The same source and config
+    always give byte-identical JSONL files.
     """
+    target = dataset_store.path(config.dataset_name)
     df, review = apply_reviews(sampled_examples, review_decisions)
+    if df.empty:  # never replace a dataset with an empty one
+        why = ("sampled_examples is empty (see its empty_reason metadata; an empty pool fails "
+               "generation_clusters with the cause)" if sampled_examples.empty else
+               f"reviewers rejected all {len(sampled_examples):,} sampled examples")
+        raise dg.Failure(
+            description=f"no rows to export: {why}; the previous dataset in {target} was left in place",
+            metadata={"sampled_rows": len(sampled_examples),
+                      "review_rejected": review["rejected_removed_at_export"], "target": str(target)},
+        )
     review.update(review_summary(review_annotations, review_decisions, cluster_decisions))
     df = df.sort_values(["cluster_id", "generation_id"], kind="mergesort").reset_index(drop=True)
     df["split"] = assign_splits(df, config.validation_fraction, config.seed)
@@ -111,7 +123,6 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         ]
     files["provenance.jsonl"] = jsonl_bytes(provenance)
     days = sorted({str(d)[:10] for d in df["created_at"]}) if len(df) else []
-    target = dataset_store.path(config.dataset_name)
     # churn is measured against what is on disk now, i.e. the last published version
     change = churn(published_ids(target), set(df["generation_id"]))
     manifest = {
@@ -131,7 +142,7 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     }
     files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
     # Gate before publishing: a dataset that fails validation never replaces the last good one.
-    gate = validate_dataset(files, manifest, config.max_tokens_per_example)
+    gate = validate_dataset(files, manifest, config.max_tokens_per_example, config.tokenizer)
     if not gate.passed:
         raise dg.Failure(
             description=f"export validation failed ({gate.metadata['failed_expectations'].value}); "

@@ -13,7 +13,13 @@ from curation_dagster.defs.resources import DatasetStore
 @dg.asset_check(asset=finetuning_dataset, name=CHECK_NAME, description=DESCRIPTION)
 def finetuning_dataset_valid(dataset_store: DatasetStore) -> dg.AssetCheckResult:
     target = dataset_store.path()
-    manifest = json.loads((target / "manifest.json").read_text())
+    try:
+        manifest = json.loads((target / "manifest.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError) as exc:
+        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata={
+            "error": f"no readable manifest.json in {target}: "
+                     f"{'nothing published yet' if isinstance(exc, FileNotFoundError) else exc}"})
     files = {name: (target / name).read_bytes() for name in manifest["files"] if (target / name).exists()}
     max_tokens = int(manifest.get("config", {}).get("max_tokens_per_example", ExportConfig().max_tokens_per_example))
-    return validate_dataset(files, manifest, max_tokens)
+    tokenizer = str(manifest.get("config", {}).get("tokenizer", ExportConfig().tokenizer))
+    return validate_dataset(files, manifest, max_tokens, tokenizer)

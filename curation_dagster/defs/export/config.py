@@ -3,7 +3,8 @@ from typing import Optional
 import dagster as dg
 from pydantic import Field
 
-from curation_dagster.lib.tokens import DEFAULT_MAX_TOKENS
+from curation_dagster.defs.settings import team_defaults
+from curation_dagster.lib.tokens import DEFAULT_MAX_TOKENS, DEFAULT_TOKENIZER
 
 
 class ExportConfig(dg.Config):
@@ -11,7 +12,13 @@ class ExportConfig(dg.Config):
     seed: int = 42
     max_tokens_per_example: int = Field(DEFAULT_MAX_TOKENS, description=(
         "Longest allowed example (all messages), counted with the packaged MiniLM tokenizer. The same "
-        "budget the filter applies (rule too_many_tokens), so a row that passed the filter fits."))
+        "budget the filter applies (rule too_many_tokens), so a row that passed the filter fits: set both "
+        "with the top-level `max_tokens_per_example` of curation.yaml."))
+    tokenizer: str = Field(DEFAULT_TOKENIZER, description=(
+        "Tokenizer that counts max_tokens_per_example, as the filter's (top-level `tokenizer` of curation.yaml)."))
     target_examples: int = Field(50_000, description="Size the dataset should grow to.")
     target_date: Optional[str] = Field(None, description="YYYY-MM-DD by which the target should be reached (WARN if not).")
     dataset_name: str = Field("finetuning_dataset", description="Folder name under the export directory.")
+
+
+ExportConfig = team_defaults(ExportConfig, "export")

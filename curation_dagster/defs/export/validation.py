@@ -12,7 +12,7 @@ from curation_dagster.defs.checks import ERROR, gx_check
 from curation_dagster.lib.dedup import find_duplicates
 from curation_dagster.lib.export import validate_chat_record
 from curation_dagster.lib.pii import first_pii_kind
-from curation_dagster.lib.tokens import count_tokens
+from curation_dagster.lib.tokens import DEFAULT_TOKENIZER, count_tokens
 
 CHECK_NAME = "finetuning_dataset_valid"
 DESCRIPTION = (
@@ -25,7 +25,7 @@ DESCRIPTION = (
 )
 
 
-def line_frame(files: dict[str, bytes], provenance: list[dict]) -> pd.DataFrame:
+def line_frame(files: dict[str, bytes], provenance: list[dict], tokenizer: str = DEFAULT_TOKENIZER) -> pd.DataFrame:
     ids = {(p["split"], p["line"]): p["generation_id"] for p in provenance}
     rows = []
     for split in ("train", "validation"):
@@ -46,13 +46,14 @@ def line_frame(files: dict[str, bytes], provenance: list[dict]) -> pd.DataFrame:
                                                          [None] * len(df), df["assistant"].tolist())}
     df["duplicate"] = [f"{hits[k].kind} of {hits[k].duplicate_of}" if k in hits else None for k in keys]
     df = df.drop(columns=["user", "assistant"])
-    df["tokens"] = count_tokens(df["text"].tolist()) if len(df) else pd.Series(dtype="int64")
+    df["tokens"] = count_tokens(df["text"].tolist(), tokenizer) if len(df) else pd.Series(dtype="int64")
     return df.drop(columns=["text"])
 
 
-def dataset_suites(files: dict[str, bytes], manifest: dict, max_tokens: int) -> list[tuple[pd.DataFrame, list]]:
+def dataset_suites(files: dict[str, bytes], manifest: dict, max_tokens: int,
+                   tokenizer: str = DEFAULT_TOKENIZER) -> list[tuple[pd.DataFrame, list]]:
     provenance = [json.loads(x) for x in files.get("provenance.jsonl", b"").decode().splitlines()]
-    lines = line_frame(files, provenance)
+    lines = line_frame(files, provenance, tokenizer)
     hashes = pd.DataFrame([
         {"file": name, "matches": name in files and hashlib.sha256(files[name]).hexdigest() == meta["sha256"]}
         for name, meta in manifest.get("files", {}).items()
@@ -70,6 +71,7 @@ def dataset_suites(files: dict[str, bytes], manifest: dict, max_tokens: int) -> 
     ]
 
 
-def validate_dataset(files: dict[str, bytes], manifest: dict, max_tokens: int) -> dg.AssetCheckResult:
-    return gx_check(dataset_suites(files, manifest, max_tokens), CHECK_NAME, "finetuning_dataset", ERROR,
+def validate_dataset(files: dict[str, bytes], manifest: dict, max_tokens: int,
+                     tokenizer: str = DEFAULT_TOKENIZER) -> dg.AssetCheckResult:
+    return gx_check(dataset_suites(files, manifest, max_tokens, tokenizer), CHECK_NAME, "finetuning_dataset", ERROR,
                     extra={"rows": manifest.get("rows", {}).get("total", 0), "max_tokens_per_example": max_tokens})

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from curation_dagster.defs.partitions import OWNERS, WAREHOUSE_POOL
 from curation_dagster.defs.resources import DatasetStore
+from curation_dagster.defs.settings import team_defaults
 from curation_dagster.lib.report import data_uri, render_report, thumbnail_png
 
 REPORT_FILE = "dataset_report.html"
@@ -23,6 +24,9 @@ class ReportConfig(dg.Config):
     dataset_name: str = Field("finetuning_dataset", description="Export folder whose manifest the report reads.")
     map_point_cap: int = Field(20_000, description="At most this many pool rows on the map (seeded sample).")
     seed: int = 42
+
+
+ReportConfig = team_defaults(ReportConfig, "report")  # curation.yaml: report:, and export:/sampling: values
 
 
 def report_path(dataset_store: DatasetStore, dataset_name: str = "finetuning_dataset") -> Path:

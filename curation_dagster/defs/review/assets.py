@@ -14,6 +14,7 @@ from curation_dagster.defs.metadata import counts_table, preview
 from curation_dagster.defs.partitions import OWNERS, STORAGE_KIND
 from curation_dagster.defs.resources import SourceWarehouse
 from curation_dagster.defs.review.resources import LabelStudioResource
+from curation_dagster.defs.settings import team_defaults
 from curation_dagster.lib.label_studio import (CLUSTER_KEY, EXAMPLE_KEY, annotation_rows, cluster_task,
                                                example_task)
 from curation_dagster.lib.frames import with_columns
@@ -39,6 +40,9 @@ class ReviewConfig(dg.Config):
         "Also queue pool rows that were NOT sampled whose quality score is within this distance above "
         "the threshold (0 = sampled examples only): reviewing them checks the threshold, and a rejection "
         "removes them like any other (human_review)."))
+
+
+ReviewConfig = team_defaults(ReviewConfig, "review")  # curation.yaml: review: (min_quality from filter:)
 
 
 POOL_COLUMNS = ["generation_id", "template_id", "instruction", "identity", "input_message", "output", "quality_score",
@@ -129,6 +133,9 @@ def review_queue(context: dg.AssetExecutionContext, config: ReviewConfig, label_
 
 class ClusterQueueConfig(dg.Config):
     members: int = Field(5, description="Example members shown with each cluster.")
+
+
+ClusterQueueConfig = team_defaults(ClusterQueueConfig, "cluster_review")  # curation.yaml: cluster_review:
 
 
 @dg.asset(group_name="review", owners=OWNERS, kinds={STORAGE_KIND, "pandas", "labelstudio"})
@@ -222,6 +229,9 @@ class DecisionConfig(dg.Config):
     min_reviews: int = Field(2, description="Reviews an example needs before its decision is used.")
     cluster_min_reviews: int = Field(1, description="Reviews a cluster needs before its decision is used.")
     min_kappa: float = Field(0.4, description="WARN when reviewers agree less than this (Cohen's / Fleiss' kappa).")
+
+
+DecisionConfig = team_defaults(DecisionConfig, "review_decisions")  # curation.yaml: review_decisions:
 
 
 AGREEMENT_CHECK = dg.AssetCheckSpec(

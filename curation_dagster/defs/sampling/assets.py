@@ -39,9 +39,17 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig,
                              "model_version"]],
         on="generation_id", how="inner",
     )
+    clustered = len(pool)
     pool, excluded, renamed = apply_cluster_decisions(pool, cluster_decisions)
     s = config.to_settings()
     chosen = sample_per_cluster(pool, s)
+    empty_reason = ""
+    if chosen.empty:  # an empty sample is a result; the export refuses to publish it
+        empty_reason = ("generation_clusters is empty" if generation_clusters.empty else
+                        f"none of the {len(generation_clusters):,} clustered rows is in filtered_generations "
+                        "(refresh generation_clusters)" if not clustered else
+                        f"reviewers excluded every cluster ({excluded}) of the {clustered:,} clustered rows")
+        context.log.warning(f"no example sampled: {empty_reason}")
     mix = achieved_mix(chosen)
     per_cluster = chosen.groupby("cluster_name").size().to_dict() if len(chosen) else {}
     yield dg.Output(chosen, metadata={
@@ -56,5 +64,6 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig,
         "clusters_excluded_by_review": excluded,
         "clusters_renamed_by_review": renamed,
         "per_cluster": counts_table(per_cluster, "cluster", "examples"),
+        **({"empty_reason": empty_reason} if empty_reason else {}),
     })
     yield from sampling_checks(chosen, s.n_per_cluster, s.general_share, config.mix_tolerance)

@@ -1,6 +1,7 @@
 import dagster as dg
 from pydantic import Field
 
+from curation_dagster.defs.settings import team_defaults
 from curation_dagster.lib.sampling import SampleSettings
 
 
@@ -18,3 +19,6 @@ class SamplingConfig(dg.Config):
         return SampleSettings(n_per_cluster=self.n_per_cluster, general_share=self.general_share,
                               general_template=self.general_template, seed=self.seed,
                               mix_strategy=self.mix_strategy)
+
+
+SamplingConfig = team_defaults(SamplingConfig, "sampling", check=lambda c: c.to_settings())
