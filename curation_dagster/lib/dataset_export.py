@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from curation_dagster.lib.export import jsonl_lines
+
 FORMATS = ("sqlite", "csv", "parquet", "jsonl")
 SPLITS = ("train", "validation")
 DATASET_FILES = ("train.jsonl", "validation.jsonl", "provenance.jsonl")
@@ -87,7 +89,7 @@ def load_published(export_dir: Path) -> tuple[dict, dict[str, bytes], pd.DataFra
 
 def _lines(name: str, data: bytes) -> list[dict]:
     out = []
-    for no, raw in enumerate(data.decode("utf-8").splitlines(), 1):
+    for no, raw in enumerate(jsonl_lines(data.decode("utf-8")), 1):
         if raw.strip():
             try:
                 out.append(json.loads(raw))

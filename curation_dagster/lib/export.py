@@ -101,6 +101,13 @@ def assign_splits(df: pd.DataFrame, validation_fraction: float, seed: int,
     return split
 
 
+def jsonl_lines(text: str) -> list[str]:
+    """The lines of a JSONL text. Split on "\n" only: str.splitlines() also splits on U+2028, U+2029
+    and U+0085, which JSON (ensure_ascii=False) keeps raw inside strings, and real replies contain."""
+    lines = text.split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
 def jsonl_bytes(records: list[dict]) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False, separators=(", ", ": ")) + "\n" for r in records).encode()
 

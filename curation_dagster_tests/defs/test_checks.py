@@ -183,3 +183,13 @@ def test_topic_model_check():
     assert not topic_model_checks(unnormalised)[0].passed
     assert not topic_model_checks(frame.assign(cluster_name=["", "a", "b"]))[0].passed
     assert not topic_model_checks(pd.concat([frame, frame.iloc[:1]]))[0].passed
+
+
+def test_export_validation_reads_lines_holding_unicode_line_separators():
+    # JSON keeps U+2028 / U+2029 / U+0085 raw (ensure_ascii=False) and real replies contain them:
+    # str.splitlines() would cut such a record in two and fail every expectation of the export
+    rows = [{"generation_id": f"g{i}", "instruction": f"Ask Bo about item {i}",
+             "output": f"Hi Bo,\u2028item {i}\u2029is ready\x85today.", "identity": json.dumps({"name": "Ann"}),
+             "template_id": "general"} for i in range(3)]
+    result = validate_dataset(*export_files(rows), max_tokens=100)
+    assert result.passed, result.metadata

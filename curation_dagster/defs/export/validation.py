@@ -10,7 +10,7 @@ import pandas as pd
 
 from curation_dagster.defs.checks import ERROR, gx_check
 from curation_dagster.lib.dedup import find_duplicates
-from curation_dagster.lib.export import validate_chat_record
+from curation_dagster.lib.export import jsonl_lines, validate_chat_record
 from curation_dagster.lib.pii import first_pii_kind
 from curation_dagster.lib.tokens import DEFAULT_TOKENIZER, count_tokens
 
@@ -29,7 +29,7 @@ def line_frame(files: dict[str, bytes], provenance: list[dict], tokenizer: str =
     ids = {(p["split"], p["line"]): p["generation_id"] for p in provenance}
     rows = []
     for split in ("train", "validation"):
-        for i, line in enumerate(files.get(f"{split}.jsonl", b"").decode("utf-8").splitlines(), 1):
+        for i, line in enumerate(jsonl_lines(files.get(f"{split}.jsonl", b"").decode("utf-8")), 1):
             try:
                 rec = json.loads(line)
                 problem = validate_chat_record(rec)
@@ -52,7 +52,7 @@ def line_frame(files: dict[str, bytes], provenance: list[dict], tokenizer: str =
 
 def dataset_suites(files: dict[str, bytes], manifest: dict, max_tokens: int,
                    tokenizer: str = DEFAULT_TOKENIZER) -> list[tuple[pd.DataFrame, list]]:
-    provenance = [json.loads(x) for x in files.get("provenance.jsonl", b"").decode().splitlines()]
+    provenance = [json.loads(x) for x in jsonl_lines(files.get("provenance.jsonl", b"").decode()) if x.strip()]
     lines = line_frame(files, provenance, tokenizer)
     hashes = pd.DataFrame([
         {"file": name, "matches": name in files and hashlib.sha256(files[name]).hexdigest() == meta["sha256"]}
