@@ -625,6 +625,12 @@ def pii(row: dict, s: FilterSettings) -> str | None:
             kind = first_pii_kind(v, s.pii_kinds)
             if kind:
                 return f"{col} contains {KIND_PHRASES[kind]}"
+    if _is_text(row.get("input_message")) and all(_is_text(row.get(c)) or _missing(row.get(c))
+                                                   for c in ("instruction", "output", "identity")):
+        # the export check reads the exported messages, not the JSON-escaped history column: judge those too
+        kind = first_pii_kind(example_text(to_chat_record(row)["messages"]), s.pii_kinds)
+        if kind:
+            return f"the conversation history contains {KIND_PHRASES[kind]}"
     return None
 
 

@@ -139,3 +139,16 @@ def test_pii_leaves_placeholder_contacts_alone():
                  "--email admin@yourcompany.com"):
         assert first_pii_kind(text) is None, text
     assert first_pii_kind("Frisco, TX • zuhair.l@gmail.com • (516)-974-4700") == "email"
+
+
+def test_pii_in_the_history_is_judged_as_exported():
+    import json
+
+    # the history column is JSON: "\n" is escaped there, so "\n+44 7700 900123" hides from a raw scan,
+    # but the export check reads the messages as exported and would fail on it
+    history = json.dumps({"conversation_history": [
+        {"role": "user", "content": "My details:\n+44 7700 900123"}, {"role": "assistant", "content": "Noted."}]})
+    row = {"generation_id": "g", "created_at": pd.Timestamp("2026-10-01"), "template_id": "general",
+           "generator_version": None, "instruction": "Write a short bio for me", "output": CODE_ANSWER,
+           "input_message": history, "identity": None}
+    assert RULES["pii"](row, SETTINGS)
