@@ -457,21 +457,10 @@ def score_labels(labelled: list[dict], settings, histories: dict[str, dict] | No
 
 
 def generator_scores(rows: int, seed: int, days: int = 14) -> dict:
-    import pandas as pd
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from rule_scores import score_seed
 
-    from curation_dagster.lib.contract import conform
-    from curation_dagster.lib.evaluation import rule_report
-    from curation_dagster.lib.filtering import apply_filters
-    from curation_dagster.lib.rules import FilterSettings
-    from curation_dagster.sample_data import generate_sample_data
-
-    gens, labels = generate_sample_data(n_rows=rows, days=days, seed=seed)
-    gens = conform(gens)
-    t0 = time.perf_counter()
-    rejected = [apply_filters(day.reset_index(drop=True), FilterSettings()).rejected
-                for _, day in gens.groupby(gens["created_at"].dt.normalize())]
-    elapsed = time.perf_counter() - t0
-    report = rule_report(gens["generation_id"], pd.concat(rejected), labels)
+    gens, elapsed, report = score_seed(rows, days, seed)
     return {"rows": len(gens), "seed": seed, "days": days, "filter_seconds": round(elapsed, 2),
             "rows_per_s": round(len(gens) / elapsed, 1), "rules": report.to_dict("records")}
 

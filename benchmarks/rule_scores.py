@@ -19,6 +19,17 @@ from curation_dagster.lib.rules import FilterSettings
 from curation_dagster.sample_data import generate_sample_data
 
 
+def score_seed(rows: int, days: int, seed: int) -> tuple[pd.DataFrame, float, pd.DataFrame]:
+    """The generator's rows for one seed, the seconds the filter took over its days, and the rule report."""
+    gens, labels = generate_sample_data(n_rows=rows, days=days, seed=seed)
+    gens = conform(gens)
+    t0 = time.perf_counter()
+    rejected = [apply_filters(day.reset_index(drop=True), FilterSettings()).rejected
+                for _, day in gens.groupby(gens["created_at"].dt.normalize())]
+    elapsed = time.perf_counter() - t0
+    return gens, elapsed, rule_report(gens["generation_id"], pd.concat(rejected), labels)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=3000)
@@ -27,13 +38,7 @@ def main() -> None:
     args = ap.parse_args()
     pd.set_option("display.width", 160)
     for seed in args.seeds:
-        gens, labels = generate_sample_data(n_rows=args.rows, days=args.days, seed=seed)
-        gens = conform(gens)
-        t0 = time.perf_counter()
-        rejected = [apply_filters(day.reset_index(drop=True), FilterSettings()).rejected
-                    for _, day in gens.groupby(gens["created_at"].dt.normalize())]
-        elapsed = time.perf_counter() - t0
-        report = rule_report(gens["generation_id"], pd.concat(rejected), labels)
+        gens, elapsed, report = score_seed(args.rows, args.days, seed)
         print(f"\n== seed {seed}: {len(gens):,} rows over {args.days} days; filter {len(gens) / elapsed:,.0f} rows/s "
               f"({elapsed:.1f}s){'  [calibration seed]' if seed == 7 else ''}")
         print(report.to_string(index=False))
