@@ -27,8 +27,9 @@ def test_asset_graph_has_the_documented_keys_and_lineage():
     assert parents("topic_model") == {"deduplicated_generations", "rejected_generations"}
     assert parents("generation_clusters") == {"deduplicated_generations", "topic_model", "rejected_generations"}
     assert parents("sampled_examples") == {"filtered_generations", "generation_clusters", "cluster_decisions"}
+    # the pool: the export compares its diversity with random samples of it, and explains churn
     assert parents("finetuning_dataset") == {"sampled_examples", "review_decisions", "review_annotations",
-                                             "cluster_decisions"}
+                                             "cluster_decisions", "deduplicated_generations"}
     assert parents("review_queue") == {"sampled_examples", "review_decisions", "deduplicated_generations",
                                        "generation_clusters"}  # near-threshold candidates come from the pool
     assert parents("review_decisions") == {"review_annotations", "cluster_annotations"}

@@ -1,4 +1,12 @@
-"""Topic clustering of the embedded pool: BERTopic (UMAP + HDBSCAN) by default, KMeans as an option."""
+"""Topic clustering of the embedded pool: BERTopic (UMAP + HDBSCAN) by default, KMeans as an option.
+
+Two levels. Topics are what people read and review (named, include/exclude, rename); HDBSCAN's
+topics are kept between size bounds (a topic holding more than `max_topic_share` of the rows, or
+fewer topics than `min_topics`, is split with KMeans), because on real pools it often finds a
+handful of huge clusters. Cells are finer k-means cells inside each topic, about `cell_rows` pool
+rows each, so their number follows the pool (thousands at hundreds of thousands of rows); the
+sample balances its quota across cells.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +28,9 @@ class ClusterSettings:
     kmeans_k: int = 24
     outlier_strategy: str = "reassign"  # "reassign" to nearest cluster (flag kept) | "bucket" (cluster -1)
     fit_sample_cap: int = 20_000  # the topic model fits on at most this many rows (seeded sample)
+    min_topics: int = 8  # bertopic: fewer topics than this and the largest are split (KMeans, 2 at a time)
+    max_topic_share: float = 0.15  # bertopic: a topic holding more of the rows is split into parts below it
+    cell_rows: int = 25  # average pool rows per sampling cell inside a topic (0: one cell per topic)
 
 
 @dataclass
@@ -28,6 +39,7 @@ class ClusterResult:
     probability: np.ndarray  # float in [0, 1]
     is_outlier: np.ndarray  # bool: the algorithm left the row unassigned
     fallback: str = ""  # why the configured fit did not run or found nothing ("" when it ran as configured)
+    splits: str = ""  # which topics were split to keep them within the size bounds ("" when none)
 
 
 def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
@@ -84,6 +96,65 @@ def _fit_kmeans(embeddings: np.ndarray, s: ClusterSettings) -> tuple[np.ndarray,
     part = np.sort(dist, axis=1)
     prob = 1.0 - part[:, 0] / np.maximum(part[:, 1] if k > 1 else part[:, 0] + 1, 1e-9) if k > 1 else np.ones(len(dist))
     return km.labels_.astype(np.int64), np.clip(prob, 0.0, 1.0)
+
+
+def _kmeans_labels(x: np.ndarray, k: int, seed: int) -> np.ndarray:
+    from sklearn.cluster import KMeans
+
+    k = max(1, min(k, len(x)))
+    if k == 1:
+        return np.zeros(len(x), np.int64)
+    return KMeans(n_clusters=k, random_state=seed, n_init=3).fit(x).labels_.astype(np.int64)
+
+
+def split_topics(embeddings: np.ndarray, labels: np.ndarray, max_share: float, min_topics: int,
+                 seed: int) -> tuple[np.ndarray, str]:
+    """Labels with every topic above `max_share` of the rows split by KMeans into parts below it, then
+    the largest topic halved until there are `min_topics` (topics of fewer than 4 rows are left alone);
+    and a readable note of what was split. -1 (bucketed outliers) is never split."""
+    labels = labels.copy()
+    n = int((labels != -1).sum())
+    if n < 4:
+        return labels, ""
+    limit = max(2, int(max_share * n)) if 0 < max_share < 1 else n
+    notes, next_id = [], int(labels.max()) + 1
+
+    def split(c: int, parts: int) -> int:
+        nonlocal next_id
+        idx = np.flatnonzero(labels == c)
+        sub = _kmeans_labels(embeddings[idx], parts, seed)
+        made = len(np.unique(sub))
+        for j in range(1, made):
+            labels[idx[sub == j]] = next_id
+            next_id += 1
+        return made
+
+    for c in sorted(int(c) for c in np.unique(labels) if c != -1):
+        size = int((labels == c).sum())
+        if size > limit:
+            made = split(c, -(-size // limit))
+            notes.append(f"{size} rows into {made}")
+    while len([c for c in np.unique(labels) if c != -1]) < min_topics:
+        ids, counts = np.unique(labels[labels != -1], return_counts=True)
+        big = int(ids[np.argmax(counts)])
+        if counts.max() < 4 or split(big, 2) < 2:
+            break
+        notes.append(f"{int(counts.max())} rows into 2 (fewer than min_topics={min_topics})")
+    return labels, ("split " + "; ".join(notes)) if notes else ""
+
+
+def fit_cells(embeddings: np.ndarray, labels: np.ndarray, clusters: list[int], cell_rows: int,
+              scale: float, seed: int) -> dict[int, np.ndarray]:
+    """Unit centroids of the sampling cells of each topic: k-means inside the topic with one cell per
+    `cell_rows` rows of the pool (the fit rows times `scale`, the pool's size over the fit sample's),
+    at most one cell per 2 fit rows. `cell_rows` 0 gives one cell per topic (its centroid)."""
+    out = {}
+    for c in clusters:
+        x = embeddings[labels == c]
+        k = 1 if cell_rows <= 0 else max(1, min(round(len(x) * scale / cell_rows), len(x) // 2))
+        sub = _kmeans_labels(x, k, seed)
+        out[c] = centroids(x, sub, sorted(np.unique(sub).tolist())).astype(np.float32)
+    return out
 
 
 def centroids(embeddings: np.ndarray, labels: np.ndarray, clusters: list[int]) -> np.ndarray:
@@ -145,5 +216,8 @@ def cluster_embeddings(embeddings: np.ndarray, docs: list[str], s: ClusterSettin
         fallback = f"HDBSCAN found no cluster in {n} rows: one cluster of every row, all flagged outliers"
     elif s.outlier_strategy == "reassign":
         labels = reassign_outliers(embeddings, labels)
+    splits = ""
+    if not fallback and s.algorithm == "bertopic":  # kmeans_k is the count the user asked for
+        labels, splits = split_topics(embeddings, labels, s.max_topic_share, s.min_topics, s.seed)
     prob = np.where(is_outlier, 0.0, prob)
-    return ClusterResult(_relabel_by_size(labels), prob, is_outlier, fallback)
+    return ClusterResult(_relabel_by_size(labels), prob, is_outlier, fallback, splits)

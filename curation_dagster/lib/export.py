@@ -145,6 +145,21 @@ def churn(previous_ids: set[str] | None, current_ids: set[str]) -> dict[str, flo
             "dropped": dropped, "churn_rate": round(dropped / len(previous_ids), 4) if previous_ids else 0.0}
 
 
+def explain_churn(change: dict, previous_ids: set[str] | None, current_ids: set[str], pool_ids: set[str],
+                  review_rejected: set[str]) -> dict:
+    """`change` (from churn) with its drops split by cause: left the pool (a rule or dedup removed the
+    row), rejected in review, or displaced by the selection (still in the pool, not picked). Only the
+    last is churn the sampler is answerable for: `selection_churn_rate` is it over the previous size."""
+    dropped = (previous_ids or set()) - current_ids
+    left = {g for g in dropped if g not in pool_ids}
+    review = (dropped - left) & review_rejected
+    displaced = len(dropped) - len(left) - len(review)
+    prev = len(previous_ids or ())
+    return {**change, "dropped_left_pool": len(left), "dropped_in_review": len(review),
+            "dropped_by_selection": displaced,
+            "selection_churn_rate": round(displaced / prev, 4) if prev else 0.0}
+
+
 def published_ids(dataset_dir: Path) -> set[str] | None:
     """generation_ids of the dataset currently published in dataset_dir, from its provenance file."""
     prov = Path(dataset_dir) / "provenance.jsonl"

@@ -58,6 +58,8 @@ SHARED: dict[str, str] = {
 #: settings one stage takes from another's section (one setting, one place): (section, field) -> source
 INHERITED: dict[tuple[str, str], tuple[str, str]] = {
     ("report", "target_examples"): ("export", "target_examples"),
+    # sampling grows the sample to the size the export's progress check projects toward
+    ("sampling", "target_examples"): ("export", "target_examples"),
     ("report", "dataset_name"): ("export", "dataset_name"),
     ("report", "general_share"): ("sampling", "general_share"),
     ("report", "general_template"): ("sampling", "general_template"),

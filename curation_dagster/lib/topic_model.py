@@ -1,4 +1,5 @@
-"""A fitted topic model reduced to what assignment needs: one centroid and one name per cluster.
+"""A fitted topic model reduced to what assignment needs: one centroid and one name per cluster,
+and the centroids of its sampling cells (lib.clustering: finer k-means cells inside each topic).
 
 Fitting (UMAP + HDBSCAN through BERTopic, or KMeans) is the expensive step and runs only when the
 model is refit; assigning rows is one matrix product against the centroids, so it costs O(rows).
@@ -6,13 +7,15 @@ model is refit; assigning rows is one matrix product against the centroids, so i
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from curation_dagster.lib.clustering import ClusterSettings, centroids, cluster_embeddings, fit_sample_indices
+from curation_dagster.lib.clustering import (ClusterSettings, centroids, cluster_embeddings, fit_cells,
+                                             fit_sample_indices)
 from curation_dagster.lib.naming import NAMING_METHODS, ctfidf_keywords, ctfidf_names, keybert_mmr_names
 from curation_dagster.lib.text import sha256_hex
 
@@ -38,6 +41,27 @@ class TopicModel:
     naming_fallbacks: dict[int, str] = field(default_factory=dict)  # llm: cluster -> why it kept the keyword label
     # how the fit degraded on too few rows (lib.clustering.ClusterResult.fallback); "" for a regular fit
     fit_fallback: str = ""
+    # cluster -> unit centroids (cells, dim) of its sampling cells; a topic without any is one cell
+    cells: dict[int, np.ndarray] = field(default_factory=dict)
+    topic_splits: str = ""  # lib.clustering.ClusterResult.splits
+
+    def cell_centroids(self, cluster_id: int) -> np.ndarray:
+        got = self.cells.get(cluster_id)
+        if got is None or not len(got):
+            return self.centroids[self.cluster_ids.index(cluster_id)][None, :]
+        return got
+
+    def cell_offsets(self) -> dict[int, int]:
+        """Global id of each topic's first cell: cells are numbered topic by topic, in cluster_id order."""
+        out, at = {}, 0
+        for c in self.cluster_ids:
+            out[c] = at
+            at += len(self.cell_centroids(c))
+        return out
+
+    @property
+    def cell_count(self) -> int:
+        return sum(len(self.cell_centroids(c)) for c in self.cluster_ids)
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({
@@ -51,6 +75,10 @@ class TopicModel:
             "fit_outlier_share": self.fit_outlier_share,
             "outlier_strategy": self.outlier_strategy,
             "fitted_through": self.fitted_through,
+            # float32 bytes as base64: one string per topic travels through DuckDB and Snowflake alike
+            "cell_count": [len(self.cell_centroids(c)) for c in self.cluster_ids],
+            "cell_centroids": [base64.b64encode(np.ascontiguousarray(self.cell_centroids(c), np.float32).tobytes())
+                               .decode() for c in self.cluster_ids],
         })
 
     @classmethod
@@ -60,11 +88,17 @@ class TopicModel:
         df = df.sort_values("cluster_id")
         first = df.iloc[0]
         ids = [int(c) for c in df["cluster_id"]]
+        cents = np.stack([np.asarray(v, dtype=np.float32) for v in df["centroid"]])
+        cells = {}
+        if "cell_centroids" in df.columns:  # a model fit before cells existed: one cell per topic
+            for c, blob in zip(ids, df["cell_centroids"]):
+                if isinstance(blob, str) and blob:
+                    cells[c] = np.frombuffer(base64.b64decode(blob), dtype=np.float32).reshape(-1, cents.shape[1])
         return cls(
             version=str(first["model_version"]), cluster_ids=ids,
             names=dict(zip(ids, df["cluster_name"])),
             keywords={c: [k for k in str(kw).split(", ") if k] for c, kw in zip(ids, df["keywords"])},
-            centroids=np.stack([np.asarray(v, dtype=np.float32) for v in df["centroid"]]),
+            centroids=cents, cells=cells,
             outlier_similarity=float(first["outlier_similarity"]), fit_rows=int(first["fit_rows"]),
             fit_outlier_share=float(first["fit_outlier_share"]), outlier_strategy=str(first["outlier_strategy"]),
             fitted_through=str(first["fitted_through"]),
@@ -128,6 +162,8 @@ def fit_topic_model(ids: list[str], vectors: np.ndarray, docs: list[str], s: Clu
         threshold = float(own.min()) - 1e-6
     else:
         threshold = float(np.quantile(own, outlier_quantile))
+    # cells follow the pool, not the fit sample: a pool of 200k fit on 20k still gets ~200k/cell_rows cells
+    cells = fit_cells(x, res.cluster_id, clusters, s.cell_rows, len(ids) / max(len(idx), 1), s.seed)
     labels = res.cluster_id.tolist()
     names, used, fallbacks = name_clusters(fit_docs, labels, x, naming, embedding_model, llm, llm_post)
     keywords = ctfidf_keywords(fit_docs, labels, top_n=8)
@@ -141,7 +177,7 @@ def fit_topic_model(ids: list[str], vectors: np.ndarray, docs: list[str], s: Clu
         outlier_strategy=s.outlier_strategy,
         fitted_through=str(max(created_at[i] for i in idx)) if created_at is not None and len(idx) else "",
         naming=used, naming_fallbacks={c: r for c, r in fallbacks.items() if c in clusters},
-        fit_fallback=res.fallback,
+        fit_fallback=res.fallback, cells=cells, topic_splits=res.splits,
     )
 
 
@@ -158,3 +194,16 @@ def assign(model: TopicModel, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarr
     if model.outlier_strategy == "bucket":
         labels = np.where(outlier, -1, labels)
     return labels, sim.astype(float), outlier
+
+
+def assign_cells(model: TopicModel, vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Global sampling-cell id of each row: the most similar cell centroid inside its topic
+    (rows of the outlier bucket, cluster -1, get cell -1)."""
+    out = np.full(len(vectors), -1, dtype=np.int64)
+    offsets = model.cell_offsets()
+    for c in np.unique(labels):
+        if c == -1:
+            continue
+        idx = np.flatnonzero(labels == c)
+        out[idx] = offsets[int(c)] + np.argmax(vectors[idx] @ model.cell_centroids(int(c)).T, axis=1)
+    return out

@@ -94,13 +94,28 @@ def test_cluster_checks():
 
 
 def test_sampling_checks():
-    s = pd.DataFrame({"generation_id": list("abcd"), "cluster_id": [0, 0, 1, 1],
+    from curation_dagster.lib.sampling import SampleInfo, SampleSettings
+
+    def per_cluster(n, share=0.5):
+        return SampleSettings(mode="per_cluster", n_per_cluster=n, general_share=share), SampleInfo("per_cluster", 4, 4)
+
+    s = pd.DataFrame({"generation_id": list("abcd"), "cluster_id": [0, 0, 1, 1], "cell_id": [0, 0, 1, 1],
                       "category": ["general", "template_specific"] * 2})
-    good = by_name(sampling_checks(s, 2, 0.5, 0.05))
+    good = by_name(sampling_checks(s, *per_cluster(2), 0.05))
     assert good["sample_within_quota"].passed and good["category_mix_on_target"].passed
-    assert not by_name(sampling_checks(s, 1, 0.5, 0.05))["sample_within_quota"].passed
-    assert not by_name(sampling_checks(pd.concat([s, s.iloc[:1]]), 5, 0.5, 0.5))["sample_within_quota"].passed
-    assert not by_name(sampling_checks(s, 2, 0.8, 0.05))["category_mix_on_target"].passed
+    assert not by_name(sampling_checks(s, *per_cluster(1), 0.05))["sample_within_quota"].passed
+    assert not by_name(sampling_checks(pd.concat([s, s.iloc[:1]]), *per_cluster(5), 0.5))["sample_within_quota"].passed
+    assert not by_name(sampling_checks(s, *per_cluster(2, 0.8), 0.05))["category_mix_on_target"].passed
+    # target mode: each (cell, category) may give its water-filling level q, or q + 1 for the remainder
+    target = SampleSettings(target_examples=4)
+    assert by_name(sampling_checks(s, target, SampleInfo("target", 4, 4, quota={"general": 0, "template_specific": 0}),
+                                   0.05))["sample_within_quota"].passed
+    two_in_a_cell = s.assign(cell_id=[0, 0, 0, 0])  # 2 general rows in cell 0 with q = 0
+    assert not by_name(sampling_checks(two_in_a_cell, target, SampleInfo(
+        "target", 4, 4, quota={"general": 0, "template_specific": 0}), 0.05))["sample_within_quota"].passed
+    over_target = by_name(sampling_checks(s, SampleSettings(target_examples=3), SampleInfo(
+        "target", 4, 3, quota={"general": 5, "template_specific": 5}), 0.05))["sample_within_quota"]
+    assert not over_target.passed
 
 
 def export_files(rows, tamper=None):

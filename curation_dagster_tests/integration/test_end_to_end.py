@@ -71,7 +71,13 @@ def test_clusters_named_and_sample_bounded(pipeline):
     assert summaries["cluster_name"].str.len().min() > 0
     assert summaries["cluster_name"].is_unique
     assert len(summaries) >= 2
-    assert sampled.groupby("cluster_id").size().max() <= 20
+    # cells inside topics: about 25 pool rows each, so more cells than topics
+    assert clusters["cell_id"].nunique() > len(summaries) and clusters["cell_id"].min() >= 0
+    assert abs(len(clusters) / clusters["cell_id"].nunique() - 25) <= 15
+    # target mode, 50,000 out of reach: half the pool ships, and no cell gives more than the level + 1
+    assert len(sampled) in (len(clusters) // 2, len(clusters) // 2 - 1)
+    biggest = clusters["cell_id"].value_counts().idxmax()  # balanced: the largest cell gives less than its share
+    assert (sampled["cell_id"] == biggest).mean() < (clusters["cell_id"] == biggest).mean()
     assert abs((sampled["category"] == "general").mean() - 0.5) <= 0.05
     assert sampled["generation_id"].is_unique
     assert set(sampled.generation_id) <= set(clusters.generation_id)
@@ -99,6 +105,15 @@ def test_export_is_valid_chat_jsonl_with_manifest(pipeline):
     assert {"clusters_cover_pool", "sample_within_quota", "finetuning_dataset_valid",
             "dataset_progress_to_target"} <= set(checks)
     assert checks["dataset_progress_to_target"].passed  # no target date: on course while rows keep coming
+    # the export says whether it beat random, on both instruments, in the manifest and the check
+    div = manifest["diversity"]
+    assert div["export_rows"] == manifest["rows"]["total"] and div["random_samples"] == 10
+    assert div["pool_rows"] == len(table(data_dir, "deduplicated_generations"))
+    for inst in ("lexical", "semantic"):
+        assert {"vendi", "coverage", "mean_distance"} <= set(div["instruments"][inst])
+    assert checks["export_more_diverse_than_random"].passed == div["beats_random"]
+    assert checks["dataset_churn_within_bound"].passed  # the first version drops nothing
+    assert manifest["changes_since_previous"]["dropped_by_selection"] == 0
     # WARN checks may fire on a 400-row sample (few, large clusters); ERROR checks may not
     failed = {n: c.metadata for n, c in checks.items() if not c.passed and c.severity.value == "ERROR"}
     assert not failed, failed

@@ -14,7 +14,7 @@ from curation_dagster.defs.partitions import OWNERS, REFIT_REASON_TAG, STORAGE_K
 from curation_dagster.defs.pool_status import REJECTED_RULES_IN, empty_pool_failure
 from curation_dagster.lib.embedding import load_model
 from curation_dagster.lib.naming import NAMING_METHODS
-from curation_dagster.lib.topic_model import TopicModel, assign, fit_topic_model
+from curation_dagster.lib.topic_model import TopicModel, assign, assign_cells, fit_topic_model
 
 #: What to do about an empty pool, in every pool stage's failure.
 FIX_EMPTY_POOL = ("Fix the filter config or the source, re-materialize those days (daily_curation_job), "
@@ -85,6 +85,8 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, nam
         "naming": model.naming,
         **({"naming_llm_model": llm.model, "naming_llm_fallbacks": len(model.naming_fallbacks)} if llm else {}),
         "cluster_count": len(model.cluster_ids),
+        "cell_count": model.cell_count,
+        "topic_splits": model.topic_splits or "none",
         "pool_rows": len(pool),
         "fit_rows": model.fit_rows,
         "fit_outlier_share": round(model.fit_outlier_share, 4),
@@ -104,12 +106,14 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, nam
                 "Topic cluster of every kept generation in the pool: the most similar centroid of the "
                 "current topic model, with `cluster_name`, `probability` (cosine similarity) and "
                 "`is_outlier` (less similar to every centroid than the model's threshold; with the "
-                "default 'reassign' strategy it keeps its nearest cluster but stays flagged)."
+                "default 'reassign' strategy it keeps its nearest cluster but stays flagged), and "
+                "`cell_id`, its sampling cell: the nearest of the topic's finer k-means cells, across "
+                "which the sample balances its quota."
             ),
             owners=OWNERS, kinds={"bertopic", STORAGE_KIND},
         ),
         "cluster_summaries": dg.AssetOut(
-            description="One row per cluster: readable name, c-TF-IDF keywords, size, share, outliers, templates.",
+            description="One row per cluster: readable name, c-TF-IDF keywords, size, sampling cells, share, outliers, templates.",
             owners=OWNERS, kinds={STORAGE_KIND},
         ),
     },
@@ -132,7 +136,9 @@ def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig
             metadata={"pool_rows": len(pool)})
     model = TopicModel.from_frame(topic_model)
     t0 = time.perf_counter()
-    labels, similarity, outlier = assign(model, _vectors(pool))
+    vectors = _vectors(pool)
+    labels, similarity, outlier = assign(model, vectors)
+    cells = assign_cells(model, vectors, labels)
     elapsed = time.perf_counter() - t0
     names = {**model.names, -1: "outliers"}
     clusters = pd.DataFrame({
@@ -141,6 +147,7 @@ def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig
         "cluster_name": [names[c] for c in labels.tolist()],
         "probability": np.clip(similarity, 0.0, 1.0).round(6),
         "is_outlier": outlier,
+        "cell_id": cells,
         "model_version": model.version,
     })
     summ = clusters.assign(template_id=pool["template_id"].to_numpy()).groupby("cluster_id")
@@ -148,6 +155,7 @@ def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig
     summaries["cluster_name"] = summaries["cluster_id"].map(names)
     summaries["keywords"] = summaries["cluster_id"].map(lambda c: ", ".join(model.keywords.get(c, [])))
     summaries["size"] = summaries["cluster_id"].map(summ.size())
+    summaries["cells"] = summaries["cluster_id"].map(summ["cell_id"].nunique()).astype(int)
     summaries["share"] = (summaries["size"] / max(len(clusters), 1)).round(4)
     summaries["outliers"] = summaries["cluster_id"].map(summ["is_outlier"].sum()).astype(int)
     summaries["general_share"] = summaries["cluster_id"].map(
@@ -165,6 +173,7 @@ def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig
         "dagster/row_count": len(clusters),
         "model_version": model.version,
         "cluster_count": n_clusters,
+        "cell_count": int(pd.Series(cells).nunique()),
         "outlier_share": round(outlier_share, 4),
         "rows_since_fit": int(new.sum()),
         "new_rows_outlier_share": round(drift, 4),

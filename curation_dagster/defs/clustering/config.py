@@ -22,6 +22,15 @@ class TopicModelConfig(dg.Config):
         "'bucket': they form cluster -1, sampled like any other cluster."))
     fit_sample_cap: int = Field(20_000, description=(
         "Fit on at most this many pool rows (seeded sample by id); keeps fitting time bounded as the pool grows."))
+    min_topics: int = Field(8, description=(
+        "bertopic: fewer topics than this and the largest is halved (KMeans) until there are this many; "
+        "HDBSCAN finds a handful of clusters on real pools of a few thousand rows."))
+    max_topic_share: float = Field(0.15, description=(
+        "bertopic: a topic holding more of the fit rows is split (KMeans) into parts below this share."))
+    cell_rows: int = Field(25, description=(
+        "Average pool rows per sampling cell: each topic is cut into k-means cells of about this many rows "
+        "(so the cell count follows the pool, e.g. 4,000 cells at 100,000 rows) and the sample balances its "
+        "quota across cells. Cluster review stays on the named topics. 0: one cell per topic."))
     naming_field: str = Field("instruction", description="Text column whose c-TF-IDF keywords name clusters.")
     naming: str = Field("keybert_mmr", description=(
         "How clusters are named. 'keybert_mmr' (default, offline): the top 30 c-TF-IDF words re-ranked by "
@@ -45,6 +54,7 @@ class TopicModelConfig(dg.Config):
             algorithm=self.algorithm, seed=self.seed, min_cluster_size=self.min_cluster_size,
             umap_n_neighbors=self.umap_n_neighbors, umap_n_components=self.umap_n_components,
             kmeans_k=self.kmeans_k, outlier_strategy=self.outlier_strategy, fit_sample_cap=self.fit_sample_cap,
+            min_topics=self.min_topics, max_topic_share=self.max_topic_share, cell_rows=self.cell_rows,
         )
 
 

@@ -3,16 +3,18 @@ import json
 from datetime import datetime, timezone
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from curation_dagster.defs.export.config import ExportConfig
 from curation_dagster.defs.export.validation import validate_dataset
 from curation_dagster.defs.partitions import OWNERS
 from curation_dagster.defs.resources import DatasetStore
-from curation_dagster.lib.export import (assign_splits, churn, jsonl_bytes, publish_directory, published_ids,
-                                         to_chat_record)
+from curation_dagster.lib.diversity import DiversitySettings, diversity_report
+from curation_dagster.lib.export import (assign_splits, churn, explain_churn, jsonl_bytes, publish_directory,
+                                         published_ids, to_chat_record)
 from curation_dagster.lib.frames import with_columns
-from curation_dagster.lib.progress import dataset_progress
+from curation_dagster.lib.progress import dataset_progress, projected_progress
 from curation_dagster.lib.review import decide_all, item_fleiss_kappa, pairwise_kappa
 
 def review_summary(annotations: pd.DataFrame, decisions: pd.DataFrame, cluster_decisions: pd.DataFrame) -> dict:
@@ -62,14 +64,60 @@ def apply_reviews(sampled: pd.DataFrame, decisions: pd.DataFrame) -> tuple[pd.Da
 PROGRESS_CHECK = dg.AssetCheckSpec(
     name="dataset_progress_to_target", asset="finetuning_dataset",
     description="[WARN] The dataset is on course to reach `target_examples` (by `target_date` when set) at "
-                "the rate examples were added over the last 7 source days.",
+                "the rate the sampler really grows it (sampled_examples' `daily_growth`: the sample of the pool "
+                "as it was 7 source days earlier against today's), and the sampling mode can reach it.",
+)
+DIVERSITY_CHECK = dg.AssetCheckSpec(
+    name="export_more_diverse_than_random", asset="finetuning_dataset",
+    description="[WARN] The export is more diverse than same-size random samples of the pool on an instrument "
+                "the selection never saw (TF-IDF + SVD): Vendi ratio above 1 with z >= `diversity_min_z`. "
+                "Coverage, mean distance and the embedding's figures are in the metadata and the manifest.",
+)
+CHURN_CHECK = dg.AssetCheckSpec(
+    name="dataset_churn_within_bound", asset="finetuning_dataset",
+    description="[WARN] The selection kept what shipped: of the previous version's examples still in the pool, "
+                "at most `max_churn` were dropped (`max_refit_churn` after a topic model refit). Examples a "
+                "rule, dedup or a reviewer removed do not count.",
 )
 
 
-@dg.asset(group_name="curation", owners=OWNERS, kinds={"json", "openai"}, check_specs=[PROGRESS_CHECK])
+def pool_texts(pool: pd.DataFrame) -> list[str]:
+    """What the diversity instrument reads of a row: the prompt and the reply, as the example shows them."""
+    inp = pool["input_message"] if "input_message" in pool.columns else pd.Series("", index=pool.index)
+    return [f"{i or ''}\n{m or ''}\n{o or ''}" for i, m, o in
+            zip(pool["instruction"], inp.where(inp.notna(), ""), pool["output"])]
+
+
+def export_diversity(pool: pd.DataFrame, shipped_ids, config: ExportConfig) -> dict | None:
+    if not config.diversity_random_samples:
+        return None
+    vectors = (np.stack(pool["embedding"].to_numpy()).astype(np.float32)
+               if "embedding" in pool.columns and len(pool) else None)
+    return diversity_report(pool["generation_id"].astype(str).tolist(), pool_texts(pool), list(shipped_ids),
+                            DiversitySettings(random_samples=config.diversity_random_samples,
+                                              min_z=config.diversity_min_z, seed=config.seed),
+                            semantic_vectors=vectors)
+
+
+def _latest_metadata(context: dg.AssetExecutionContext, key: str) -> dict:
+    event = context.instance.get_latest_materialization_event(dg.AssetKey(key))
+    mat = event.asset_materialization if event else None
+    return {k: getattr(v, "value", v) for k, v in (mat.metadata if mat else {}).items()}
+
+
+def _previous_manifest(folder) -> dict:
+    try:
+        return json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+@dg.asset(group_name="curation", owners=OWNERS, kinds={"json", "openai"},
+          check_specs=[PROGRESS_CHECK, DIVERSITY_CHECK, CHURN_CHECK])
 def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, dataset_store: DatasetStore,
                        sampled_examples: pd.DataFrame, review_decisions: pd.DataFrame,
-                       review_annotations: pd.DataFrame, cluster_decisions: pd.DataFrame):
+                       review_annotations: pd.DataFrame, cluster_decisions: pd.DataFrame,
+                       deduplicated_generations: pd.DataFrame):
     """The fine-tuning dataset on disk: OpenAI chat-format `train.jsonl` and `validation.jsonl`
     (split stratified by cluster, seeded), `provenance.jsonl` (which generation each line came from)
     and `manifest.json` (row counts, sha256 of each file, config, source partitions).
@@ -83,6 +131,13 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     replace the assistant message (the original stays in provenance), and the manifest's `review`
     block says how much was reviewed, the counts per state and how well reviewers agreed. Pending and
     adjudication items ship as sampled. Excluded clusters never reach the sample.
+
+    Whether curation helped: the manifest's `diversity` block compares the export with same-size
+    random samples of the pool (`deduplicated_generations`) on a TF-IDF + SVD instrument the
+    selection never saw (Vendi score, cell coverage, mean distance: ratio and z), with the embedding's
+    figures beside it; the WARN check `export_more_diverse_than_random` fails when it is not. The
+    manifest's `changes_since_previous` splits dropped examples by cause (left the pool, review,
+    selection) and `dataset_churn_within_bound` bounds the selection's share.
 
     Files are written to a temp folder and swapped in with a rename, so a failed run never leaves a
     half-written dataset, and no rows to ship (an empty sample, or every example rejected in review)
@@ -124,7 +179,15 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     files["provenance.jsonl"] = jsonl_bytes(provenance)
     days = sorted({str(d)[:10] for d in df["created_at"]}) if len(df) else []
     # churn is measured against what is on disk now, i.e. the last published version
-    change = churn(published_ids(target), set(df["generation_id"]))
+    previous, current = published_ids(target), set(df["generation_id"])
+    rejected_in_review = set(with_columns(review_decisions, {"generation_id": object, "state": object})
+                             .query("state == 'rejected'")["generation_id"].astype(str))
+    change = explain_churn(churn(previous, current), previous, current,
+                           set(deduplicated_generations["generation_id"].astype(str)), rejected_in_review)
+    before = _previous_manifest(target)
+    version = str(df["model_version"].iloc[0]) if "model_version" in df.columns else ""
+    refit = bool(previous) and before.get("topic_model_version") != version
+    diversity = export_diversity(deduplicated_generations, df["generation_id"].astype(str), config)
     manifest = {
         "dataset": config.dataset_name,
         "changes_since_previous": change,
@@ -138,6 +201,9 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         "source_partitions": days,
         "review": review,
         "clusters": int(df["cluster_id"].nunique()) if len(df) else 0,
+        "sampling_cells": int(df["cell_id"].nunique()) if "cell_id" in df.columns else None,
+        "topic_model_version": version,
+        "diversity": diversity,
         "templates": df["template_id"].value_counts().sort_index().to_dict() if len(df) else {},
     }
     files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
@@ -150,7 +216,15 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
             metadata=gate.metadata,
         )
     publish_directory(files, target)
-    progress = dataset_progress(df["created_at"], config.target_examples)
+    sampled_md = _latest_metadata(context, "sampled_examples")
+    if "daily_growth" in sampled_md:  # the rate the sampler really grows at (see PROGRESS_CHECK)
+        pool_days = pd.to_datetime(deduplicated_generations["created_at"]) if len(deduplicated_generations) else None
+        ceiling = int(sampled_md.get("size_ceiling", -1))
+        progress = projected_progress(len(df), config.target_examples, float(sampled_md["daily_growth"]),
+                                      pool_days.max().date() if pool_days is not None else None,
+                                      ceiling if ceiling >= 0 else None)
+    else:  # sampled_examples materialized elsewhere, without its growth figures
+        progress = dataset_progress(df["created_at"], config.target_examples)
     on_track = progress.projected_date is not None and (
         config.target_date is None or progress.projected_date.isoformat() <= config.target_date)
     progress_md = {
@@ -158,6 +232,7 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         "daily_rate": progress.daily_rate,
         "projected_date": progress.projected_date.isoformat() if progress.projected_date else "never",
         "target_date": config.target_date or "none",
+        **({"why_never": sampled_md.get("below_target_because", "")} if progress.projected_date is None else {}),
     }
     # the shipped rows as a table too (warehouse storage), one row per JSONL line
     shipped = pd.DataFrame(provenance, columns=["split", "line", "generation_id", "cluster_id", "cluster_name",
@@ -183,6 +258,30 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         "reviewed_share": review["reviewed_share"],
         "review_rejected": review["decisions"]["rejected"],
         "review_edited": review["shipped"]["edited"],
+        "dropped_by_selection": change["dropped_by_selection"],
+        **(diversity_metadata(diversity) if diversity else {}),
     })
     yield dg.AssetCheckResult(check_name="dataset_progress_to_target", passed=on_track,
                               severity=dg.AssetCheckSeverity.WARN, metadata=progress_md)
+    yield dg.AssetCheckResult(
+        check_name="export_more_diverse_than_random", severity=dg.AssetCheckSeverity.WARN,
+        passed=bool(diversity and diversity["beats_random"]),
+        metadata=diversity_metadata(diversity) if diversity else {"verdict": "diversity_random_samples is 0: not measured"})
+    bound = config.max_refit_churn if refit else config.max_churn
+    yield dg.AssetCheckResult(
+        check_name="dataset_churn_within_bound", severity=dg.AssetCheckSeverity.WARN,
+        passed=change["selection_churn_rate"] <= bound,
+        metadata={**{k: change[k] for k in ("previous_examples", "dropped", "dropped_left_pool", "dropped_in_review",
+                                            "dropped_by_selection", "selection_churn_rate")},
+                  "bound": bound, "topic_model_refit": refit})
+
+
+def diversity_metadata(d: dict) -> dict:
+    """The diversity block as flat metadata the UI can plot over materializations."""
+    out = {"diversity_verdict": d["verdict"], "beats_random": d["beats_random"]}
+    for inst, block in d.get("instruments", {}).items():
+        for metric in ("vendi", "coverage", "mean_distance"):
+            if metric in block:
+                out[f"{inst}_{metric}_ratio"] = block[metric]["ratio"]
+                out[f"{inst}_{metric}_z"] = block[metric]["z"]
+    return out

@@ -19,6 +19,17 @@ class ExportConfig(dg.Config):
     target_examples: int = Field(50_000, description="Size the dataset should grow to.")
     target_date: Optional[str] = Field(None, description="YYYY-MM-DD by which the target should be reached (WARN if not).")
     dataset_name: str = Field("finetuning_dataset", description="Folder name under the export directory.")
+    diversity_random_samples: int = Field(10, description=(
+        "Same-size random samples of the pool the export's diversity is compared with (manifest `diversity`, "
+        "WARN check export_more_diverse_than_random). 0 turns the comparison off."))
+    diversity_min_z: float = Field(2.0, description=(
+        "The export beats random when its lexical (TF-IDF + SVD) Vendi score is above the random samples' "
+        "mean by at least this many of their standard deviations."))
+    max_churn: float = Field(0.02, description=(
+        "WARN when the selection drops more than this share of the previously shipped examples that are "
+        "still in the pool (rules, dedup and review removals do not count), with the same topic model."))
+    max_refit_churn: float = Field(0.5, description=(
+        "The same bound after a refit of the topic model (new cells move picks)."))
 
 
 ExportConfig = team_defaults(ExportConfig, "export")

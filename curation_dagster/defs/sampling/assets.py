@@ -5,7 +5,7 @@ from curation_dagster.defs.metadata import counts_table
 from curation_dagster.defs.partitions import OWNERS, STORAGE_KIND, WAREHOUSE_POOL
 from curation_dagster.defs.sampling.checks import CHECK_SPECS, sampling_checks
 from curation_dagster.defs.sampling.config import SamplingConfig
-from curation_dagster.lib.sampling import GENERAL, achieved_mix, sample_per_cluster
+from curation_dagster.lib.sampling import GENERAL, achieved_mix, daily_growth, sample
 
 
 def apply_cluster_decisions(pool: pd.DataFrame, decisions: pd.DataFrame) -> tuple[pd.DataFrame, int, int]:
@@ -23,26 +23,41 @@ def apply_cluster_decisions(pool: pd.DataFrame, decisions: pd.DataFrame) -> tupl
     return pool.drop(columns="model_version").reset_index(drop=True), len(excluded), len(names)
 
 
+GROWTH_WINDOW_DAYS = 7
+
+
 @dg.asset(group_name="curation", owners=OWNERS, kinds={"pandas", STORAGE_KIND}, pool=WAREHOUSE_POOL,
           check_specs=CHECK_SPECS)
 def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig,
                      filtered_generations: pd.DataFrame, generation_clusters: pd.DataFrame,
                      cluster_decisions: pd.DataFrame):
-    """The examples chosen for fine-tuning: at most N per cluster, with the configured share of the
-    general template. Selection is a seeded hash of each id (bottom-k per cluster and category), so it
-    depends only on the data and config, never on the order partitions were materialized in.
+    """The examples chosen for fine-tuning, with the configured share of the general template.
+
+    Default mode 'target': the sample grows with the pool toward `target_examples` (at most
+    `max_pool_share` of the pool), its quota balanced across the topics' sampling cells (every cell
+    gives min(its rows, q)), picks inside a cell favouring the usage-based quality score, a prompt
+    asked many times counted once. Mode 'per_cluster': at most N per cluster (the seed's recipe).
+    Selection is a seeded hash of each id, so it depends only on the data and config, never on the
+    order partitions were materialized in, and a new day only adds picks or displaces the ones it
+    out-ranks.
 
     Cluster review applies here (`cluster_decisions` of the current topic model): an excluded cluster
     contributes nothing, a renamed one carries its new name."""
+    cols = ["generation_id", "cluster_id", "cluster_name", "probability", "is_outlier", "model_version"]
+    if "cell_id" in generation_clusters.columns:  # clusters assigned before cells existed: a cell per cluster
+        cols.append("cell_id")
     pool = filtered_generations.merge(
-        generation_clusters[["generation_id", "cluster_id", "cluster_name", "probability", "is_outlier",
-                             "model_version"]],
+        generation_clusters[cols],
         on="generation_id", how="inner",
     )
     clustered = len(pool)
+    version = str(pool["model_version"].iloc[0]) if len(pool) else ""
     pool, excluded, renamed = apply_cluster_decisions(pool, cluster_decisions)
     s = config.to_settings()
-    chosen = sample_per_cluster(pool, s)
+    chosen, info = sample(pool, s)
+    growth, size_before = daily_growth(pool, s, len(chosen), GROWTH_WINDOW_DAYS)
+    # the export's churn check tells a refit (new cells) from a daily refresh by this column
+    chosen["model_version"] = version
     empty_reason = ""
     if chosen.empty:  # an empty sample is a result; the export refuses to publish it
         empty_reason = ("generation_clusters is empty" if generation_clusters.empty else
@@ -56,7 +71,19 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig,
         "dagster/row_count": len(chosen),
         "pool_rows": len(pool),
         "clusters_sampled": int(chosen["cluster_id"].nunique()) if len(chosen) else 0,
-        "n_per_cluster": s.n_per_cluster,
+        "mode": s.mode,
+        **({"target_examples": s.target_examples, "size_goal": info.size_goal,
+            "sampling_cells": info.cells, "cells_sampled": int(chosen["cell_id"].nunique()) if len(chosen) else 0,
+            "cell_quota": ", ".join(f"{k} {v}" for k, v in (info.quota or {}).items()),
+            "prompt_repeats_skipped": info.prompt_repeats_skipped}
+           if s.mode == "target" else {"n_per_cluster": s.n_per_cluster}),
+        "below_target_because": info.limit or "none",
+        # examples gained per source day over the last days, measured by sampling the pool as it was
+        # GROWTH_WINDOW_DAYS days earlier: the rate dataset_progress_to_target projects with
+        "daily_growth": round(growth, 2),
+        "sample_size_window_ago": size_before,
+        "size_ceiling": (int(pool["cluster_id"].nunique()) * s.n_per_cluster
+                         if s.mode == "per_cluster" and len(pool) else -1),
         "target_general_share": s.general_share,
         "achieved_general_share": round(mix[GENERAL], 4),
         "mix_deviation_points": round(abs(mix[GENERAL] - s.general_share) * 100, 2),
@@ -66,4 +93,4 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig,
         "per_cluster": counts_table(per_cluster, "cluster", "examples"),
         **({"empty_reason": empty_reason} if empty_reason else {}),
     })
-    yield from sampling_checks(chosen, s.n_per_cluster, s.general_share, config.mix_tolerance)
+    yield from sampling_checks(chosen, s, info, config.mix_tolerance)

@@ -3,25 +3,44 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 from curation_dagster.defs.checks import ERROR, WARN, gx_check, spec
-from curation_dagster.lib.sampling import GENERAL
+from curation_dagster.lib.sampling import GENERAL, SampleInfo, SampleSettings
 
 CHECK_SPECS = [
     spec("sample_within_quota", "sampled_examples",
-         "At most N examples per cluster and no generation sampled twice.", ERROR),
+         "No generation sampled twice and no more than the quota: target mode, at most target_examples "
+         "and at most q + 1 per sampling cell and category (the water-filling level); per_cluster mode, "
+         "at most N per cluster.", ERROR),
     spec("category_mix_on_target", "sampled_examples",
          "The share of the general template is within `mix_tolerance` of the target share.", WARN),
 ]
 
 
-def sampling_checks(sampled: pd.DataFrame, n_per_cluster: int, target_share: float,
+def sampling_checks(sampled: pd.DataFrame, s: SampleSettings, info: SampleInfo,
                     tolerance: float) -> list[dg.AssetCheckResult]:
-    per_cluster = sampled.groupby("cluster_id").size().rename("examples").reset_index()
-    quota = gx_check([
-        (sampled, [gxe.ExpectColumnValuesToBeUnique(column="generation_id")]),
-        (per_cluster, [gxe.ExpectColumnValuesToBeBetween(column="examples", min_value=1, max_value=n_per_cluster)]),
-    ], "sample_within_quota", "sampled_examples", ERROR,
-        extra={"examples": len(sampled), "largest_cluster_sample": int(per_cluster["examples"].max()) if len(per_cluster) else 0,
-               "n_per_cluster": n_per_cluster})
+    target_share = s.general_share
+    if s.mode == "target":
+        groups = sampled.groupby(["cell_id", "category"]).size().rename("examples").reset_index()
+        groups["quota"] = [(info.quota or {}).get(cat, 0) + 1 for cat in groups["category"]]
+        groups["over_quota"] = groups["examples"] > groups["quota"]
+        expectations = [
+            (sampled, [gxe.ExpectColumnValuesToBeUnique(column="generation_id")]),
+            (groups, [gxe.ExpectColumnValuesToBeInSet(column="over_quota", value_set=[False])]),
+            (pd.DataFrame({"examples": [len(sampled)]}), [gxe.ExpectColumnValuesToBeBetween(
+                column="examples", min_value=0, max_value=s.target_examples)]),
+        ]
+        extra = {"examples": len(sampled), "target_examples": s.target_examples,
+                 "largest_cell_sample": int(groups["examples"].max()) if len(groups) else 0,
+                 "cell_quota": ", ".join(f"{k} {v}" for k, v in (info.quota or {}).items())}
+    else:
+        per_cluster = sampled.groupby("cluster_id").size().rename("examples").reset_index()
+        expectations = [
+            (sampled, [gxe.ExpectColumnValuesToBeUnique(column="generation_id")]),
+            (per_cluster, [gxe.ExpectColumnValuesToBeBetween(column="examples", min_value=1,
+                                                             max_value=s.n_per_cluster)]),
+        ]
+        extra = {"examples": len(sampled), "n_per_cluster": s.n_per_cluster,
+                 "largest_cluster_sample": int(per_cluster["examples"].max()) if len(per_cluster) else 0}
+    quota = gx_check(expectations, "sample_within_quota", "sampled_examples", ERROR, extra=extra)
     share = float((sampled["category"] == GENERAL).mean()) if len(sampled) else 0.0
     mix = gx_check([
         (pd.DataFrame({"general_share": [share]}), [gxe.ExpectColumnValuesToBeBetween(

@@ -6,7 +6,24 @@ from curation_dagster.lib.sampling import SampleSettings
 
 
 class SamplingConfig(dg.Config):
-    n_per_cluster: int = Field(20, description="At most this many examples per cluster.")
+    mode: str = Field("target", description=(
+        "'target': the sample grows with the pool to `target_examples`, its quota water-filled across the "
+        "topics' sampling cells, picks inside a cell favouring quality, a repeated prompt counted once. "
+        "'per_cluster': the seed's recipe, at most `n_per_cluster` per cluster (caps the dataset at "
+        "clusters x N)."))
+    target_examples: int = Field(50_000, description=(
+        "Size the dataset grows to (set it as `export.target_examples` in curation.yaml: the export's "
+        "progress check projects toward the same number)."))
+    max_pool_share: float = Field(0.5, description=(
+        "target mode: the sample never takes more than this share of the pool, so there is always a choice "
+        "to make; until the pool is target_examples / max_pool_share rows the dataset grows with it."))
+    quality_weight: float = Field(1.0, description=(
+        "target mode: how strongly picks inside a cell favour the usage-based quality score "
+        "(key -ln(u) / quality^weight; 0 = uniform)."))
+    max_per_prompt: int = Field(1, description=(
+        "target mode: at most this many examples share one normalised prompt (instruction + input message); "
+        "real pools hold the same question asked dozens of times. 0 = no cap."))
+    n_per_cluster: int = Field(20, description="per_cluster mode: at most this many examples per cluster.")
     general_share: float = Field(0.5, description="Target share of the 'general' template in the sample.")
     mix_tolerance: float = Field(0.05, description="WARN when the general share misses the target by more.")
     general_template: str = "general"
@@ -18,7 +35,9 @@ class SamplingConfig(dg.Config):
     def to_settings(self) -> SampleSettings:
         return SampleSettings(n_per_cluster=self.n_per_cluster, general_share=self.general_share,
                               general_template=self.general_template, seed=self.seed,
-                              mix_strategy=self.mix_strategy)
+                              mix_strategy=self.mix_strategy, mode=self.mode,
+                              target_examples=self.target_examples, max_pool_share=self.max_pool_share,
+                              quality_weight=self.quality_weight, max_per_prompt=self.max_per_prompt)
 
 
 SamplingConfig = team_defaults(SamplingConfig, "sampling", check=lambda c: c.to_settings())

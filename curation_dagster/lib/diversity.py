@@ -1,0 +1,328 @@
+"""Did curation beat random? The exported sample's diversity against same-size random samples.
+
+Every export is compared with `random_samples` random draws of the same size from the pool it was
+selected from. Diversity is measured on an instrument that the selection never saw: TF-IDF (words
+and word pairs) reduced by truncated SVD. The clustering embedding is the space the selection was
+made in, so a sample picked per cluster looks diverse there almost by construction; it may be
+reported too (the "semantic" instrument) but never decides the verdict.
+
+Three numbers per instrument, each as export vs. random mean, ratio and z-score:
+
+* **vendi** - the effective number of distinct kinds of text (1 = all alike, n = n unrelated texts).
+* **coverage** - share of the pool's regions (k-means cells on the instrument) the rows touch.
+* **mean_distance** - average cosine distance between two rows (0 = identical, 1 = unrelated).
+
+The export "beats random" when its lexical Vendi ratio is above 1 and its z-score reaches `min_z`.
+Everything is deterministic: rows are sorted by id and every sample is chosen by a seeded hash of
+ids or a seeded generator, so the same pool in any order gives the same report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.decomposition import TruncatedSVD
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+METRICS = ("vendi", "coverage", "mean_distance")
+SEMANTIC_NOTE = "the clustering embedding's space: not independent of the selection"
+_MINIBATCH_ABOVE = 20_000
+_ZERO_NORM = 1e-12
+
+
+@dataclass(frozen=True)
+class DiversitySettings:
+    """How the export is compared with random samples of the pool.
+
+    random_samples: how many same-size random samples are drawn (generator seeds seed..seed+R-1);
+        their mean and spread are the yardstick.
+    cells: k-means regions the pool is cut into on the instrument; coverage counts those touched.
+    svd_components: dimensions kept from TF-IDF (fewer when the vocabulary or pool is smaller).
+    max_chars: each text is cut to this many characters before TF-IDF, for speed.
+    fit_cap: TF-IDF, SVD and the cells are fitted on at most this many pool rows (chosen by a seeded
+        hash of their id), then applied to every row; bounds the cost on large pools.
+    seed: seeds the fit sample, SVD, k-means and the random samples.
+    min_z: how many standard deviations above the random mean the lexical Vendi must be to count.
+    """
+
+    random_samples: int = 10
+    cells: int = 200
+    svd_components: int = 128
+    max_chars: int = 2000
+    fit_cap: int = 20_000
+    seed: int = 42
+    min_z: float = 2.0
+
+
+def _id_hash(seed: int, id_: object) -> int:
+    # blake2b, not hash(): Python salts str hashes per process, which would change the fit sample
+    # between runs
+    key = f"{seed}:{id_}".encode("utf-8", errors="surrogatepass")
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
+
+
+def fit_sample(ids: Sequence[object], seed: int, cap: int) -> np.ndarray:
+    """Positions of the rows a model is fitted on: the `cap` lowest seeded id hashes, in hash order.
+
+    The order is part of the contract: SVD and k-means depend on row order, so fitting in hash order
+    (not input order) keeps the fitted model the same however the caller ordered the rows.
+    """
+    keys = sorted(((_id_hash(seed, id_), str(id_), i) for i, id_ in enumerate(ids)))
+    return np.array([i for _, _, i in keys[:max(0, cap)]], dtype=np.int64)
+
+
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2:
+        x = x.reshape(len(x), -1)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.divide(x, norms, out=np.zeros_like(x), where=norms > _ZERO_NORM)
+
+
+def _nonzero_unit_rows(x: np.ndarray) -> np.ndarray:
+    u = _unit_rows(x)
+    return u[np.linalg.norm(u, axis=1) > 0.5]
+
+
+def tfidf_svd_instrument(texts: Sequence[str], ids: Sequence[object], s: DiversitySettings) -> np.ndarray:
+    """Unit-length lexical vectors (float32, one row per text): TF-IDF of words and word pairs, reduced by SVD.
+
+    Two texts point the same way when they use the same distinctive words. Independent of any
+    embedding model. An empty text (or one with no word in the vocabulary) is a zero row. Inputs too
+    small to fit on (0-2 rows, no vocabulary) give zeros of shape (n, 1) rather than an error.
+    """
+    n = len(texts)
+    if len(ids) != n:
+        raise ValueError(f"{n} texts but {len(ids)} ids")
+    zeros = np.zeros((n, 1), dtype=np.float32)
+    if n <= 2:
+        return zeros
+    cut = ["" if t is None else str(t)[:s.max_chars] for t in texts]
+    fit_idx = fit_sample(ids, s.seed, s.fit_cap)
+    fit_texts = [cut[i] for i in fit_idx]
+    tfidf = None
+    # min_df=2 drops one-off tokens (typos, ids) that would dominate SVD; a tiny or fully distinct
+    # fit sample can have none, then every token counts
+    for min_df in (2, 1):
+        vec = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=min_df, max_features=50_000,
+                              strip_accents="unicode", dtype=np.float32)
+        try:
+            vec.fit(fit_texts)
+        except ValueError:  # "empty vocabulary" / "no terms remain"
+            continue
+        tfidf = vec
+        break
+    if tfidf is None:
+        return zeros
+    m = tfidf.transform(cut)
+    vocab = len(tfidf.vocabulary_)
+    k = min(s.svd_components, vocab - 1, len(fit_idx) - 1)
+    if k < 1:
+        # a one-word vocabulary: the TF-IDF column already is the whole (1-d) instrument
+        return _unit_rows(m.toarray()).astype(np.float32) if vocab == 1 else zeros
+    svd = TruncatedSVD(n_components=k, random_state=s.seed)
+    with np.errstate(divide="ignore", invalid="ignore"):  # identical texts: explained-variance ratio is 0/0
+        svd.fit(m[fit_idx])
+    return _unit_rows(svd.transform(m)).astype(np.float32)
+
+
+def vendi_score(x: np.ndarray) -> float:
+    """Effective number of distinct kinds of rows: 1 when all rows are alike, n for n orthogonal rows.
+
+    Vendi score with a cosine (linear kernel on unit rows) similarity: exp of the entropy of the
+    eigenvalues of K/n. Rows are normalised here; all-zero rows (empty texts) are left out. Empty -> 0.0.
+    """
+    u = _nonzero_unit_rows(x)
+    n, d = u.shape
+    if n == 0:
+        return 0.0
+    # X^T X / n (d x d) has the same nonzero eigenvalues as the n x n kernel K/n, so 50,000 rows
+    # cost a 128 x 128 eigenproblem; the smaller side is used either way
+    gram = (u.T @ u) if d <= n else (u @ u.T)
+    eig = np.clip(np.linalg.eigvalsh(gram / n), 0.0, None)
+    total = eig.sum()
+    if total <= 0:
+        return 0.0
+    p = eig[eig > 0] / total
+    return float(np.exp(-(p * np.log(p)).sum()))
+
+
+def mean_pairwise_distance(x: np.ndarray) -> float:
+    """Average cosine distance between two different rows (0 = all identical, 1 = all orthogonal).
+
+    1 - mean cosine similarity over ordered pairs i != j. Rows are normalised here; all-zero rows
+    are left out. Fewer than 2 rows -> 0.0.
+    """
+    u = _nonzero_unit_rows(x)
+    n = len(u)
+    if n < 2:
+        return 0.0
+    # the sum of all pairwise dot products is ||sum x||^2; removing the diagonal gives O(n d), not O(n^2)
+    total = u.sum(axis=0)
+    off_diagonal = float(total @ total) - float((u * u).sum())
+    return float(1.0 - off_diagonal / (n * (n - 1)))
+
+
+def fit_cells(x: np.ndarray, ids: Sequence[object], s: DiversitySettings) -> np.ndarray:
+    """Cell (region) label for every row: k-means with min(cells, fit rows) centres on the fit sample.
+
+    The fit sample is the same seeded-by-id sample as the instrument's; every row is then assigned
+    to its nearest centre. MiniBatchKMeans is used when the fit sample exceeds 20,000 rows.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    n = len(x)
+    if len(ids) != n:
+        raise ValueError(f"{n} rows but {len(ids)} ids")
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    x = x.reshape(n, -1)
+    fit_idx = fit_sample(ids, s.seed, s.fit_cap)
+    k = max(1, min(s.cells, len(fit_idx)))
+    if len(fit_idx) > _MINIBATCH_ABOVE:
+        km = MiniBatchKMeans(n_clusters=k, random_state=s.seed, n_init=3, batch_size=4096)
+    else:
+        km = KMeans(n_clusters=k, random_state=s.seed, n_init=3)
+    with warnings.catch_warnings():
+        # duplicate rows leave fewer distinct points than cells; fewer occupied cells is the answer
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        km.fit(x[fit_idx])
+    return km.predict(x).astype(np.int64)
+
+
+def coverage(cell_labels_of_rows: np.ndarray, n_cells: int) -> float:
+    """Share of the cells holding at least one of the rows (0..1). No cells -> 0.0."""
+    if n_cells <= 0:
+        return 0.0
+    return float(len(np.unique(np.asarray(cell_labels_of_rows))) / n_cells)
+
+
+def _metrics(x: np.ndarray, labels: np.ndarray, n_cells: int) -> dict[str, float]:
+    return {"vendi": vendi_score(x), "coverage": coverage(labels, n_cells), "mean_distance": mean_pairwise_distance(x)}
+
+
+def compare_to_random(x: np.ndarray, cells: np.ndarray, sample_mask: np.ndarray, s: DiversitySettings) -> dict:
+    """Each metric for the export vs. `random_samples` same-size random samples of the pool.
+
+    x: instrument vectors of the pool; cells: their cell labels; sample_mask: True for exported rows.
+    Per metric: export (the export's value), random_mean / random_std (over the random samples,
+    sample std), ratio = export / random_mean (1.0 when both are 0), z = how many random_std the
+    export lies above the random mean (0.0 when the random samples do not vary). Coverage is the
+    share of the pool's occupied cells. Floats rounded to 4 decimals.
+    """
+    x = np.asarray(x)
+    cells = np.asarray(cells)
+    mask = np.asarray(sample_mask, dtype=bool)
+    n, m = len(x), int(mask.sum())
+    if len(cells) != n or len(mask) != n:
+        raise ValueError(f"{n} rows, {len(cells)} cell labels, {len(mask)} mask entries")
+    n_cells = len(np.unique(cells))
+    export = _metrics(x[mask], cells[mask], n_cells)
+    draws: dict[str, list[float]] = {k: [] for k in METRICS}
+    for i in range(s.random_samples):
+        if m == n:
+            # every draw is the whole pool: its values are the export's, without float reordering noise
+            values = export
+        else:
+            idx = np.random.default_rng(s.seed + i).choice(n, size=m, replace=False)
+            values = _metrics(x[idx], cells[idx], n_cells)
+        for k in METRICS:
+            draws[k].append(values[k])
+    out = {}
+    for k in METRICS:
+        v = export[k]
+        r = np.asarray(draws[k], dtype=np.float64)
+        mean = float(r.mean()) if len(r) else 0.0
+        sd = float(r.std(ddof=1)) if len(r) > 1 else 0.0
+        if mean > 0:
+            ratio = v / mean
+        else:
+            ratio = 1.0 if v == 0 else 0.0
+        # below this the spread is float noise (e.g. the same rows in another order), not sampling
+        z = (v - mean) / sd if sd > 1e-9 * max(1.0, abs(mean)) else 0.0
+        out[k] = {"export": round(v, 4), "random_mean": round(mean, 4), "random_std": round(sd, 4),
+                  "ratio": round(ratio, 4), "z": round(z, 4)}
+    return out
+
+
+def _instrument_block(name: str, x: np.ndarray, ids: list[str], mask: np.ndarray, s: DiversitySettings) -> dict:
+    cells = fit_cells(x, ids, s)
+    return {"name": name, "dim": int(x.shape[1]) if x.ndim == 2 else 1, "cells": int(len(np.unique(cells))),
+            **compare_to_random(x, cells, mask, s)}
+
+
+def _verdict(lexical: dict, beats: bool, s: DiversitySettings, semantic: dict | None) -> str:
+    v, c = lexical["vendi"], lexical["coverage"]
+    sentence = (f"lexical Vendi {v['ratio']:.2f}x random (z {v['z']:+.1f}), "
+                f"coverage {c['export']:.2f} vs {c['random_mean']:.2f}")
+    if semantic is not None:
+        sv = semantic["vendi"]
+        sentence += f"; embedding Vendi {sv['ratio']:.2f}x (z {sv['z']:+.1f}, not independent)"
+    if beats:
+        return f"beats random: {sentence}"
+    return f"does not beat random (needs lexical Vendi ratio > 1 and z >= {s.min_z:g}): {sentence}"
+
+
+def diversity_report(pool_ids: Sequence[object], pool_texts: Sequence[str], sample_ids: Sequence[object],
+                     s: DiversitySettings = DiversitySettings(),
+                     semantic_vectors: np.ndarray | None = None) -> dict:
+    """JSON-ready answer to "is this export more diverse than a random sample of the same size?".
+
+    pool_rows / export_rows: distinct pool ids and exported ids found in the pool;
+    export_rows_not_in_pool: exported ids missing from the pool (ignored);
+    pool_duplicate_ids: pool rows dropped because their id repeats (the one with the smallest text is kept);
+    instruments.lexical: TF-IDF+SVD metrics (see compare_to_random), with its dimension and cell count;
+    instruments.semantic: the same on `semantic_vectors` (rows aligned with pool_ids), only when given;
+    beats_random: lexical Vendi ratio > 1 and its z >= min_z; verdict: the same in one sentence.
+
+    Ids are compared as strings. Never raises on an empty pool or sample: beats_random is False
+    and the verdict says why.
+    """
+    if len(pool_ids) != len(pool_texts):
+        raise ValueError(f"{len(pool_ids)} pool ids but {len(pool_texts)} texts")
+    if semantic_vectors is not None and len(semantic_vectors) != len(pool_ids):
+        raise ValueError(f"{len(semantic_vectors)} semantic vectors but {len(pool_ids)} pool ids")
+    # sort by (id, text) so the rows - and which duplicate survives - do not depend on input order
+    order = sorted(range(len(pool_ids)), key=lambda i: (str(pool_ids[i]), str(pool_texts[i])))
+    keep, seen = [], set()
+    for i in order:
+        key = str(pool_ids[i])
+        if key not in seen:
+            seen.add(key)
+            keep.append(i)
+    ids = [str(pool_ids[i]) for i in keep]
+    texts = ["" if pool_texts[i] is None else str(pool_texts[i]) for i in keep]
+    wanted = {str(i) for i in sample_ids}
+    in_pool = wanted & seen
+    mask = np.array([i in in_pool for i in ids], dtype=bool)
+    report: dict = {"pool_rows": len(ids), "export_rows": int(mask.sum()),
+                    "export_rows_not_in_pool": len(wanted - seen), "pool_duplicate_ids": len(pool_ids) - len(ids),
+                    "random_samples": s.random_samples, "instruments": {}, "beats_random": False}
+    if not ids:
+        report["verdict"] = "the pool is empty: nothing to compare"
+        return report
+    if not in_pool:
+        report["verdict"] = ("the export is empty: nothing to compare" if not wanted else
+                             f"none of the {len(wanted)} exported ids is in the pool: nothing to compare")
+        return report
+
+    lexical = _instrument_block("tfidf_svd", tfidf_svd_instrument(texts, ids, s), ids, mask, s)
+    report["instruments"]["lexical"] = lexical
+    semantic = None
+    if semantic_vectors is not None:
+        sem = _unit_rows(np.asarray(semantic_vectors)[keep]).astype(np.float32)
+        semantic = {**_instrument_block("embedding", sem, ids, mask, s), "note": SEMANTIC_NOTE}
+        report["instruments"]["semantic"] = semantic
+
+    if mask.all():
+        report["verdict"] = "the export is the whole pool: nothing to compare"
+        return report
+    v = lexical["vendi"]
+    report["beats_random"] = bool(v["ratio"] > 1 and v["z"] >= s.min_z)
+    report["verdict"] = _verdict(lexical, report["beats_random"], s, semantic)
+    return report

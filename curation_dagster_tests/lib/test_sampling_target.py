@@ -1,0 +1,144 @@
+"""Sampling to a target: water-filling across cells, the mix, the per-prompt cap, quality, growth."""
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from curation_dagster.lib.export import churn, explain_churn
+from curation_dagster.lib.progress import projected_progress
+from curation_dagster.lib.sampling import (GENERAL, SPECIFIC, SampleSettings, achieved_mix, category_targets,
+                                           daily_growth, sample, sample_to_target, water_fill)
+
+
+def pool(cell_sizes, template="general", prefix="r", quality=0.5, day="2026-11-01"):
+    rows = []
+    for c, n in enumerate(cell_sizes):
+        rows += [{"generation_id": f"{prefix}{c}-{i}", "cluster_id": c // 2, "cell_id": c, "template_id": template,
+                  "instruction": f"question {prefix} {c} {i}", "input_message": None, "quality_score": quality,
+                  "created_at": pd.Timestamp(day)} for i in range(n)]
+    return pd.DataFrame(rows)
+
+
+def test_water_fill_gives_small_cells_everything_and_levels_the_big_ones():
+    alloc, q = water_fill({"a": 2, "b": 5, "c": 100, "d": 100}, 30, lambda c, i: 0.0)
+    # 2 + 5 leave 23 for two big cells: level 11, one of them gives the 12th
+    assert q == 11 and alloc["a"] == 2 and alloc["b"] == 5 and sorted([alloc["c"], alloc["d"]]) == [11, 12]
+    assert sum(alloc.values()) == 30
+    alloc, q = water_fill({"a": 3, "b": 4}, 50, lambda c, i: 0.0)  # more than the pool: everything
+    assert alloc == {"a": 3, "b": 4}
+    # the remainder goes to the cell whose next row has the better (smaller) key
+    alloc, _ = water_fill({"a": 10, "b": 10}, 5, lambda c, i: {"a": 0.9, "b": 0.1}[c])
+    assert alloc == {"a": 2, "b": 3}
+
+
+def test_size_is_the_target_or_the_pool_share_and_cells_are_balanced():
+    df = pool([400, 40, 10, 10])  # 460 rows, one dominant cell
+    out, info = sample_to_target(df, SampleSettings(target_examples=100, general_share=1.0))
+    assert len(out) == 100 and info.limit == ""
+    per_cell = out.groupby("cell_id").size().to_dict()
+    assert per_cell == {0: 40, 1: 40, 2: 10, 3: 10}  # q = 40: the big cell gives no more than the next one
+    # a target above half the pool: the sample stops at max_pool_share and says why
+    out, info = sample_to_target(df, SampleSettings(target_examples=10_000, general_share=1.0))
+    assert len(out) == 230 and "max_pool_share" in info.limit
+    assert out["generation_id"].is_unique
+
+
+def test_category_mix_is_held_across_cells():
+    df = pd.concat([pool([150, 150], "general", "g"), pool([30, 10], "follow_up", "s")])  # 340 rows
+    out, _ = sample_to_target(df, SampleSettings(target_examples=60, general_share=0.5))
+    assert len(out) == 60 and achieved_mix(out)[GENERAL] == 0.5
+    # only 40 template-specific rows: trim keeps the share, fill keeps the size
+    trim, _ = sample_to_target(df, SampleSettings(target_examples=100, general_share=0.5))
+    assert achieved_mix(trim)[GENERAL] == 0.5 and len(trim) == 80
+    fill, _ = sample_to_target(df, SampleSettings(target_examples=100, general_share=0.5, mix_strategy="fill"))
+    assert len(fill) == 100 and (fill["category"] == SPECIFIC).sum() == 40  # general fills the shortfall
+    assert category_targets(100, 120, 40, 0.5, "fill") == (60, 40)
+    assert category_targets(100, 120, 40, 0.5, "trim") == (40, 40)
+    assert category_targets(100, 120, 0, 0.5, "trim") == (100, 0)  # no specific rows at all: no mix to hold
+
+
+def test_a_prompt_asked_many_times_counts_once():
+    df = pool([50, 50])
+    df.loc[df["cell_id"] == 0, "instruction"] = "What is the capital of France?"
+    df.loc[(df["cell_id"] == 0) & (df.index % 2 == 0), "instruction"] = "what is the capital of france"
+    out, info = sample_to_target(df, SampleSettings(target_examples=40, general_share=1.0))
+    assert (out["cell_id"] == 0).sum() == 1  # case and punctuation fold into one prompt
+    assert info.prompt_repeats_skipped == 49 and len(out) == 40  # cell 1 fills the rest
+    out, _ = sample_to_target(df, SampleSettings(target_examples=40, general_share=1.0, max_per_prompt=0))
+    assert (out["cell_id"] == 0).sum() == 20
+
+
+def test_quality_weighs_the_picks_inside_a_cell():
+    df = pd.concat([pool([200], prefix="lo", quality=0.1), pool([200], prefix="hi", quality=0.9)])
+    out, _ = sample_to_target(df, SampleSettings(target_examples=50, general_share=1.0))
+    hi = out["generation_id"].str.startswith("hi").sum()
+    assert hi >= 40  # weight 9x: about 45 of 50 expected
+    flat, _ = sample_to_target(df, SampleSettings(target_examples=50, general_share=1.0, quality_weight=0))
+    assert 15 <= flat["generation_id"].str.startswith("hi").sum() <= 35
+
+
+def test_deterministic_order_independent_and_seeded():
+    df = pd.concat([pool([80, 30, 5], "general", "g"), pool([40, 40], "follow_up", "s")])
+    s = SampleSettings(target_examples=60, seed=7)
+    a, _ = sample_to_target(df, s)
+    b, _ = sample_to_target(df.sample(frac=1, random_state=3), s)
+    assert a["generation_id"].tolist() == b["generation_id"].tolist()
+    c, _ = sample_to_target(df, SampleSettings(target_examples=60, seed=8))
+    assert set(a["generation_id"]) != set(c["generation_id"])
+
+
+def test_a_new_day_adds_examples_and_displaces_few():
+    day1 = pool([100] * 20, day="2026-11-01")
+    s = SampleSettings(target_examples=5_000, general_share=1.0)
+    first, _ = sample_to_target(day1, s)
+    day2 = pd.concat([day1, pool([10] * 20, prefix="n", day="2026-11-02")])
+    second, _ = sample_to_target(day2, s)
+    assert (len(first), len(second)) == (1_000, 1_100)  # 2,000 then 2,200 pool rows: half of each
+    dropped = set(first["generation_id"]) - set(second["generation_id"])
+    assert len(dropped) / len(first) <= 0.02
+    # once the target is reached, a new day only displaces the picks its rows out-rank
+    full = pool([100] * 20, day="2026-11-01")
+    s = SampleSettings(target_examples=400, general_share=1.0)
+    before, _ = sample_to_target(full, s)
+    after, _ = sample_to_target(pd.concat([full, pool([2] * 20, prefix="n", day="2026-11-02")]), s)
+    assert len(after) == 400 and len(set(before["generation_id"]) - set(after["generation_id"])) <= 0.02 * 400
+
+
+def test_per_cluster_mode_is_the_seed_recipe_with_its_ceiling():
+    df = pool([30, 30, 30, 30])  # clusters 0 and 1, 60 rows each
+    out, info = sample(df, SampleSettings(mode="per_cluster", n_per_cluster=20, general_share=1.0))
+    assert out.groupby("cluster_id").size().to_dict() == {0: 20, 1: 20}
+    assert "at most 20 from each of 2 clusters" in info.limit
+    with pytest.raises(ValueError, match="unknown sampling mode"):
+        SampleSettings(mode="per_topic")
+
+
+def test_daily_growth_is_measured_by_sampling_the_older_pool():
+    days = [pool([20], prefix=f"d{d}", day=f"2026-11-{d:02d}") for d in range(1, 11)]  # 20 rows a day
+    df = pd.concat(days)
+    s = SampleSettings(target_examples=10_000, general_share=1.0)
+    now, _ = sample_to_target(df, s)
+    rate, then = daily_growth(df, s, len(now), window_days=7)
+    assert len(now) == 100 and then == 30 and rate == pytest.approx(10.0)  # half of 20 new rows a day
+    per_cluster = SampleSettings(mode="per_cluster", n_per_cluster=20, general_share=1.0)
+    full, _ = sample(df, per_cluster)
+    assert daily_growth(df, per_cluster, len(full), 7)[0] == 0.0  # its one cluster was full a week ago
+
+
+def test_projection_uses_the_rate_and_the_ceiling():
+    p = projected_progress(1_000, 2_000, 100.0, date(2026, 11, 10))
+    assert p.projected_date == date(2026, 11, 20)
+    assert projected_progress(1_000, 50_000, 100.0, date(2026, 11, 10), ceiling=1_960).projected_date is None
+    assert projected_progress(1_000, 2_000, 0.0, date(2026, 11, 10)).projected_date is None
+    assert projected_progress(2_000, 2_000, 0.0, date(2026, 11, 10)).projected_date == date(2026, 11, 10)
+
+
+def test_churn_is_split_by_cause():
+    prev = {"a", "b", "c", "d", "e"}
+    cur = {"a", "b", "x"}
+    out = explain_churn(churn(prev, cur), prev, cur, pool_ids={"a", "b", "x", "d", "e"}, review_rejected={"d"})
+    assert (out["dropped"], out["dropped_left_pool"], out["dropped_in_review"], out["dropped_by_selection"]) == (3, 1, 1, 1)
+    assert out["selection_churn_rate"] == 0.2
+    assert explain_churn(churn(None, cur), None, cur, set(), set())["selection_churn_rate"] == 0.0
