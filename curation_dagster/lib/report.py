@@ -13,8 +13,8 @@ import base64
 import html
 import io
 import math
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ SECTIONS = {
     "map": "Map of the pool",
     "clusters": "Clusters",
     "mix": "Category mix",
+    "diversity": "Diversity against random",
     "growth": "Growth toward the target",
     "rejections": "Rejections",
     "review": "Human review",
@@ -333,6 +334,24 @@ def plot_mix(counts: dict[str, int], target_general: float) -> bytes:
     return _png(fig)
 
 
+DIVERSITY_METRICS = {"vendi": "Vendi score", "coverage": "cell coverage", "mean_distance": "mean pairwise distance"}
+
+
+def diversity_table(block: dict | None) -> pd.DataFrame:
+    """The manifest's `diversity` block as rows: one per instrument and metric, export against the
+    mean of same-size random samples of the pool (ratio above 1 and a large z: more diverse)."""
+    rows = []
+    for inst, b in ((block or {}).get("instruments") or {}).items():
+        for metric, label in DIVERSITY_METRICS.items():
+            m = b.get(metric)
+            if not m:
+                continue
+            rows.append({"instrument": f"{inst} ({b.get('name', '')})", "metric": label, "export": m["export"],
+                         "random_mean": m["random_mean"], "random_std": m["random_std"], "ratio": m["ratio"],
+                         "z": m["z"]})
+    return pd.DataFrame(rows, columns=["instrument", "metric", "export", "random_mean", "random_std", "ratio", "z"])
+
+
 def growth_series(sampled: pd.DataFrame | None) -> pd.Series:
     """Cumulative sampled examples per UTC day of `created_at` (days without rows included)."""
     if not _has(sampled, "created_at"):
@@ -530,6 +549,15 @@ def render_report(pool: pd.DataFrame, clusters: pd.DataFrame, summaries: pd.Data
     created = sampled["created_at"] if _has(sampled, "created_at") else pd.Series(dtype="datetime64[ns]")
     progress = dataset_progress(created, target_examples)
     projected = progress.projected_date.isoformat() if progress.projected_date else None
+    # the export's projection uses the rate the sampler measured itself (manifest "progress"); the
+    # examples' own days only stand in when there is no manifest
+    mprog = (manifest or {}).get("progress") or {}
+    if mprog:
+        progress = replace(progress, count=int(mprog.get("examples", progress.count)),
+                           share=float(mprog.get("progress", progress.share)),
+                           daily_rate=float(mprog.get("daily_rate", progress.daily_rate)))
+        projected = mprog.get("projected_date") if mprog.get("projected_date") not in (None, "never") else None
+        progress = replace(progress, projected_date=date.fromisoformat(projected) if projected else None)
     images["growth"] = plot_growth(cumulative, target_examples, projected or "never at the current rate")
     # rejections
     rcounts = rejection_counts(rejected)
@@ -541,6 +569,9 @@ def render_report(pool: pd.DataFrame, clusters: pd.DataFrame, summaries: pd.Data
     if rev:
         images["review"] = plot_reviews(rev)
 
+    diversity = (manifest or {}).get("diversity") or {}
+    dtable = diversity_table(diversity)
+    lexical_vendi = ((diversity.get("instruments") or {}).get("lexical") or {}).get("vendi")
     shipped = (manifest or {}).get("rows", {})
     review_block = (manifest or {}).get("review", {}) or {}
     summary = {
@@ -561,6 +592,8 @@ def render_report(pool: pd.DataFrame, clusters: pd.DataFrame, summaries: pd.Data
         "projected_date": projected,
         "experiments": int(len(experiments)) if experiments is not None else None,
         "progress_summary": progress.summary(),
+        "beats_random": diversity.get("beats_random") if diversity else None,
+        "lexical_vendi_ratio": lexical_vendi["ratio"] if lexical_vendi else None,
     }
 
     # ---- sections, in SECTIONS order
@@ -569,7 +602,9 @@ def render_report(pool: pd.DataFrame, clusters: pd.DataFrame, summaries: pd.Data
              ("shipped (train / validation)",
               f"{shipped.get('train', 0):,} / {shipped.get('validation', 0):,}" if shipped else "not exported"),
              ("rejected rows", f"{n_rejected:,}"), ("reviewed examples", f"{sum(rev.values()):,}"),
-             ("progress to target", f"{progress.share:.1%}")]
+             ("progress to target", f"{progress.share:.1%}"),
+             ("diversity vs random", f"{lexical_vendi['ratio']:.2f}x (z {lexical_vendi['z']:+.1f})"
+              if lexical_vendi else "not measured")]
     source = (manifest or {}).get("source_partitions") or []
     facts = [f"Generated {generated_at}."]
     if manifest:
@@ -607,6 +642,22 @@ def render_report(pool: pd.DataFrame, clusters: pd.DataFrame, summaries: pd.Data
         "mix", f"Share of general-purpose examples against template-specific ones, target {general_share:.0%} "
                f"general; achieved {achieved:.1%} ({abs(achieved - general_share) * 100:.1f} points off).",
         _img(images["mix"], "category mix") + html_table(templates, ["template_id", "examples"], max_rows=30)))
+
+    if diversity and len(dtable):
+        sizes = (f"{diversity.get('pool_rows', 0):,} pool rows, {diversity.get('export_rows', 0):,} exported, "
+                 f"{diversity.get('random_samples', 0)} random samples per metric.")
+        dbody = (f'<p class="note">{html.escape(diversity.get("verdict", ""))}</p>' + html_table(dtable)
+                 + f'<p class="note">{html.escape(sizes)}</p>')
+    elif diversity:
+        dbody = f'<p class="empty">{html.escape(diversity.get("verdict", "not measured"))}</p>'
+    else:
+        dbody = ('<p class="empty">Not measured: no export yet, or the export ran with '
+                 'diversity_random_samples: 0.</p>')
+    parts.append(_section(
+        "diversity", "Is the export more diverse than a random sample of the same size from the pool? Measured on "
+                     "an instrument the selection never saw (lexical: TF-IDF + SVD of prompt and reply) and on the "
+                     "embedding the cells were cut in (semantic, not independent). Ratio is the export over the "
+                     "random mean; z is in random standard deviations.", dbody))
 
     gtable = pd.DataFrame({"day": [d.strftime("%Y-%m-%d") for d in cumulative.index],
                            "added": cumulative.diff().fillna(cumulative).astype(int).to_numpy(),

@@ -144,3 +144,31 @@ def test_rejections_and_reviews_tables():
 def test_thumbnail_is_a_small_png(report):
     small = thumbnail_png(report.images["map"], max_width=400, max_bytes=150_000)
     assert small.startswith(PNG_SIGNATURE) and len(small) < 150_000
+
+
+def test_diversity_and_progress_come_from_the_manifest():
+    f = frames()
+    vendi = {"export": 12.0, "random_mean": 10.0, "random_std": 0.5, "ratio": 1.2, "z": 4.0}
+    f["manifest"]["diversity"] = {
+        "pool_rows": 200, "export_rows": 50, "random_samples": 10, "beats_random": True,
+        "verdict": "beats random: lexical Vendi 1.20x random (z +4.0)",
+        "instruments": {"lexical": {"name": "tfidf_svd", "vendi": vendi,
+                                    "coverage": {"export": 0.9, "random_mean": 0.8, "random_std": 0.02,
+                                                 "ratio": 1.125, "z": 5.0}}}}
+    # the sampler's measured rate (5 a day from 2026-11-03): 950 to go -> 190 days
+    f["manifest"]["progress"] = {"examples": 50, "target_examples": 1000, "progress": 0.05, "daily_rate": 5.0,
+                                 "projected_date": "2027-05-12"}
+    rep = render_report(**f, target_examples=1_000, generated_at="2026-11-04T00:00:00+00:00")
+    page = rep.html
+    section = page[page.find("<h2>Diversity against random</h2>"):page.find("<h2>Growth toward the target</h2>")]
+    assert "beats random: lexical Vendi 1.20x random" in section
+    assert "Vendi score" in section and "cell coverage" in section and "1.125" in section
+    assert "1.20x (z +4.0)" in page  # the summary card
+    assert rep.summary["beats_random"] is True and rep.summary["lexical_vendi_ratio"] == 1.2
+    assert rep.summary["projected_date"] == "2027-05-12"
+    assert "At 5 examples per source day the target is reached 2027-05-12" in page
+
+
+def test_no_diversity_block_says_not_measured(report):
+    section = report.html[report.html.find("<h2>Diversity against random</h2>"):]
+    assert "Not measured" in section and report.summary["beats_random"] is None

@@ -188,34 +188,6 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     version = str(df["model_version"].iloc[0]) if "model_version" in df.columns else ""
     refit = bool(previous) and before.get("topic_model_version") != version
     diversity = export_diversity(deduplicated_generations, df["generation_id"].astype(str), config)
-    manifest = {
-        "dataset": config.dataset_name,
-        "changes_since_previous": change,
-        "format": "openai-chat-jsonl",
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "run_id": context.run_id,
-        "rows": {**counts, "total": len(df)},
-        "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-                  for name, data in sorted(files.items())},
-        "config": config.model_dump(),
-        "source_partitions": days,
-        "review": review,
-        "clusters": int(df["cluster_id"].nunique()) if len(df) else 0,
-        "sampling_cells": int(df["cell_id"].nunique()) if "cell_id" in df.columns else None,
-        "topic_model_version": version,
-        "diversity": diversity,
-        "templates": df["template_id"].value_counts().sort_index().to_dict() if len(df) else {},
-    }
-    files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
-    # Gate before publishing: a dataset that fails validation never replaces the last good one.
-    gate = validate_dataset(files, manifest, config.max_tokens_per_example, config.tokenizer)
-    if not gate.passed:
-        raise dg.Failure(
-            description=f"export validation failed ({gate.metadata['failed_expectations'].value}); "
-                        f"the previous dataset in {target} was left in place",
-            metadata=gate.metadata,
-        )
-    publish_directory(files, target)
     sampled_md = _latest_metadata(context, "sampled_examples")
     if "daily_growth" in sampled_md:  # the rate the sampler really grows at (see PROGRESS_CHECK)
         pool_days = pd.to_datetime(deduplicated_generations["created_at"]) if len(deduplicated_generations) else None
@@ -234,6 +206,35 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         "target_date": config.target_date or "none",
         **({"why_never": sampled_md.get("below_target_because", "")} if progress.projected_date is None else {}),
     }
+    manifest = {
+        "dataset": config.dataset_name,
+        "changes_since_previous": change,
+        "format": "openai-chat-jsonl",
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "run_id": context.run_id,
+        "rows": {**counts, "total": len(df)},
+        "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+                  for name, data in sorted(files.items())},
+        "config": config.model_dump(),
+        "source_partitions": days,
+        "review": review,
+        "clusters": int(df["cluster_id"].nunique()) if len(df) else 0,
+        "sampling_cells": int(df["cell_id"].nunique()) if "cell_id" in df.columns else None,
+        "topic_model_version": version,
+        "diversity": diversity,
+        "progress": {**progress_md, "summary": progress.summary()},
+        "templates": df["template_id"].value_counts().sort_index().to_dict() if len(df) else {},
+    }
+    files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    # Gate before publishing: a dataset that fails validation never replaces the last good one.
+    gate = validate_dataset(files, manifest, config.max_tokens_per_example, config.tokenizer)
+    if not gate.passed:
+        raise dg.Failure(
+            description=f"export validation failed ({gate.metadata['failed_expectations'].value}); "
+                        f"the previous dataset in {target} was left in place",
+            metadata=gate.metadata,
+        )
+    publish_directory(files, target)
     # the shipped rows as a table too (warehouse storage), one row per JSONL line
     shipped = pd.DataFrame(provenance, columns=["split", "line", "generation_id", "cluster_id", "cluster_name",
                                                 "template_id", "quality_score"])
