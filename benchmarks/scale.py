@@ -1,0 +1,188 @@
+"""The whole graph at scale, cold, then one more day: per-stage wall time, peak RSS, clusters, export
+size, diversity against random, and what the added day costs against embedding its rows alone.
+
+    .venv/bin/python benchmarks/scale.py                                   # 100,000 generated rows, 60 days, target 50,000
+    .venv/bin/python benchmarks/scale.py --rows 20000 --days 12 --target 10000 --backend onnx-int8
+    .venv/bin/python benchmarks/scale.py --json /tmp/scale.json
+
+Generated pool: `generate_sample_data` writes `rows` rows over `days` days plus one more day of the
+same rate into a fresh DuckDB warehouse (the extra day is held back). The benchmark then runs the
+real jobs in process on one ephemeral Dagster instance, as `curation run` would, with the settings
+file this script writes (`embedding.backend`, `export.target_examples`):
+
+1. cold: `daily_curation_job` for every day (empty embedding cache), `topic_model_job`,
+   `pool_refresh_job`; wall time per asset (summed over partitions, from Dagster's step stats) and
+   the process's peak RSS (ru_maxrss: the embedding model, the pool and DuckDB together);
+2. one more day: the held-back day lands in the warehouse, its `daily_curation_job` and a
+   `pool_refresh_job` (assign to the existing topic model, no refit) run, and the same day's kept
+   rows are then embedded alone with the same backend (model already loaded, no cache) for the
+   ratio; churn comes from the new manifest's `changes_since_previous`.
+
+The real development half runs through `benchmarks/real_data.py` (import with the CLI, `curation
+run` in a subprocess, per-step seconds and peak RSS) and `benchmarks/diversity.py` (export vs random
+vs the notebook recipe): scale on real data is measured there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+START = "2026-06-01"  # well before today, so 60+ days are all in the past
+
+
+def peak_rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=100_000, help="rows over --days (the extra day adds rows/days more)")
+    ap.add_argument("--days", type=int, default=60)
+    ap.add_argument("--target", type=int, default=50_000, help="export.target_examples")
+    ap.add_argument("--backend", default="onnx-int8", help="embedding backend of generation_embeddings")
+    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--json", type=Path, default=None, help="also write every figure here")
+    args = ap.parse_args()
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "home").mkdir(exist_ok=True)
+    settings = work / "curation.yaml"
+    settings.write_text(f"embedding:\n  backend: {args.backend}\nexport:\n  target_examples: {args.target}\n")
+    # read when the definitions are imported, as the CLI and the code location read them
+    os.environ.update(DAGSTER_HOME=str(work / "home"), CURATION_START_DATE=START, CURATION_CONFIG=str(settings))
+
+    import dagster as dg
+    import duckdb
+
+    from curation_dagster.definitions import build_definitions
+    from curation_dagster.defs.resources import build_resources
+    from curation_dagster.lib.embedding import embed_texts, embedding_text, load_embedder
+    from curation_dagster.lib.warehouse import write_generations
+    from curation_dagster.sample_data import generate_sample_data
+
+    t0 = time.perf_counter()
+    n_days = args.days + 1
+    gens, labels = generate_sample_data(n_rows=round(args.rows * n_days / args.days), days=n_days,
+                                        start_date=START, seed=7)
+    day_of = gens["created_at"].dt.strftime("%Y-%m-%d")
+    days = sorted(day_of.unique())
+    first, last_day = gens[day_of < days[-1]], days[-1]
+    data = work / "data"
+    write_generations(data / "warehouse.duckdb", first, labels)
+    print(f"generated {len(gens):,} rows over {len(days)} days ({len(first):,} in the first {len(days) - 1}) "
+          f"in {time.perf_counter() - t0:.0f}s; backend {args.backend}, target {args.target:,}; workdir {work}",
+          flush=True)
+
+    defs = build_definitions(resources=build_resources("local", data_dir=data))
+    instance = dg.DagsterInstance.ephemeral()
+    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    per_asset: dict[str, float] = defaultdict(float)
+
+    def run(job: str, partition: str | None = None) -> float:
+        t = time.perf_counter()
+        result = defs.resolve_job_def(job).execute_in_process(instance=instance, run_config=quiet,
+                                                              partition_key=partition, raise_on_error=False)
+        if not result.success:
+            raise SystemExit(f"{job} {partition or ''} failed: see {work / 'home'}")
+        for st in instance.get_run_step_stats(result.run_id):
+            if st.end_time and st.start_time:
+                per_asset[st.step_key] += st.end_time - st.start_time
+        return time.perf_counter() - t
+
+    # ---- 1. cold
+    cold: dict[str, float] = {}
+    t = time.perf_counter()
+    for i, day in enumerate(days[:-1]):
+        run("daily_curation_job", day)
+        if (i + 1) % 10 == 0:
+            print(f"  {i + 1}/{len(days) - 1} days, {time.perf_counter() - t:.0f}s, "
+                  f"peak RSS {peak_rss_gib():.2f} GiB", flush=True)
+    cold["daily_curation_job (all days)"] = time.perf_counter() - t
+    cold["topic_model_job"] = run("topic_model_job")
+    cold["pool_refresh_job"] = run("pool_refresh_job")
+    cold_total = sum(cold.values())
+    cold_steps = dict(per_asset)
+    cold_rss = peak_rss_gib()
+    manifest_path = data / "exports" / "finetuning_dataset" / "manifest.json"
+    cold_manifest = json.loads(manifest_path.read_text())
+    with duckdb.connect(str(data / "pipeline.duckdb"), read_only=True) as con:
+        q = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+        pool_rows = q("SELECT count(*) FROM curation.deduplicated_generations")
+        kept_rows = q("SELECT count(*) FROM curation.filtered_generations")
+        topics = q("SELECT count(DISTINCT cluster_id) FROM curation.generation_clusters WHERE cluster_id <> -1")
+        cells = q("SELECT count(DISTINCT cell_id) FROM curation.generation_clusters")
+
+    # ---- 2. one more day
+    per_asset.clear()
+    write_generations(data / "warehouse.duckdb", gens, labels)
+    inc_daily = run("daily_curation_job", last_day)
+    inc_pool = run("pool_refresh_job")
+    inc_steps = dict(per_asset)
+    manifest = json.loads(manifest_path.read_text())
+    with duckdb.connect(str(data / "pipeline.duckdb"), read_only=True) as con:
+        new_rows = con.execute("SELECT instruction, output FROM curation.filtered_generations "
+                               "WHERE strftime(created_at, '%Y-%m-%d') = ?", [last_day]).df()
+    texts = [embedding_text(r, ("instruction", "output")) for r in new_rows.to_dict("records")]
+    embedder = load_embedder(backend=args.backend)
+    t = time.perf_counter()
+    embed_texts(embedder, texts)
+    embed_alone = time.perf_counter() - t
+    change = manifest.get("changes_since_previous") or {}
+
+    def vendi(m: dict, inst: str) -> str:
+        v = ((m.get("diversity") or {}).get("instruments") or {}).get(inst, {}).get("vendi")
+        return f"{v['ratio']:.3f}x (z {v['z']:+.1f})" if v else "not measured"
+
+    out = {
+        "rows": int(len(first)), "days": args.days, "backend": args.backend, "target_examples": args.target,
+        "kept_rows": int(kept_rows), "pool_rows": int(pool_rows), "topics": int(topics), "cells": int(cells),
+        "cold_seconds": {k: round(v, 1) for k, v in cold.items()}, "cold_total_seconds": round(cold_total, 1),
+        "cold_seconds_per_asset": {k: round(v, 1) for k, v in sorted(cold_steps.items(), key=lambda kv: -kv[1])},
+        "cold_peak_rss_gib": round(cold_rss, 2),
+        "export_rows": cold_manifest["rows"]["total"], "cold_diversity": cold_manifest.get("diversity"),
+        "added_day": {"day": last_day, "new_kept_rows": int(len(new_rows)),
+                      "daily_seconds": round(inc_daily, 1), "pool_refresh_seconds": round(inc_pool, 1),
+                      "seconds_per_asset": {k: round(v, 1) for k, v in sorted(inc_steps.items(), key=lambda kv: -kv[1])},
+                      "embed_alone_seconds": round(embed_alone, 1),
+                      "ratio_to_embedding_alone": round((inc_daily + inc_pool) / max(embed_alone, 1e-9), 2),
+                      "export_rows": manifest["rows"]["total"], "changes_since_previous": change},
+        "peak_rss_gib": round(peak_rss_gib(), 2),
+    }
+    print(f"\n== cold: {out['rows']:,} rows over {args.days} days, backend {args.backend}")
+    print(f"kept {kept_rows:,}, pool after dedup {pool_rows:,}; {topics} topics, {cells:,} sampling cells")
+    for k, v in cold.items():
+        print(f"  {k:32s} {v:8.1f}s")
+    print(f"  {'total':32s} {cold_total:8.1f}s ({cold_total / 60:.1f} min); peak RSS {cold_rss:.2f} GiB")
+    print("  seconds per asset (summed over partitions):")
+    for k, v in out["cold_seconds_per_asset"].items():
+        print(f"    {k:40s} {v:8.1f}s")
+    print(f"export: {out['export_rows']:,} examples (target {args.target:,}); "
+          f"lexical Vendi {vendi(cold_manifest, 'lexical')}, semantic {vendi(cold_manifest, 'semantic')}")
+    a = out["added_day"]
+    print(f"\n== one more day ({last_day}): {a['new_kept_rows']:,} new kept rows")
+    print(f"  daily_curation_job {inc_daily:.1f}s + pool_refresh_job {inc_pool:.1f}s = {inc_daily + inc_pool:.1f}s; "
+          f"embedding the new rows alone {embed_alone:.1f}s -> {a['ratio_to_embedding_alone']}x")
+    for k, v in a["seconds_per_asset"].items():
+        print(f"    {k:40s} {v:8.1f}s")
+    print(f"  export {a['export_rows']:,}: added {change.get('added', 0):,}, dropped {change.get('dropped', 0):,} "
+          f"(left pool {change.get('dropped_left_pool', 0)}, review {change.get('dropped_in_review', 0)}, "
+          f"selection {change.get('dropped_by_selection', 0)}; selection churn {change.get('selection_churn_rate', 0):.2%})")
+    print(f"peak RSS over the whole run {out['peak_rss_gib']:.2f} GiB")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2, default=str))
+        print(f"figures written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
