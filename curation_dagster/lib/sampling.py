@@ -80,6 +80,8 @@ class SampleInfo:
     quota: dict[str, int] | None = None  # category -> water-filling level q (cells give min(size, q) or q + 1)
     prompt_repeats_skipped: int = 0  # rows left out because their prompt was already picked max_per_prompt times
     limit: str = ""  # why the sample is smaller than target_examples ("" when it is not)
+    shipped_in_pool: int = 0  # target mode: rows of the published dataset still in the pool (kept first)
+    shipped_per_cell: dict | None = None  # target mode: (cell_id, category) -> those rows: a cell keeps them above q
 
 
 def category_of(template_id: str, general_template: str = "general") -> str:
@@ -182,24 +184,32 @@ def priority_keys(ids, quality, seed: int, weight: float) -> np.ndarray:
     return -np.log(u) / w
 
 
-def water_fill(avail: dict, target: int, next_key: Callable[[object, int], float]) -> tuple[dict, int]:
-    """(picks per cell, level q): every cell gives min(avail, q) with q the highest level whose total is
-    at most `target`; the rest (fewer than the cells still above q) go one each to the cells whose
-    next row (0-based position q) has the smallest key, so the result depends on the data only."""
+def water_fill(avail: dict, target: int, next_key: Callable[[object, int], float],
+               floor: dict | None = None) -> tuple[dict, int]:
+    """(picks per cell, level q): every cell gives min(avail, max(floor, q)) with q the highest level
+    whose total is at most `target`; the rest (fewer than the cells still above that) go one each to
+    the cells whose next row (0-based position) has the smallest key, so the result depends on the
+    data only. `floor` (picks a cell keeps whatever q is: the rows already shipped) must sum to at
+    most `target`."""
     cells = sorted(avail)
-    target = max(0, min(target, sum(avail.values())))
+    floor = {c: min(avail[c], (floor or {}).get(c, 0)) for c in cells}
+    target = max(sum(floor.values()), min(target, sum(avail.values())))
+
+    def level(c, q):
+        return min(avail[c], max(floor[c], q))
+
     lo, hi = 0, max(avail.values(), default=0)
-    while lo < hi:  # the highest q with sum(min(a, q)) <= target
+    while lo < hi:  # the highest q with sum(level(c, q)) <= target
         mid = (lo + hi + 1) // 2
-        if sum(min(avail[c], mid) for c in cells) <= target:
+        if sum(level(c, mid) for c in cells) <= target:
             lo = mid
         else:
             hi = mid - 1
     q = lo
-    alloc = {c: min(avail[c], q) for c in cells}
+    alloc = {c: level(c, q) for c in cells}
     rest = target - sum(alloc.values())
     if rest > 0:
-        above = sorted((c for c in cells if avail[c] > q), key=lambda c: (next_key(c, q), str(c)))
+        above = sorted((c for c in cells if avail[c] > alloc[c]), key=lambda c: (next_key(c, alloc[c]), str(c)))
         for c in above[:rest]:
             alloc[c] += 1
     return alloc, q
@@ -226,11 +236,17 @@ def category_targets(size: int, avail_g: int, avail_s: int, share: float, strate
     return tg, ts
 
 
-def sample_to_target(df: pd.DataFrame, s: SampleSettings) -> tuple[pd.DataFrame, SampleInfo]:
+def sample_to_target(df: pd.DataFrame, s: SampleSettings,
+                     shipped: set[str] | None = None) -> tuple[pd.DataFrame, SampleInfo]:
     """Rows of df (generation_id, cluster_id, template_id, instruction; cell_id, quality_score and
     input_message when present: no cell_id makes each cluster one cell, no quality_score weighs every
     row alike) chosen for the dataset, with `category`, `cell_id` and `sample_rank` (0 = first pick of
-    its cell and category) added."""
+    its cell and category) added.
+
+    `shipped`: ids of the dataset as last published. Those still in df rank first in their cell and
+    their cell keeps at least that many picks, so growth only adds to what shipped and a refit of the
+    cells moves nothing; only a smaller size goal (or a changed mix) drops shipped rows, from the
+    cells holding most of them. Without it the pick is the same function of the data alone."""
     info = SampleInfo("target", len(df), 0)
     if df.empty:
         cell = df["cell_id"] if "cell_id" in df.columns else pd.Series(dtype="int64")
@@ -241,12 +257,13 @@ def sample_to_target(df: pd.DataFrame, s: SampleSettings) -> tuple[pd.DataFrame,
     work["category"] = [category_of(t, s.general_template) for t in work["template_id"]]
     quality = work["quality_score"] if "quality_score" in work.columns else pd.Series(1.0, index=work.index)
     work["_k"] = priority_keys(work["generation_id"], quality.fillna(0.5), s.seed, s.quality_weight)
-    work = work.sort_values(["_k", "generation_id"], kind="mergesort")
+    work["_new"] = ~work["generation_id"].astype(str).isin(shipped or ())
+    work = work.sort_values(["_new", "_k", "generation_id"], kind="mergesort")
     if s.max_per_prompt:
         first = work.assign(_p=prompt_keys(work)).groupby("_p", sort=False).cumcount() < s.max_per_prompt
         info.prompt_repeats_skipped = int((~first).sum())
         work = work[first.to_numpy()]
-    work = work.sort_values(["cell_id", "category", "_k", "generation_id"], kind="mergesort")
+    work = work.sort_values(["cell_id", "category", "_new", "_k", "generation_id"], kind="mergesort")
     work["sample_rank"] = work.groupby(["cell_id", "category"]).cumcount()
     info.cells = int(work["cell_id"].nunique())
     by_share = math.floor(s.max_pool_share * len(df) + 1e-9)
@@ -257,8 +274,16 @@ def sample_to_target(df: pd.DataFrame, s: SampleSettings) -> tuple[pd.DataFrame,
     keys = {cat: {c: g["_k"].to_numpy() for c, g in work[work["category"] == cat].groupby("cell_id")}
             for cat in (GENERAL, SPECIFIC)}
     limits, info.quota = {}, {}
+    kept = {cat: work[(work["category"] == cat) & ~work["_new"]].groupby("cell_id").size().to_dict()
+            for cat in (GENERAL, SPECIFIC)}
+    info.shipped_per_cell = {(c, cat): n for cat in kept for c, n in kept[cat].items()}
+    info.shipped_in_pool = sum(info.shipped_per_cell.values())
     for cat, goal in ((GENERAL, tg), (SPECIFIC, ts)):
-        alloc, q = water_fill(avail[cat], goal, lambda c, i, cat=cat: float(keys[cat][c][i]))
+        key = (lambda c, i, cat=cat: float(keys[cat][c][i]))
+        if sum(kept[cat].values()) > goal:  # the goal shrank: keep the most even share of what shipped
+            alloc, q = water_fill(kept[cat], goal, key)
+        else:
+            alloc, q = water_fill(avail[cat], goal, key, floor=kept[cat])
         info.quota[cat] = q
         limits.update({(c, cat): n for c, n in alloc.items()})
     info.size_goal = tg + ts
@@ -269,10 +294,11 @@ def sample_to_target(df: pd.DataFrame, s: SampleSettings) -> tuple[pd.DataFrame,
                       else "the category mix (mix_strategy 'trim')")
     lim = np.array([limits.get((c, cat), 0) for c, cat in zip(work["cell_id"], work["category"])])
     chosen = work[work["sample_rank"].to_numpy() < lim]
-    return chosen.drop(columns=["_k"]).sort_values(["cluster_id", "generation_id"]).reset_index(drop=True), info
+    return chosen.drop(columns=["_k", "_new"]).sort_values(["cluster_id", "generation_id"]).reset_index(drop=True), info
 
 
-def _per_cluster(df: pd.DataFrame, s: SampleSettings) -> tuple[pd.DataFrame, SampleInfo]:
+def _per_cluster(df: pd.DataFrame, s: SampleSettings, shipped: set[str] | None = None) -> tuple[pd.DataFrame, SampleInfo]:
+    # the seed's recipe as it was: N per cluster by hash, whatever shipped before
     chosen = sample_per_cluster(df, s)
     goal = int(df.groupby("cluster_id").size().clip(upper=s.n_per_cluster).sum()) if len(df) else 0
     limit = (f"per_cluster mode: at most {s.n_per_cluster} from each of {df['cluster_id'].nunique()} clusters"
@@ -281,15 +307,15 @@ def _per_cluster(df: pd.DataFrame, s: SampleSettings) -> tuple[pd.DataFrame, Sam
                               limit=limit)
 
 
-#: sampling mode -> function(pool, settings) -> (chosen rows, SampleInfo); the config's `mode` values
-SAMPLING_MODES: dict[str, Callable[[pd.DataFrame, SampleSettings], tuple[pd.DataFrame, SampleInfo]]] = {
+#: sampling mode -> function(pool, settings, shipped ids) -> (chosen rows, SampleInfo); the config's `mode` values
+SAMPLING_MODES: dict[str, Callable[..., tuple[pd.DataFrame, SampleInfo]]] = {
     "target": sample_to_target,
     "per_cluster": _per_cluster,
 }
 
 
-def sample(df: pd.DataFrame, s: SampleSettings) -> tuple[pd.DataFrame, SampleInfo]:
-    return SAMPLING_MODES[s.mode](df, s)
+def sample(df: pd.DataFrame, s: SampleSettings, shipped: set[str] | None = None) -> tuple[pd.DataFrame, SampleInfo]:
+    return SAMPLING_MODES[s.mode](df, s, shipped)
 
 
 def daily_growth(pool: pd.DataFrame, s: SampleSettings, current_size: int, window_days: int = 7) -> tuple[float, int]:

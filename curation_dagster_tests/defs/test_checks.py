@@ -113,6 +113,10 @@ def test_sampling_checks():
     two_in_a_cell = s.assign(cell_id=[0, 0, 0, 0])  # 2 general rows in cell 0 with q = 0
     assert not by_name(sampling_checks(two_in_a_cell, target, SampleInfo(
         "target", 4, 4, quota={"general": 0, "template_specific": 0}), 0.05))["sample_within_quota"].passed
+    # unless those 2 shipped before: a cell keeps the published examples it holds
+    assert by_name(sampling_checks(two_in_a_cell, target, SampleInfo(
+        "target", 4, 4, quota={"general": 0, "template_specific": 0}, shipped_per_cell={(0, "general"): 2, (0, "template_specific"): 2}),
+        0.05))["sample_within_quota"].passed
     over_target = by_name(sampling_checks(s, SampleSettings(target_examples=3), SampleInfo(
         "target", 4, 3, quota={"general": 5, "template_specific": 5}), 0.05))["sample_within_quota"]
     assert not over_target.passed

@@ -142,3 +142,39 @@ def test_churn_is_split_by_cause():
     assert (out["dropped"], out["dropped_left_pool"], out["dropped_in_review"], out["dropped_by_selection"]) == (3, 1, 1, 1)
     assert out["selection_churn_rate"] == 0.2
     assert explain_churn(churn(None, cur), None, cur, set(), set())["selection_churn_rate"] == 0.0
+
+
+def test_water_fill_keeps_each_cells_floor():
+    # cell a already holds 8 shipped rows: it keeps them, and the other 4 picks level b and c at 2
+    alloc, q = water_fill({"a": 10, "b": 10, "c": 10}, 12, lambda c, i: 0.0, floor={"a": 8})
+    assert alloc == {"a": 8, "b": 2, "c": 2} and q == 2
+    # a floor above what the cell has is capped at the cell
+    alloc, _ = water_fill({"a": 3, "b": 10}, 6, lambda c, i: 0.0, floor={"a": 5})
+    assert alloc == {"a": 3, "b": 3}
+
+
+def test_shipped_examples_stay_when_a_day_is_added_or_the_cells_are_refit():
+    full = pool([100] * 20, day="2026-11-01")  # 2,000 rows in 20 cells
+    s = SampleSettings(target_examples=400, general_share=1.0)
+    before, _ = sample_to_target(full, s)
+    shipped = set(before["generation_id"])
+    # a new day brings 300 rows in 3 new cells: without the shipped set, q falls from 20 to 17 (9 cells
+    # give an 18th) and the new cells take 51 to 54 picks from the old ones; with it every shipped row
+    # stays and the size holds at the target
+    grown = pd.concat([full, pool([100] * 3, prefix="n", day="2026-11-02").assign(cell_id=lambda d: d["cell_id"] + 20)])
+    blind, _ = sample_to_target(grown, s)
+    assert 51 <= len(shipped - set(blind["generation_id"])) <= 54
+    kept, info = sample_to_target(grown, s, shipped)
+    assert len(kept) == 400 and shipped <= set(kept["generation_id"]) and info.shipped_in_pool == 400
+    # below the target the new day's quota goes to the new rows, on top of everything shipped
+    s_big = SampleSettings(target_examples=5_000, general_share=1.0)
+    first, _ = sample_to_target(full, s_big)
+    second, _ = sample_to_target(grown, s_big, set(first["generation_id"]))
+    assert len(second) == 1_150 and set(first["generation_id"]) <= set(second["generation_id"])
+    # a refit deals the rows into new cells: shipped rows still stay
+    refit = full.assign(cell_id=[int(g.split("-")[1]) % 20 for g in full["generation_id"]])
+    after, _ = sample_to_target(refit, s, shipped)
+    assert set(after["generation_id"]) == shipped
+    # a smaller goal keeps only shipped rows, evenly: 10 from each of the 20 cells
+    small, _ = sample_to_target(full, SampleSettings(target_examples=200, general_share=1.0), shipped)
+    assert set(small["generation_id"]) <= shipped and small.groupby("cell_id").size().eq(10).all()

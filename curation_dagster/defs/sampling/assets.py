@@ -3,8 +3,10 @@ import pandas as pd
 
 from curation_dagster.defs.metadata import counts_table
 from curation_dagster.defs.partitions import OWNERS, STORAGE_KIND, WAREHOUSE_POOL
+from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.defs.sampling.checks import CHECK_SPECS, sampling_checks
 from curation_dagster.defs.sampling.config import SamplingConfig
+from curation_dagster.lib.export import published_ids
 from curation_dagster.lib.sampling import GENERAL, achieved_mix, daily_growth, sample
 
 
@@ -28,7 +30,7 @@ GROWTH_WINDOW_DAYS = 7
 
 @dg.asset(group_name="curation", owners=OWNERS, kinds={"pandas", STORAGE_KIND}, pool=WAREHOUSE_POOL,
           check_specs=CHECK_SPECS)
-def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig,
+def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig, dataset_store: DatasetStore,
                      filtered_generations: pd.DataFrame, generation_clusters: pd.DataFrame,
                      cluster_decisions: pd.DataFrame):
     """The examples chosen for fine-tuning, with the configured share of the general template.
@@ -38,8 +40,8 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig,
     gives min(its rows, q)), picks inside a cell favouring the usage-based quality score, a prompt
     asked many times counted once. Mode 'per_cluster': at most N per cluster (the seed's recipe).
     Selection is a seeded hash of each id, so it depends only on the data and config, never on the
-    order partitions were materialized in, and a new day only adds picks or displaces the ones it
-    out-ranks.
+    order partitions were materialized in. What the published dataset holds stays picked while it
+    stays in the pool (`keep_shipped`): a new day or a refit of the topic model only adds.
 
     Cluster review applies here (`cluster_decisions` of the current topic model): an excluded cluster
     contributes nothing, a renamed one carries its new name."""
@@ -54,7 +56,8 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig,
     version = str(pool["model_version"].iloc[0]) if len(pool) else ""
     pool, excluded, renamed = apply_cluster_decisions(pool, cluster_decisions)
     s = config.to_settings()
-    chosen, info = sample(pool, s)
+    shipped = published_ids(dataset_store.path(config.keep_shipped)) if config.keep_shipped else None
+    chosen, info = sample(pool, s, shipped)
     growth, size_before = daily_growth(pool, s, len(chosen), GROWTH_WINDOW_DAYS)
     # the export's churn check tells a refit (new cells) from a daily refresh by this column
     chosen["model_version"] = version
@@ -75,7 +78,10 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig,
         **({"target_examples": s.target_examples, "size_goal": info.size_goal,
             "sampling_cells": info.cells, "cells_sampled": int(chosen["cell_id"].nunique()) if len(chosen) else 0,
             "cell_quota": ", ".join(f"{k} {v}" for k, v in (info.quota or {}).items()),
-            "prompt_repeats_skipped": info.prompt_repeats_skipped}
+            "prompt_repeats_skipped": info.prompt_repeats_skipped,
+            # rows of the published dataset still in the pool, and how many of them stayed picked
+            "shipped_in_pool": info.shipped_in_pool,
+            "shipped_kept": len(shipped & set(chosen["generation_id"].astype(str))) if shipped else 0}
            if s.mode == "target" else {"n_per_cluster": s.n_per_cluster}),
         "below_target_because": info.limit or "none",
         # examples gained per source day over the last days, measured by sampling the pool as it was

@@ -23,6 +23,10 @@ class SamplingConfig(dg.Config):
     max_per_prompt: int = Field(1, description=(
         "target mode: at most this many examples share one normalised prompt (instruction + input message); "
         "real pools hold the same question asked dozens of times. 0 = no cap."))
+    keep_shipped: str = Field("finetuning_dataset", description=(
+        "target mode: the published dataset (a folder of the export directory) whose examples stay picked "
+        "while they remain in the pool, so a new day or a topic-model refit only adds to what shipped "
+        "(rules, dedup and review still remove). '' = pick from scratch on every refresh."))
     n_per_cluster: int = Field(20, description="per_cluster mode: at most this many examples per cluster.")
     general_share: float = Field(0.5, description="Target share of the 'general' template in the sample.")
     mix_tolerance: float = Field(0.05, description="WARN when the general share misses the target by more.")
