@@ -33,8 +33,11 @@ def graph_keys_and_checks() -> tuple[list[str], list[str]]:
 
 @pytest.fixture(scope="module")
 def page(stack):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect() has its own 5 s default, separate from the page's: the catalog's first load on a
+    # busy CI machine ("Refreshing data…") took longer than that.
+    expect.set_options(timeout=TIMEOUT_MS)
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/install-system-deps.sh")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
