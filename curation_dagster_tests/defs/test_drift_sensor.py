@@ -1,4 +1,7 @@
-"""The drift sensor requests one refit, with its reason, when new rows stop fitting the topic model."""
+"""The drift sensor requests one refit, with its reason, when new rows stop fitting the topic model.
+
+"Once per model version" is the run key: the daemon launches a run key once, so every later tick
+that sees the same model drifting must ask with the same key, and a refit model with a new one."""
 
 import dagster as dg
 
@@ -21,7 +24,7 @@ def evaluate(instance, cursor=None):
         return result, ctx.cursor
 
 
-def test_refit_requested_once_per_model_version_with_reason():
+def test_refit_requested_with_one_run_key_per_model_version_and_a_reason():
     instance = dg.DagsterInstance.ephemeral()
     materialize_assignment(instance, 0.05, "v1")
     result, cursor = evaluate(instance)
@@ -33,3 +36,17 @@ def test_refit_requested_once_per_model_version_with_reason():
     assert request.run_key == "refit-after-v1"
     assert request.tags["curation/refit_reason"].startswith("drift: 45% of new rows are outliers")
     assert result.run_requests[0].job_name in (None, "topic_model_job")
+
+    # A later day, the same model still drifting: the same key, so the daemon does not refit twice.
+    materialize_assignment(instance, 0.5, "v1")
+    result, cursor = evaluate(instance, cursor)
+    assert [r.run_key for r in result.run_requests] == ["refit-after-v1"]
+
+    # After the refit (model v2) drift is judged afresh: fitting rows skip, drifting rows get a new key.
+    materialize_assignment(instance, 0.1, "v2")
+    result, cursor = evaluate(instance, cursor)
+    assert not result.run_requests and "v2" in result.skip_message
+    materialize_assignment(instance, 0.3, "v2")
+    result, cursor = evaluate(instance, cursor)
+    assert [r.run_key for r in result.run_requests] == ["refit-after-v2"]
+    assert "30% of new rows" in result.run_requests[0].tags["curation/refit_reason"]

@@ -8,6 +8,7 @@ import json
 from datetime import datetime
 
 import dagster as dg
+import fakesnow
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,7 +19,6 @@ from curation_dagster.defs.resources import build_resources
 from curation_dagster.defs.snowflake import ARRAY_COLUMNS, SnowflakeWarehouse
 from curation_dagster.lib.export import validate_chat_record
 
-fakesnow = pytest.importorskip("fakesnow")
 
 #: A team's table names its columns its own way; the mapping puts them on the data contract.
 MAPPING = {"created_at": "LOGGED_AT", "instruction": "USER_PROMPT", "output": "COMPLETION"}

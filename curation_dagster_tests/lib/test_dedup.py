@@ -11,8 +11,10 @@ def run(outputs):
     return find_duplicates(ids, [(i,) for i in range(len(outputs))], ["x"] * len(outputs), [None] * len(outputs), outputs)
 
 
-def test_same_text_in_different_case_is_exact_duplicate():
-    hits = run([BASE, BASE.upper(), BASE.replace("  ", " ")])
+def test_same_text_in_different_case_or_spacing_is_exact_duplicate():
+    spaced = BASE.replace(" ", "  ").replace("\n\n", " \n\n  ")  # doubled spaces, padded line breaks
+    assert spaced != BASE
+    hits = run([BASE, BASE.upper(), spaced])
     assert [(h.generation_id, h.duplicate_of, h.kind) for h in hits] == [
         ("g1", "g0", "exact_duplicate"), ("g2", "g0", "exact_duplicate")]
 

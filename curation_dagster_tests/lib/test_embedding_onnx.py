@@ -3,12 +3,10 @@
 import numpy as np
 import pytest
 
-pytest.importorskip("onnxruntime")
-
-from curation_dagster.lib import embedding_onnx  # noqa: E402
-from curation_dagster.lib.embedding import DEFAULT_MODEL, backend_id, embed_texts, resolve_model_path  # noqa: E402
-from curation_dagster.lib.embedding_cache import EmbeddingCache, cache_key, embed_with_cache  # noqa: E402
-from curation_dagster.lib.embedding_onnx import DEFAULT_INT8_RECIPE, OnnxEmbedder, ensure_onnx  # noqa: E402
+from curation_dagster.lib import embedding_onnx
+from curation_dagster.lib.embedding import DEFAULT_MODEL, backend_id, embed_texts, resolve_model_path
+from curation_dagster.lib.embedding_cache import EmbeddingCache, cache_key, embed_with_cache
+from curation_dagster.lib.embedding_onnx import DEFAULT_INT8_RECIPE, OnnxEmbedder, ensure_onnx
 
 TEXTS = [
     "Summarise the quarterly report in three bullet points.",

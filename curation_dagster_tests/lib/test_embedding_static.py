@@ -5,13 +5,11 @@ import json
 import numpy as np
 import pytest
 
-pytest.importorskip("model2vec")
-
-from curation_dagster.lib import embedding_onnx, embedding_static  # noqa: E402
-from curation_dagster.lib.embedding import (DEFAULT_MODEL, backend_id, embed_texts, embed_with_backend,  # noqa: E402
+from curation_dagster.lib import embedding_onnx, embedding_static
+from curation_dagster.lib.embedding import (DEFAULT_MODEL, backend_id, embed_texts, embed_with_backend,
                                             resolve_model_path)
-from curation_dagster.lib.embedding_cache import EmbeddingCache  # noqa: E402
-from curation_dagster.lib.embedding_static import StaticEmbedder, ensure_static  # noqa: E402
+from curation_dagster.lib.embedding_cache import EmbeddingCache
+from curation_dagster.lib.embedding_static import StaticEmbedder, ensure_static
 
 TEXTS = [
     "What is the capital of Australia?",
