@@ -188,8 +188,8 @@ def water_fill(avail: dict, target: int, next_key: Callable[[object, int], float
                floor: dict | None = None) -> tuple[dict, int]:
     """(picks per cell, level q): every cell gives min(avail, max(floor, q)) with q the highest level
     whose total is at most `target`; the rest (fewer than the cells still above that) go one each to
-    the cells whose next row (0-based position) has the smallest key, so the result depends on the
-    data only. `floor` (picks a cell keeps whatever q is: the rows already shipped) must sum to at
+    the cells at the level whose next row (0-based position) has the smallest key, so the result
+    depends on the data only and no cell exceeds max(floor, q + 1). `floor` (picks a cell keeps whatever q is: the rows already shipped) must sum to at
     most `target`."""
     cells = sorted(avail)
     floor = {c: min(avail[c], (floor or {}).get(c, 0)) for c in cells}
@@ -209,7 +209,9 @@ def water_fill(avail: dict, target: int, next_key: Callable[[object, int], float
     alloc = {c: level(c, q) for c in cells}
     rest = target - sum(alloc.values())
     if rest > 0:
-        above = sorted((c for c in cells if avail[c] > alloc[c]), key=lambda c: (next_key(c, alloc[c]), str(c)))
+        # only cells at the level take one more: a cell its floor holds above q is already past the
+        # level, and (q being the highest level that fits) the cells at q outnumber `rest`
+        above = sorted((c for c in cells if floor[c] <= q < avail[c]), key=lambda c: (next_key(c, alloc[c]), str(c)))
         for c in above[:rest]:
             alloc[c] += 1
     return alloc, q

@@ -153,6 +153,14 @@ def test_water_fill_keeps_each_cells_floor():
     assert alloc == {"a": 3, "b": 3}
 
 
+def test_water_fill_gives_the_remainder_to_cells_at_the_level_not_to_a_floor_above_it():
+    # 15 picks, a holds 6 shipped: level 4 gives 6 + 4 + 4 = 14, level 5 would give 16; the one
+    # left over goes to b or c (at the level), never to a even though a's next key is the smallest
+    keys = {"a": 0.0, "b": 0.5, "c": 0.7}
+    alloc, q = water_fill({"a": 10, "b": 5, "c": 5}, 15, lambda c, i: keys[c], floor={"a": 6})
+    assert alloc == {"a": 6, "b": 5, "c": 4} and q == 4
+
+
 def test_shipped_examples_stay_when_a_day_is_added_or_the_cells_are_refit():
     full = pool([100] * 20, day="2026-11-01")  # 2,000 rows in 20 cells
     s = SampleSettings(target_examples=400, general_share=1.0)
