@@ -189,8 +189,8 @@ def water_fill(avail: dict, target: int, next_key: Callable[[object, int], float
     """(picks per cell, level q): every cell gives min(avail, max(floor, q)) with q the highest level
     whose total is at most `target`; the rest (fewer than the cells still above that) go one each to
     the cells at the level whose next row (0-based position) has the smallest key, so the result
-    depends on the data only and no cell exceeds max(floor, q + 1). `floor` (picks a cell keeps whatever q is: the rows already shipped) must sum to at
-    most `target`."""
+    depends on the data only and no cell exceeds max(floor, q + 1). `floor` (picks a cell keeps
+    whatever q is: the rows already shipped) must sum to at most `target`."""
     cells = sorted(avail)
     floor = {c: min(avail[c], (floor or {}).get(c, 0)) for c in cells}
     target = max(sum(floor.values()), min(target, sum(avail.values())))
