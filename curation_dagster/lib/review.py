@@ -27,6 +27,19 @@ STATES = ("pending", "accepted", "rejected", "edited", "adjudication")
 REJECT_REASONS = ("hallucination", "contradicts_input", "wrong_tone", "off_template", "pii", "other")
 
 
+def near_threshold(quality_scores, queued, min_quality: float, band: float) -> list[bool]:
+    """True for the rows worth a reviewer's look although unsampled: a quality score at or just above
+    the filter's threshold (min_quality <= score <= min_quality + band) and not already in the queue
+    (`queued`, aligned). A missing score is never near."""
+    def near(q) -> bool:
+        try:
+            v = float(q)
+        except (TypeError, ValueError):  # None, pandas NA
+            return False
+        return v == v and min_quality <= v <= min_quality + band  # v == v: not NaN
+    return [near(q) and not bool(inq) for q, inq in zip(quality_scores, queued)]
+
+
 def uncertainty(probability: float | None, is_outlier: bool, quality: float | None, min_quality: float,
                 near_misses: int = 0, quality_band: float = 0.2,
                 weights: tuple[float, float, float] = (0.4, 0.4, 0.2)) -> float:

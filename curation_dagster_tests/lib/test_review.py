@@ -127,3 +127,16 @@ def test_cluster_reviews_decide_by_cluster_key():
     assert decisions["v1:3"].state == "rejected" and decisions["v1:4"].state == "edited"
     assert decisions["v1:4"].text == "Refund requests"
     assert decide_all(rows, min_reviews=2, key="cluster_key")[0]["v1:3"].state == "pending"
+
+
+def test_near_threshold_takes_scores_at_or_just_above_the_threshold_not_queued_not_missing():
+    from curation_dagster.lib.review import near_threshold
+
+    import pandas as pd
+
+    scores = [0.39, 0.40, 0.50, 0.55, 0.56, None, pd.NA, 0.45]
+    queued = [False, False, False, False, False, False, False, True]
+    assert near_threshold([float("nan")], [False], 0.4, 0.15) == [False]
+    # threshold 0.4, band 0.15: 0.40, 0.50 and 0.55 are in [0.40, 0.55]; 0.45 is in the queue already
+    assert near_threshold(scores, queued, 0.4, 0.15) == [False, True, True, True, False, False, False, False]
+    assert near_threshold([], [], 0.4, 0.15) == []

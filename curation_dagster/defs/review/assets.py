@@ -20,7 +20,7 @@ from curation_dagster.lib.label_studio import (CLUSTER_KEY, EXAMPLE_KEY, annotat
 from curation_dagster.lib.frames import with_columns
 from curation_dagster.lib.text import sha256_hex
 from curation_dagster.lib.review import (STATES, decide_all, item_fleiss_kappa, pairwise_kappa, reviewer_rates,
-                                         uncertainty)
+                                         near_threshold, uncertainty)
 
 USABLE = ("accepted", "rejected", "edited")
 DECISION_COLUMNS = {"generation_id": object, "state": object, "reviews": "int64", "edited_output": object,
@@ -90,9 +90,8 @@ def review_queue(context: dg.AssetExecutionContext, config: ReviewConfig, label_
     df = sampled_examples.assign(candidate="sampled")
     if config.near_threshold_band > 0:
         pool = deduplicated_generations.merge(generation_clusters, on="generation_id", how="inner")
-        q = pool["quality_score"]
-        near = pool[(q >= config.min_quality) & (q <= config.min_quality + config.near_threshold_band)
-                    & ~pool["generation_id"].isin(df["generation_id"])]
+        near = pool[near_threshold(pool["quality_score"], pool["generation_id"].isin(df["generation_id"]),
+                                   config.min_quality, config.near_threshold_band)]
         df = pd.concat([df, near.assign(candidate="near_threshold")], ignore_index=True)
     df["review_state"] = [state.get(g, "new") for g in df["generation_id"]]
     df = df[~df["review_state"].isin(USABLE)]
