@@ -33,12 +33,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from curation_dagster.lib.diversity import DiversitySettings, diversity_report  # noqa: E402
-
-
-def texts(df: pd.DataFrame) -> list[str]:
-    inp = df["input_message"].where(df["input_message"].notna(), "") if "input_message" in df else ""
-    return [f"{i or ''}\n{m or ''}\n{o or ''}" for i, m, o in zip(df["instruction"], inp, df["output"])]
+from curation_dagster.lib.diversity import DiversitySettings, diversity_report, pool_texts  # noqa: E402
 
 
 def notebook_recipe(pool: pd.DataFrame, vectors: np.ndarray, per_topic: int, seed: int) -> tuple[list[str], int]:
@@ -94,13 +89,13 @@ def main() -> None:
     prov = args.data_dir / "exports" / "finetuning_dataset" / "provenance.jsonl"
     export = [json.loads(line)["generation_id"] for line in prov.read_text().splitlines() if line.strip()]
     s = DiversitySettings(random_samples=args.random_samples, seed=args.seed)
-    ids, ptexts = pool["generation_id"].tolist(), texts(pool)
+    ids, ptexts = pool["generation_id"].tolist(), pool_texts(pool)
 
     results, reports = [], {}
     t0 = time.perf_counter()
     reports["export_vs_pool"] = diversity_report(ids, ptexts, export, s, semantic_vectors=vectors)
     results.append(row("export vs random from the deduplicated pool", reports["export_vs_pool"]))
-    reports["export_vs_kept"] = diversity_report(kept["generation_id"].tolist(), texts(kept), export, s)
+    reports["export_vs_kept"] = diversity_report(kept["generation_id"].tolist(), pool_texts(kept), export, s)
     results.append(row("export vs random from every kept row (lexical)", reports["export_vs_kept"]))
     cells = random_in_cells(clusters, len(export), args.seed)
     reports["random_in_cells"] = diversity_report(ids, ptexts, cells, s, semantic_vectors=vectors)

@@ -42,8 +42,7 @@ pool = pool.sort_values("generation_id").reset_index(drop=True).merge(clusters, 
 print("pool", len(pool), "no cluster", pool.cluster_id.isna().sum())
 emb = np.stack(pool["embedding"].to_numpy()).astype(np.float32)
 ids = pool.generation_id.tolist()
-inp = pool["input_message"].where(pool["input_message"].notna(), "")
-texts = [f"{i or ''}\n{m or ''}\n{o or ''}" for i, m, o in zip(pool["instruction"], inp, pool["output"])]
+texts = D.pool_texts(pool)  # what the export's own diversity check reads
 s = D.DiversitySettings(random_samples=20)
 t = time.time()
 lex = D.tfidf_svd_instrument(texts, ids, s); lcells = D.fit_cells(lex, ids, s)

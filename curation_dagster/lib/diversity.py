@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import TruncatedSVD
 from sklearn.exceptions import ConvergenceWarning
@@ -88,6 +89,13 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
 def _nonzero_unit_rows(x: np.ndarray) -> np.ndarray:
     u = _unit_rows(x)
     return u[np.linalg.norm(u, axis=1) > 0.5]
+
+
+def pool_texts(pool: pd.DataFrame) -> list[str]:
+    """What the diversity instrument reads of a row: the prompt and the reply, as the example shows them."""
+    inp = pool["input_message"] if "input_message" in pool.columns else pd.Series("", index=pool.index)
+    return [f"{i or ''}\n{m or ''}\n{o or ''}" for i, m, o in
+            zip(pool["instruction"], inp.where(inp.notna(), ""), pool["output"])]
 
 
 def tfidf_svd_instrument(texts: Sequence[str], ids: Sequence[object], s: DiversitySettings) -> np.ndarray:

@@ -349,3 +349,13 @@ def test_report_drops_duplicate_pool_ids_deterministically():
                           DiversitySettings(random_samples=3))
     assert r1["pool_rows"] == 3 and r1["pool_duplicate_ids"] == 1
     assert r1 == r2
+
+
+def test_pool_texts_read_prompt_input_and_reply_with_a_missing_input_as_empty():
+    import pandas as pd
+
+    from curation_dagster.lib.diversity import pool_texts
+
+    df = pd.DataFrame({"instruction": ["Sum", "Name"], "input_message": ["1 2", None], "output": ["3", "Ada"]})
+    assert pool_texts(df) == ["Sum\n1 2\n3", "Name\n\nAda"]
+    assert pool_texts(df.drop(columns="input_message")) == ["Sum\n\n3", "Name\n\nAda"]

@@ -10,7 +10,7 @@ from curation_dagster.defs.export.config import ExportConfig
 from curation_dagster.defs.export.validation import validate_dataset
 from curation_dagster.defs.partitions import OWNERS
 from curation_dagster.defs.resources import DatasetStore
-from curation_dagster.lib.diversity import DiversitySettings, diversity_report
+from curation_dagster.lib.diversity import DiversitySettings, diversity_report, pool_texts
 from curation_dagster.lib.export import (assign_splits, churn, explain_churn, jsonl_bytes, publish_directory,
                                          published_ids, to_chat_record)
 from curation_dagster.lib.frames import with_columns
@@ -79,13 +79,6 @@ CHURN_CHECK = dg.AssetCheckSpec(
                 "at most `max_churn` were dropped (`max_refit_churn` after a topic model refit). Examples a "
                 "rule, dedup or a reviewer removed do not count.",
 )
-
-
-def pool_texts(pool: pd.DataFrame) -> list[str]:
-    """What the diversity instrument reads of a row: the prompt and the reply, as the example shows them."""
-    inp = pool["input_message"] if "input_message" in pool.columns else pd.Series("", index=pool.index)
-    return [f"{i or ''}\n{m or ''}\n{o or ''}" for i, m, o in
-            zip(pool["instruction"], inp.where(inp.notna(), ""), pool["output"])]
 
 
 def export_diversity(pool: pd.DataFrame, shipped_ids, config: ExportConfig) -> dict | None:
