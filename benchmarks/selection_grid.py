@@ -12,6 +12,8 @@ same-size random samples each:
 * greedy MMR inside each cell on the embedding: start at the row nearest the cell's centroid, then
   maximise lam x similarity to the centroid - (1 - lam) x the highest similarity to a row already
   picked (lam 0 = farthest point);
+* farthest point inside each cell on the words of the example: hashed character 3-5-grams (lib.selection,
+  the default `within_cell: diverse`) and hashed words and word pairs;
 * the cells re-cut finer (k-means inside each topic, 5 / 10 / 15 pool rows per cell), uniform and MMR.
 
 Prints one line per selection: Vendi ratio and z, coverage ratio and z, mean-distance ratio, per
@@ -98,6 +100,27 @@ for sd in (0, 1, 2):
 score("uniform in current cells, no cap", take(cur, rnd, cap=False))
 for lam in (0.0, 0.3, 0.5, 0.7):
     score(f"MMR in current cells lam {lam}", take(cur, lambda i, sd, lam=lam: fps(i, sd, lam)))
+
+# farthest point on the words of the example (lib.selection, the default `within_cell: diverse`) and
+# on a word-pair variant of the same view: start at the cell's most typical row, then the least alike
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer  # noqa: E402
+from curation_dagster.lib.selection import example_texts, farthest_point_order, fit_text_view  # noqa: E402
+
+ex_texts = example_texts(pool)
+views = {"character 3-5-grams (lib.selection, the default)": fit_text_view(ex_texts, ids, 42).vectors(ex_texts)}
+words = HashingVectorizer(n_features=2 ** 20, ngram_range=(1, 2), alternate_sign=False, norm=None,
+                          strip_accents="unicode", dtype=np.float32)
+views["words and word pairs"] = TfidfTransformer(sublinear_tf=True).fit_transform(words.transform([t[:2000] for t in ex_texts]))
+
+def fps_on(view):
+    def order(idx, seed):
+        x = view[idx]
+        return idx[farthest_point_order((x @ x.T).toarray(), np.ones(len(idx)), np.arange(len(idx)))]
+    return order
+
+for name, view in views.items():
+    for sd in (0, 1):
+        score(f"farthest point on {name}, cap seed {sd}"[:55], take(cur, fps_on(view), seed=sd))
 
 def recut(cell_rows, seed=0):
     out = np.zeros(len(ids), np.int64); nxt = 0

@@ -1,10 +1,11 @@
 """Did curation beat random? The exported sample's diversity against same-size random samples.
 
 Every export is compared with `random_samples` random draws of the same size from the pool it was
-selected from. Diversity is measured on an instrument that the selection never saw: TF-IDF (words
-and word pairs) reduced by truncated SVD. The clustering embedding is the space the selection was
-made in, so a sample picked per cluster looks diverse there almost by construction; it may be
-reported too (the "semantic" instrument) but never decides the verdict.
+selected from. Diversity is measured on a lexical instrument fitted here, apart from the
+selection: TF-IDF (words and word pairs) reduced by truncated SVD. It is not blind to the selection:
+the default within-cell order (lib.selection) reads hashed character n-grams of the same text, so
+the embedding's figures (the "semantic" instrument, the space the cells were cut in) are reported
+beside it; neither alone should be trusted, and only the lexical one decides the verdict.
 
 Three numbers per instrument, each as export vs. random mean, ratio and z-score:
 
@@ -267,7 +268,7 @@ def _instrument_block(name: str, x: np.ndarray, ids: list[str], mask: np.ndarray
 def _verdict(lexical: dict, beats: bool, s: DiversitySettings, semantic: dict | None) -> str:
     v, c = lexical["vendi"], lexical["coverage"]
     sentence = (f"lexical Vendi {v['ratio']:.2f}x random (z {v['z']:+.1f}), "
-                f"coverage {c['export']:.2f} vs {c['random_mean']:.2f}")
+                f"coverage {c['export']:.3f} vs {c['random_mean']:.3f}")
     if semantic is not None:
         sv = semantic["vendi"]
         sentence += f"; embedding Vendi {sv['ratio']:.2f}x (z {sv['z']:+.1f}, not independent)"

@@ -655,8 +655,9 @@ def render_report(pool: pd.DataFrame, clusters: pd.DataFrame, summaries: pd.Data
                  'diversity_random_samples: 0.</p>')
     parts.append(_section(
         "diversity", "Is the export more diverse than a random sample of the same size from the pool? Measured on "
-                     "an instrument the selection never saw (lexical: TF-IDF + SVD of prompt and reply) and on the "
-                     "embedding the cells were cut in (semantic, not independent). Ratio is the export over the "
+                     "a lexical instrument fitted apart from the selection (word TF-IDF + SVD of prompt and reply; "
+                     "the default selection reads character n-grams of the same text, so it is related, not "
+                     "blind) and on the embedding the cells were cut in (semantic, not independent). Ratio is the export over the "
                      "random mean; z is in random standard deviations.", dbody))
 
     gtable = pd.DataFrame({"day": [d.strftime("%Y-%m-%d") for d in cumulative.index],

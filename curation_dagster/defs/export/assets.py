@@ -69,8 +69,8 @@ PROGRESS_CHECK = dg.AssetCheckSpec(
 )
 DIVERSITY_CHECK = dg.AssetCheckSpec(
     name="export_more_diverse_than_random", asset="finetuning_dataset",
-    description="[WARN] The export is more diverse than same-size random samples of the pool on an instrument "
-                "the selection never saw (TF-IDF + SVD): Vendi ratio above 1 with z >= `diversity_min_z`. "
+    description="[WARN] The export is more diverse than same-size random samples of the pool on a lexical "
+                "instrument fitted apart from the selection (word TF-IDF + SVD): Vendi ratio above 1 with z >= `diversity_min_z`. "
                 "Coverage, mean distance and the embedding's figures are in the metadata and the manifest.",
 )
 CHURN_CHECK = dg.AssetCheckSpec(
@@ -126,8 +126,8 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     adjudication items ship as sampled. Excluded clusters never reach the sample.
 
     Whether curation helped: the manifest's `diversity` block compares the export with same-size
-    random samples of the pool (`deduplicated_generations`) on a TF-IDF + SVD instrument the
-    selection never saw (Vendi score, cell coverage, mean distance: ratio and z), with the embedding's
+    random samples of the pool (`deduplicated_generations`) on a word TF-IDF + SVD instrument fitted
+    apart from the selection (which reads character n-grams of the same text: related, not blind) (Vendi score, cell coverage, mean distance: ratio and z), with the embedding's
     figures beside it; the WARN check `export_more_diverse_than_random` fails when it is not. The
     manifest's `changes_since_previous` splits dropped examples by cause (left the pool, review,
     selection) and `dataset_churn_within_bound` bounds the selection's share.

@@ -37,9 +37,9 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig, 
 
     Default mode 'target': the sample grows with the pool toward `target_examples` (at most
     `max_pool_share` of the pool), its quota balanced across the topics' sampling cells (every cell
-    gives min(its rows, q)), picks inside a cell favouring the usage-based quality score, a prompt
-    asked many times counted once. Mode 'per_cluster': at most N per cluster (the seed's recipe).
-    Selection is a seeded hash of each id, so it depends only on the data and config, never on the
+    gives min(its rows, q)), picks inside a cell as unlike each other as their words allow and
+    favouring the usage-based quality score (`within_cell`), a prompt asked many times counted once. Mode 'per_cluster': at most N per cluster (the seed's recipe).
+    Selection depends only on the rows' content, a seeded hash of each id and config, never on the
     order partitions were materialized in. What the published dataset holds stays picked while it
     stays in the pool (`keep_shipped`): a new day or a refit of the topic model only adds.
 

@@ -3,12 +3,14 @@ from pydantic import Field
 
 from curation_dagster.defs.settings import team_defaults
 from curation_dagster.lib.sampling import SampleSettings
+from curation_dagster.lib.selection import WITHIN_CELL_ORDERS
 
 
 class SamplingConfig(dg.Config):
     mode: str = Field("target", description=(
         "'target': the sample grows with the pool to `target_examples`, its quota water-filled across the "
-        "topics' sampling cells, picks inside a cell favouring quality, a repeated prompt counted once. "
+        "topics' sampling cells, picks inside a cell diverse and favouring quality (`within_cell`), a repeated "
+        "prompt counted once. "
         "'per_cluster': the seed's recipe, at most `n_per_cluster` per cluster (caps the dataset at "
         "clusters x N)."))
     target_examples: int = Field(50_000, description=(
@@ -23,6 +25,11 @@ class SamplingConfig(dg.Config):
     max_per_prompt: int = Field(1, description=(
         "target mode: at most this many examples share one normalised prompt (instruction + input message); "
         "real pools hold the same question asked dozens of times. 0 = no cap."))
+    within_cell: str = Field("diverse", description=(
+        "target mode: the order a cell gives its rows (one of " + ", ".join(WITHIN_CELL_ORDERS) + "). 'diverse': "
+        "the cell's most typical example first, then each next one least like those already picked, on the "
+        "words of the whole example (hashed character n-grams), scaled by quality; 'random': the "
+        "quality-weighted random key alone."))
     keep_shipped: str = Field("finetuning_dataset", description=(
         "target mode: the published dataset (a folder of the export directory) whose examples stay picked "
         "while they remain in the pool, so a new day or a topic-model refit only adds to what shipped "
@@ -41,7 +48,8 @@ class SamplingConfig(dg.Config):
                               general_template=self.general_template, seed=self.seed,
                               mix_strategy=self.mix_strategy, mode=self.mode,
                               target_examples=self.target_examples, max_pool_share=self.max_pool_share,
-                              quality_weight=self.quality_weight, max_per_prompt=self.max_per_prompt)
+                              quality_weight=self.quality_weight, max_per_prompt=self.max_per_prompt,
+                              within_cell=self.within_cell)
 
 
 SamplingConfig = team_defaults(SamplingConfig, "sampling", check=lambda c: c.to_settings())
