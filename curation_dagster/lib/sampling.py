@@ -272,8 +272,6 @@ def sample_to_target(df: pd.DataFrame, s: SampleSettings,
         info.prompt_repeats_skipped = int((~first).sum())
         work = work[first.to_numpy()]
     work = work.sort_values(["cell_id", "category", "_new", "_k", "generation_id"], kind="mergesort")
-    work = _order_cells(work, s)
-    work["sample_rank"] = work.groupby(["cell_id", "category"]).cumcount()
     info.cells = int(work["cell_id"].nunique())
     by_share = math.floor(s.max_pool_share * len(df) + 1e-9)
     size = min(s.target_examples, by_share, len(work))
@@ -301,24 +299,30 @@ def sample_to_target(df: pd.DataFrame, s: SampleSettings,
                       and info.size_goal == by_share else
                       f"the pool has {len(work):,} rows after the per-prompt cap" if size == len(work) < by_share
                       else "the category mix (mix_strategy 'trim')")
+    work = _order_cells(work, s, limits, info.shipped_per_cell)
+    work["sample_rank"] = work.groupby(["cell_id", "category"]).cumcount()
     lim = np.array([limits.get((c, cat), 0) for c, cat in zip(work["cell_id"], work["category"])])
     chosen = work[work["sample_rank"].to_numpy() < lim]
     return chosen.drop(columns=["_k", "_new", "_quality"]).sort_values(["cluster_id", "generation_id"]).reset_index(drop=True), info
 
 
-def _order_cells(work: pd.DataFrame, s: SampleSettings) -> pd.DataFrame:
+def _order_cells(work: pd.DataFrame, s: SampleSettings, limits: dict, shipped: dict) -> pd.DataFrame:
     """work (sorted by cell, category, shipped first, key) with each cell's rows in the order of
-    `s.within_cell` (lib.selection.WITHIN_CELL_ORDERS)."""
+    `s.within_cell` (lib.selection.WITHIN_CELL_ORDERS). Only a cell whose quota takes some but not
+    all of its new rows is reordered: elsewhere the order changes nothing that ships, and ordering
+    costs a text vector per row (most of this step's time)."""
     if s.within_cell == "random":  # the priority order work is already in
         return work
     order_fn = WITHIN_CELL_ORDERS[s.within_cell]
     view = None
-    if s.within_cell in NEEDS_TEXT:
-        view = fit_text_view(example_texts(work), work["generation_id"].astype(str).tolist(), s.seed)
     parts = []
-    for _, group in work.groupby(["cell_id", "category"], sort=False):
-        parts.append(group.iloc[order_fn(group, view, s.quality_weight)])
-    return pd.concat(parts)
+    for key, group in work.groupby(["cell_id", "category"], sort=False):
+        if shipped.get(key, 0) < limits.get(key, 0) < len(group):
+            if view is None and s.within_cell in NEEDS_TEXT:  # fitted once, only if a cell needs it
+                view = fit_text_view(example_texts(work), work["generation_id"].astype(str).tolist(), s.seed)
+            group = group.iloc[order_fn(group, view, s.quality_weight)]
+        parts.append(group)
+    return pd.concat(parts) if parts else work
 
 
 def _per_cluster(df: pd.DataFrame, s: SampleSettings, shipped: set[str] | None = None) -> tuple[pd.DataFrame, SampleInfo]:
