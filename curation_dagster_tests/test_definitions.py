@@ -41,6 +41,42 @@ def test_asset_graph_has_the_documented_keys_and_lineage():
             assert spec.description and spec.owners and spec.kinds and spec.group_name, spec.key
 
 
+def test_each_stage_is_its_own_group_and_multi_asset_steps_say_what_they_publish():
+    groups = {}
+    for spec in defs.resolve_all_asset_specs():
+        groups.setdefault(spec.group_name, set()).add(spec.key.to_user_string())
+    assert groups == {
+        "ingest": {"generations_source", "raw_generations"},
+        "filtering": {"filtered_generations", "rejected_generations"},
+        "embedding": {"generation_embeddings"},
+        "dedup": {"deduplicated_generations", "duplicate_generations"},
+        "clustering": {"topic_model", "generation_clusters", "cluster_summaries"},
+        "sampling": {"sampled_examples"},
+        "export": {"finetuning_dataset"},
+        "report": {"dataset_report"},
+        "review": {"review_queue", "cluster_review_queue", "review_imports", "review_annotations",
+                   "cluster_annotations", "review_decisions", "cluster_decisions"},
+        "experiments": {"clustering_experiments"},
+    }
+    # the README's table: a step that publishes two assets is named in run config by its op name
+    steps = {"filter_generations": {"filtered_generations", "rejected_generations"},
+             "deduplicate_generations": {"deduplicated_generations", "duplicate_generations"},
+             "cluster_generations": {"generation_clusters", "cluster_summaries"},
+             "pull_review_annotations": {"review_annotations", "cluster_annotations"},
+             "decide_reviews": {"review_decisions", "cluster_decisions"}}
+    for ad in defs.assets:
+        if isinstance(ad, dg.AssetsDefinition) and len(ad.keys) > 1:
+            name = ad.op.name
+            assert {k.to_user_string() for k in ad.keys} == steps.pop(name), name
+            doc = ad.op.description or ""
+            assert f"Step `{name}`" in doc and all(k.to_user_string() in doc for k in ad.keys), name
+    assert not steps, steps
+    readme = (ROOT / "README.md").read_text()
+    for name in ("filter_generations", "deduplicate_generations", "cluster_generations",
+                 "pull_review_annotations", "decide_reviews"):
+        assert f"`{name}`" in readme
+
+
 def test_dagster_cli_validates_the_code_location(tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     (tmp_path / "dagster.yaml").write_text((ROOT / "dagster.yaml").read_text())

@@ -30,7 +30,7 @@ def _vectors(pool: pd.DataFrame) -> np.ndarray:
     return np.stack(pool["embedding"].to_numpy()).astype(np.float32) if len(pool) else np.zeros((0, 1), np.float32)
 
 
-@dg.asset(group_name="curation", owners=OWNERS, kinds={"bertopic", STORAGE_KIND}, pool=WAREHOUSE_POOL,
+@dg.asset(group_name="clustering", owners=OWNERS, kinds={"bertopic", STORAGE_KIND}, pool=WAREHOUSE_POOL,
           check_specs=TOPIC_MODEL_SPECS, ins={"rejected_generations": REJECTED_RULES_IN})
 def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, naming_llm: NamingLLMResource,
                 deduplicated_generations: pd.DataFrame, rejected_generations: pd.DataFrame):
@@ -117,7 +117,7 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, nam
             owners=OWNERS, kinds={STORAGE_KIND},
         ),
     },
-    group_name="curation",
+    group_name="clustering",
     pool=WAREHOUSE_POOL,
     check_specs=CHECK_SPECS,
     ins={"rejected_generations": REJECTED_RULES_IN},  # only to name the cause of an empty pool
@@ -125,6 +125,9 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, nam
 def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig,
                         deduplicated_generations: pd.DataFrame, topic_model: pd.DataFrame,
                         rejected_generations: pd.DataFrame):
+    """Step `cluster_generations` (run-config key; settings-file section `clusters`): every pool row
+    assigned to its nearest topic of the current topic_model and to a sampling cell inside it,
+    published as generation_clusters (per row) and cluster_summaries (per topic)."""
     pool = _pool(deduplicated_generations)
     if pool.empty:  # nothing to assign: fail with the cause (sample and export are skipped, the export kept)
         raise empty_pool_failure(context, rejected_generations, "no rows to cluster",

@@ -40,12 +40,15 @@ def pool_frame(filtered: pd.DataFrame, embeddings: pd.DataFrame) -> pd.DataFrame
             owners=OWNERS, kinds={STORAGE_KIND, "pandas"},
         ),
     },
-    group_name="curation",
+    group_name="dedup",
     pool=WAREHOUSE_POOL,
     check_specs=CHECK_SPECS,
 )
 def deduplicate_generations(context: dg.AssetExecutionContext, config: DedupConfig,
                             filtered_generations: pd.DataFrame, generation_embeddings: pd.DataFrame):
+    """Step `deduplicate_generations` (run-config key; settings-file section `dedup`): every day's
+    kept rows joined to their vectors with duplicates across days removed, published as
+    deduplicated_generations (the pool) and duplicate_generations (what left, and why)."""
     pool = pool_frame(filtered_generations, generation_embeddings)
     # kept rows whose day has no embeddings yet (filtered_generations materialized alone) miss the pool
     unembedded = int((~filtered_generations["generation_id"].isin(generation_embeddings["generation_id"])).sum())

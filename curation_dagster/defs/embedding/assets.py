@@ -13,7 +13,7 @@ from curation_dagster.lib.embedding import embed_with_backend, embedding_text, l
 @dg.asset(
     partitions_def=daily_partitions,
     metadata=PARTITION_EXPR,
-    group_name="curation",
+    group_name="embedding",
     owners=OWNERS,
     kinds={"pytorch", STORAGE_KIND},
     pool=WAREHOUSE_POOL,

@@ -105,7 +105,7 @@ def _previous_manifest(folder) -> dict:
         return {}
 
 
-@dg.asset(group_name="curation", owners=OWNERS, kinds={"json", "openai"},
+@dg.asset(group_name="export", owners=OWNERS, kinds={"json", "openai"},
           check_specs=[PROGRESS_CHECK, DIVERSITY_CHECK, CHURN_CHECK])
 def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, dataset_store: DatasetStore,
                        sampled_examples: pd.DataFrame, review_decisions: pd.DataFrame,

@@ -35,12 +35,15 @@ from curation_dagster.lib.rules import RULE_DESCRIPTIONS
         ),
     },
     partitions_def=daily_partitions,
-    group_name="curation",
+    group_name="filtering",
     pool=WAREHOUSE_POOL,
     check_specs=CHECK_SPECS,
 )
 def filter_generations(context: dg.AssetExecutionContext, config: FilterConfig, raw_generations: pd.DataFrame,
                        review_decisions: pd.DataFrame):
+    """Step `filter_generations` (its key under `ops:` in the Launchpad's run config; settings-file
+    section `filter`): one day's raw rows through every rule, published as filtered_generations (the
+    rows that pass) and rejected_generations (the rest, each with its rule and reason)."""
     t0 = time.perf_counter()
     # examples reviewers rejected leave here, with rule human_review (no decisions yet: none)
     rejected_by_people = ({} if review_decisions.empty else {

@@ -16,7 +16,7 @@ generations_source = dg.AssetSpec(
         "message, model output, usage signals). Owned by the product's logging pipeline, not by "
         "Dagster: in local mode it is the `generations` table of data/warehouse.duckdb."
     ),
-    group_name="warehouse",
+    group_name="ingest",
     owners=OWNERS,
     kinds={STORAGE_KIND},
 )
@@ -26,7 +26,7 @@ generations_source = dg.AssetSpec(
     deps=[generations_source],
     partitions_def=daily_partitions,
     metadata=PARTITION_EXPR,
-    group_name="curation",
+    group_name="ingest",
     owners=OWNERS,
     kinds={STORAGE_KIND, "pandas"},
     pool=WAREHOUSE_POOL,

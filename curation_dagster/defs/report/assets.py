@@ -56,7 +56,7 @@ def read_manifest(folder: Path) -> dict | None:
 
 
 @dg.asset(
-    group_name="curation", owners=OWNERS, kinds={"html"}, pool=WAREHOUSE_POOL,
+    group_name="report", owners=OWNERS, kinds={"html"}, pool=WAREHOUSE_POOL,
     deps=["finetuning_dataset"],
     ins={
         # only what the page draws: the pool's texts stay in the warehouse

@@ -192,6 +192,9 @@ review_imports = dg.AssetSpec(
 )
 def pull_review_annotations(context: dg.AssetExecutionContext, label_studio: LabelStudioResource,
                             warehouse: SourceWarehouse):
+    """Step `pull_review_annotations` (no run config): every reviewer answer, from Label Studio and
+    from imported spreadsheets, published as review_annotations (examples) and cluster_annotations
+    (clusters)."""
     examples, clusters = [], []
     outside = 0
     if label_studio.configured:
@@ -263,6 +266,9 @@ MIN_REVIEWS_CHECK = dg.AssetCheckSpec(
 )
 def decide_reviews(context: dg.AssetExecutionContext, config: DecisionConfig, review_annotations: pd.DataFrame,
                    cluster_annotations: pd.DataFrame):
+    """Step `decide_reviews` (run-config key; settings-file section `review_decisions`): the consensus
+    rule applied to every reviewed item, published as review_decisions (examples) and
+    cluster_decisions (clusters)."""
     decisions, by_item = decide_all(review_annotations.to_dict("records"), config.min_reviews)
     ann = with_columns(review_annotations, {EXAMPLE_KEY: object, "created_day": object})
     days = ann.dropna(subset=["created_day"]).groupby(EXAMPLE_KEY)["created_day"].first().to_dict()

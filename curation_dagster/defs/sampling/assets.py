@@ -28,7 +28,7 @@ def apply_cluster_decisions(pool: pd.DataFrame, decisions: pd.DataFrame) -> tupl
 GROWTH_WINDOW_DAYS = 7
 
 
-@dg.asset(group_name="curation", owners=OWNERS, kinds={"pandas", STORAGE_KIND}, pool=WAREHOUSE_POOL,
+@dg.asset(group_name="sampling", owners=OWNERS, kinds={"pandas", STORAGE_KIND}, pool=WAREHOUSE_POOL,
           check_specs=CHECK_SPECS)
 def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig, dataset_store: DatasetStore,
                      filtered_generations: pd.DataFrame, generation_clusters: pd.DataFrame,
