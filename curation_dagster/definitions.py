@@ -1,7 +1,7 @@
 import dagster as dg
 
 from curation_dagster.defs.alerts import check_failure_alerts
-from curation_dagster.defs.automation import jobs, schedules, sensors
+from curation_dagster.defs.automation import STEP_EXECUTOR, jobs, schedules, sensors
 from curation_dagster.defs.clustering.assets import cluster_generations, topic_model
 from curation_dagster.defs.dedup.assets import deduplicate_generations
 from curation_dagster.defs.embedding.assets import generation_embeddings
@@ -31,6 +31,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
         schedules=schedules,
         sensors=[check_failure_alerts, *sensors, label_studio_annotations, human_review_refilter],
         resources=resources if resources is not None else build_resources(),
+        executor=STEP_EXECUTOR,
     )
 
 

@@ -14,6 +14,13 @@ from curation_dagster.defs.partitions import REFIT_REASON_TAG, daily_partitions
 POOL_STAGE_TAGS = {"curation/stage": "pool"}
 
 DAILY_ASSETS = ["raw_generations", "filtered_generations", "rejected_generations", "generation_embeddings"]
+#: Every step that writes the embedded DuckDB files is in one pool with one slot, so a run's steps
+#: take turns anyway; in one process they pay the code location's imports (Dagster, pandas, Great
+#: Expectations: about 9 s a process on 2 cores) once per run instead of once per step.
+#: benchmarks/step_startup.py prints a run's wall time against its steps' work. The Definitions' default
+#: executor, so every job and a materialization launched from the UI use it.
+STEP_EXECUTOR = dg.in_process_executor
+
 POOL_ASSETS = ["deduplicated_generations", "duplicate_generations", "generation_clusters", "cluster_summaries",
                "sampled_examples", "review_decisions", "cluster_decisions", "finetuning_dataset", "dataset_report"]
 
