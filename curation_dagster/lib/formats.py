@@ -127,7 +127,7 @@ class _Chat:
 
 @conversation_format("sharegpt")
 class _ShareGPT:
-    """ShareGPT: {"conversations": [{"from": human|gpt|system, "value"}, ...]}, any number of turns"""
+    """ShareGPT: {"conversations": [{"from": human / gpt / system, "value"}, ...]}, any number of turns"""
 
     @staticmethod
     def sniff(record: dict) -> bool:

@@ -244,3 +244,13 @@ def test_a_registered_conversation_format_is_usable_by_import_and_convert(tmp_pa
     chat = json.loads((tmp_path / "chat.jsonl").read_text())
     assert chat["messages"][1] == {"role": "assistant", "content": "Four."}
     assert record_of(messages_of(chat, "chat"), "qa", {"id": "1"}) == {"id": "1", "q": "What is 2 + 2?", "a": "Four."}
+
+
+def test_the_readme_tables_are_the_registries():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for registry, header in ((EMBEDDING_BACKENDS, "backend"), (CLUSTERING_ALGORITHMS, "algorithm"),
+                             (import_formats(), "import format"), (EXPORT_FORMATS, "export format")):
+        table = registry.markdown_table(header=header)
+        assert table in readme, f"README.md's {header} table differs from the registry; it should read:\n{table}"
