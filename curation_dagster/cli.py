@@ -432,7 +432,9 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
     click.echo(f"{src.name}: read {counts['read']:,} records, imported {counts['imported']:,}, "
                f"already present {counts['already_present']:,}, quarantined {counts['quarantined']:,} "
                f"({counts['read'] / elapsed:,.0f} records/s) into {sink.where}")
-    if fmt in ("chat", "sharegpt"):
+    from curation_dagster.lib.formats import repairable
+
+    if repairable(fmt):
         click.echo(f"Conversations repaired: leading assistant turns dropped in "
                    f"{counts['leading_assistant_dropped']:,}, same-role turns merged in "
                    f"{counts['same_role_merged']:,}, blank turns dropped in {counts['blank_turns_dropped']:,}.")

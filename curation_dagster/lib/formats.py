@@ -61,6 +61,12 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def repairable(fmt: str) -> bool:
+    """Does `curation import` repair split conversations of `fmt` (a conversation format read as turns)?"""
+    f = IMPORT_FORMATS.get(fmt)
+    return f is not None and f.conversation is not None and f.conversation.messages is None
+
+
 def _conversation(fmt: str) -> ConversationFormat:
     f = IMPORT_FORMATS.get(fmt)
     if f is None or f.conversation is None:

@@ -15,7 +15,7 @@ from curation_dagster.lib.dataset_export import EXPORT_FORMATS, FORMATS, SUFFIX,
 from curation_dagster.lib.embedding import (BACKENDS, EMBEDDING_BACKENDS, backend_id, embed_with_backend,
                                             load_embedder, pipeline_backends, register_backend)
 from curation_dagster.lib.experiments import cluster, embed, run_grid
-from curation_dagster.lib.formats import conversation_format, messages_of, record_of, sniff
+from curation_dagster.lib.formats import conversation_format, messages_of, record_of, repairable, sniff
 from curation_dagster.lib.importing import (IMPORT_FORMATS, ImportSettings, convert_chunk, detect_format,
                                             import_format, import_formats, read_records)
 from curation_dagster.lib.registry import Registry
@@ -60,6 +60,7 @@ def test_import_format_names():
     assert importing.CONVERSATION_FORMATS == formats.CONVERSATION_FORMATS == ("chat", "sharegpt", "alpaca")
     assert importing.FORMATS == ("jsonl", "csv", "parquet", "chat", "sharegpt", "alpaca")
     assert output_formats() == ("jsonl", "csv", "chat", "sharegpt", "alpaca")
+    assert [f for f in import_formats() if repairable(f)] == ["chat", "sharegpt"]  # split dumps repaired
 
 
 def test_registry_basics():
