@@ -12,6 +12,69 @@ from pathlib import Path
 import click
 
 
+class _Names(click.Choice):
+    """A click.Choice of registered names, read from the registry when first needed (the registries
+    live in curation_dagster.lib, whose imports would slow every `curation` command down)."""
+
+    def __init__(self, names, case_sensitive: bool = True):
+        self._names = names
+        super().__init__((), case_sensitive)
+
+    @property
+    def choices(self):
+        return tuple(self._names())
+
+    @choices.setter
+    def choices(self, _):
+        pass
+
+
+class _HelpOption(click.Option):
+    """An option whose help text is made when shown (from a registry's descriptions)."""
+
+    def __init__(self, *args, help_text=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._help_text = help_text
+
+    def get_help_record(self, ctx):
+        if self._help_text is not None:
+            self.help = self._help_text()
+        return super().get_help_record(ctx)
+
+
+def _import_formats() -> tuple[str, ...]:
+    from curation_dagster.lib.importing import import_formats
+
+    return ("auto", *import_formats())
+
+
+def _import_help() -> str:
+    from curation_dagster.lib.importing import import_formats
+
+    return ("File format. auto: by suffix (" + ", ".join(
+        f".{x}" for f in import_formats().values() for x in f.suffixes) + "), and for JSON the first record "
+        "decides: `messages` = OpenAI chat, `conversations` = ShareGPT, instruction/input/output = Alpaca, "
+        "else flat JSONL columns. " + import_formats().help() + ".")
+
+
+def _convert_to_formats() -> tuple[str, ...]:
+    from curation_dagster.lib.converting import output_formats
+
+    return output_formats()
+
+
+def _export_formats() -> tuple[str, ...]:
+    from curation_dagster.lib.dataset_export import EXPORT_FORMATS
+
+    return tuple(EXPORT_FORMATS)
+
+
+def _export_help() -> str:
+    from curation_dagster.lib.dataset_export import EXPORT_FORMATS
+
+    return EXPORT_FORMATS.help() + "."
+
+
 def _prepare_dagster_home() -> None:
     """Persist runs under ./.dagster_home (so `dagster dev` shows them) unless DAGSTER_HOME is set."""
     if not os.environ.get("DAGSTER_HOME"):
@@ -265,11 +328,8 @@ def _file_format(src: Path, fmt: str) -> str:
 
 @main.command("import")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "csv", "parquet", "chat", "sharegpt", "alpaca"]),
-              default="auto", show_default=True,
-              help="File format. auto: .csv, .parquet, or for .jsonl/.ndjson/.json the first record decides: "
-                   "`messages` = OpenAI chat, `conversations` = ShareGPT, instruction/input/output = Alpaca, "
-                   "else flat JSONL columns.")
+@click.option("--format", "fmt", type=_Names(_import_formats), default="auto", show_default=True, cls=_HelpOption,
+              help_text=_import_help)
 @click.option("--map", "pairs", multiple=True, metavar="CONTRACT=YOURS",
               help="Map a contract column onto a column of the file, e.g. --map output=completion (repeatable).")
 @click.option("--mapping-file", type=click.Path(exists=True, dir_okay=False),
@@ -372,7 +432,9 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
     click.echo(f"{src.name}: read {counts['read']:,} records, imported {counts['imported']:,}, "
                f"already present {counts['already_present']:,}, quarantined {counts['quarantined']:,} "
                f"({counts['read'] / elapsed:,.0f} records/s) into {sink.where}")
-    if fmt in ("chat", "sharegpt"):
+    from curation_dagster.lib.formats import repairable
+
+    if repairable(fmt):
         click.echo(f"Conversations repaired: leading assistant turns dropped in "
                    f"{counts['leading_assistant_dropped']:,}, same-role turns merged in "
                    f"{counts['same_role_merged']:,}, blank turns dropped in {counts['blank_turns_dropped']:,}.")
@@ -449,9 +511,9 @@ def _failure_text(exc: BaseException) -> str:
 @main.command("convert")
 @click.argument("source", type=click.Path(dir_okay=False))
 @click.argument("target", type=click.Path(dir_okay=False))
-@click.option("--from", "from_fmt", type=click.Choice(["auto", "jsonl", "csv", "parquet", "chat", "sharegpt", "alpaca"]),
+@click.option("--from", "from_fmt", type=_Names(_import_formats),
               default="auto", show_default=True, help="Format of SOURCE (auto: as for `curation import`).")
-@click.option("--to", "to_fmt", type=click.Choice(["jsonl", "csv", "chat", "sharegpt", "alpaca"]), required=True,
+@click.option("--to", "to_fmt", type=_Names(_convert_to_formats), required=True,
               help="Format of TARGET: jsonl <-> csv for flat records (parquet can be read), or chat <-> sharegpt "
                    "<-> alpaca for conversations.")
 @click.option("--quarantine-file", default=None, type=click.Path(dir_okay=False),
@@ -490,9 +552,8 @@ def convert(source, target, from_fmt, to_fmt, quarantine_file) -> None:
 
 @main.command("export")
 @click.argument("out", type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["sqlite", "csv", "parquet", "jsonl"]), default="sqlite",
-              show_default=True, help="sqlite: tables examples + manifest, for hand inspection with sqlite3; "
-                                      "csv / parquet: one row per example; jsonl: train.jsonl + validation.jsonl.")
+@click.option("--format", "fmt", type=_Names(_export_formats), default="sqlite", show_default=True, cls=_HelpOption,
+              help_text=_export_help)
 @click.option("--export-dir", default=None, type=click.Path(file_okay=False),
               help="Where finetuning_dataset published (default: CURATION_EXPORT_DIR or data/exports).")
 def export(out, fmt, export_dir) -> None:

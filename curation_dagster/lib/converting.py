@@ -11,19 +11,25 @@ import json
 import os
 from pathlib import Path
 
-from curation_dagster.lib.formats import CONVERSATION_FORMATS, messages_of, record_of
+from curation_dagster.lib.formats import conversation_formats, messages_of, record_of
 from curation_dagster.lib.importing import ImportSettings, RecordError, read_records
 
-FLAT_OUT = ("jsonl", "csv")
+FLAT_OUT = ("jsonl", "csv")  # flat records are written as these (any import format can be read)
+
+
+def output_formats() -> tuple[str, ...]:
+    """What `curation convert --to` writes: FLAT_OUT and every registered conversation format."""
+    return FLAT_OUT + conversation_formats()
 
 
 def convert_file(source: Path, from_fmt: str, target: Path, to_fmt: str, quarantine: Path,
                  chunk_rows: int = 10_000, on_progress=None) -> dict:
     """Convert source to target (written to a temp file, then renamed); returns read/written/quarantined."""
-    conv_in, conv_out = from_fmt in CONVERSATION_FORMATS, to_fmt in CONVERSATION_FORMATS
+    conversations = conversation_formats()
+    conv_in, conv_out = from_fmt in conversations, to_fmt in conversations
     if conv_in != conv_out or (not conv_out and to_fmt not in FLAT_OUT):
         raise ValueError(f"cannot convert {from_fmt} to {to_fmt}: convert flat records between jsonl and csv "
-                         f"(parquet as input), conversations between {', '.join(CONVERSATION_FORMATS)}")
+                         f"(parquet as input), conversations between {', '.join(conversations)}")
     counts = {"read": 0, "written": 0, "quarantined": 0}
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Deliver the published fine-tuning dataset in the formats teams ask for: SQLite, CSV, Parquet or JSONL.
+"""Deliver the published fine-tuning dataset in the formats teams ask for: SQLite, CSV, Parquet or JSONL
+(EXPORT_FORMATS: one `@export_format` writer each, below; add one there, plus its test).
 
 The source is what `finetuning_dataset` published: `train.jsonl`, `validation.jsonl`,
 `provenance.jsonl` and `manifest.json` in `<export_dir>/finetuning_dataset/`. Every file is checked
@@ -18,20 +19,49 @@ import json
 import os
 import sqlite3
 import uuid
+from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from curation_dagster.lib.export import jsonl_lines
+from curation_dagster.lib.registry import Registry, first_doc_line
 
-FORMATS = ("sqlite", "csv", "parquet", "jsonl")
 SPLITS = ("train", "validation")
 DATASET_FILES = ("train.jsonl", "validation.jsonl", "provenance.jsonl")
 COLUMNS = ("split", "line", "generation_id", "cluster_id", "cluster_name", "template_id", "quality_score",
            "messages", "created_at")
-SUFFIX = {"sqlite": ".sqlite", "csv": ".csv", "parquet": ".parquet"}
 DEFAULT_NAME = "finetuning_dataset"
+
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """How `curation export --format NAME` writes the published dataset. With a `suffix`, one file:
+    `write(tmp_path, examples, manifest, data)` writes it (then fsynced and renamed onto the target;
+    `out` a directory gets `finetuning_dataset<suffix>`). Without one, a directory:
+    `write(out_dir, examples, manifest, data)` writes its files itself (atomically) and returns them.
+    `examples`: one row per example (COLUMNS); `data`: the published files' bytes by name."""
+
+    name: str
+    write: Callable
+    suffix: str | None = None
+
+
+#: name -> format, in registration order (`@export_format` below)
+EXPORT_FORMATS: Registry[ExportFormat] = Registry("export format")
+
+
+def export_format(name: str, description: str = "", *, suffix: str | None = None):
+    """Register the decorated writer as export format `name` (see ExportFormat)."""
+    def register(write):
+        EXPORT_FORMATS.add(name, ExportFormat(name, write, suffix), description or first_doc_line(write))
+        return write
+
+    return register
+
 
 EXAMPLES_DDL = """
 CREATE TABLE examples (
@@ -200,6 +230,12 @@ def _manifest_rows(manifest: dict, prefix: str = "") -> list[tuple[str, object]]
     return rows
 
 
+@export_format("sqlite", suffix=".sqlite")
+def _export_sqlite(tmp: Path, df: pd.DataFrame, manifest: dict, data: dict) -> None:
+    """one SQLite file: tables examples (indexed on generation_id and split) and manifest (dotted key / value rows)"""
+    _write_sqlite(tmp, df, manifest)
+
+
 def _write_sqlite(tmp: Path, df: pd.DataFrame, manifest: dict) -> None:
     con = sqlite3.connect(tmp)
     try:
@@ -229,8 +265,48 @@ def _write_parquet(tmp: Path, df: pd.DataFrame) -> None:
     pq.write_table(table, tmp)
 
 
+@export_format("csv", suffix=".csv")
+def _export_csv(tmp: Path, df: pd.DataFrame, manifest: dict, data: dict) -> None:
+    """one CSV file, one row per example, messages as JSON text"""
+    df[list(COLUMNS)].to_csv(tmp, index=False, encoding="utf-8")
+
+
+@export_format("parquet", suffix=".parquet")
+def _export_parquet(tmp: Path, df: pd.DataFrame, manifest: dict, data: dict) -> None:
+    """one Parquet file, one row per example, messages as JSON text"""
+    _write_parquet(tmp, df)
+
+
+@export_format("jsonl")
+def _export_jsonl(out: Path, df: pd.DataFrame, manifest: dict, data: dict) -> list[Path]:
+    """a directory with train.jsonl and validation.jsonl, byte-identical to the published ones"""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} is a file: jsonl export writes train.jsonl and validation.jsonl into a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    tmps = {}
+    try:
+        for split in SPLITS:  # both complete on disk before either is renamed into place
+            tmps[split] = _tmp_beside(out / f"{split}.jsonl")
+            with open(tmps[split], "wb") as f:
+                f.write(data[f"{split}.jsonl"])
+                f.flush()
+                os.fsync(f.fileno())
+        for split in SPLITS:
+            os.replace(tmps[split], out / f"{split}.jsonl")
+    finally:
+        for tmp in tmps.values():
+            with suppress(FileNotFoundError):
+                tmp.unlink()
+    return [out / f"{s}.jsonl" for s in SPLITS]
+
+
+#: the registered names and the one-file formats' suffixes (what the CLI and the README list)
+FORMATS = tuple(EXPORT_FORMATS)
+SUFFIX = {f.name: f.suffix for f in EXPORT_FORMATS.values() if f.suffix}
+
+
 def _target_file(out: Path, fmt: str) -> Path:
-    return out / f"{DEFAULT_NAME}{SUFFIX[fmt]}" if out.is_dir() else out
+    return out / f"{DEFAULT_NAME}{EXPORT_FORMATS[fmt].suffix}" if out.is_dir() else out
 
 
 def export_dataset(export_dir: Path, out: Path, fmt: str, storage_path: Path | None = None) -> dict:
@@ -246,44 +322,24 @@ def export_dataset(export_dir: Path, out: Path, fmt: str, storage_path: Path | N
     `storage_path` (the pipeline's DuckDB storage) fills `created_at` from its `finetuning_dataset`
     table when given; without it the column is empty. Returns a summary: format, out, rows per split.
     Raises ValueError when there is no published dataset, a file does not match the manifest, or the
-    format is unknown.
+    format is unknown. The formats are EXPORT_FORMATS (`@export_format` writers in this module).
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
+    writer = EXPORT_FORMATS[fmt]
     manifest, data, df = load_published(Path(export_dir))
     out = Path(out)
     summary: dict = {"format": fmt, "source": str(dataset_dir(Path(export_dir))),
                      "dataset": manifest.get("dataset"), "manifest_created_at": manifest.get("created_at")}
     if storage_path is not None:
         summary["storage"] = _created_at_from_storage(df, Path(storage_path))
-    if fmt == "jsonl":
-        if out.exists() and not out.is_dir():
-            raise ValueError(f"{out} is a file: jsonl export writes train.jsonl and validation.jsonl into a directory")
-        out.mkdir(parents=True, exist_ok=True)
-        tmps = {}
-        try:
-            for split in SPLITS:  # both complete on disk before either is renamed into place
-                tmps[split] = _tmp_beside(out / f"{split}.jsonl")
-                with open(tmps[split], "wb") as f:
-                    f.write(data[f"{split}.jsonl"])
-                    f.flush()
-                    os.fsync(f.fileno())
-            for split in SPLITS:
-                os.replace(tmps[split], out / f"{split}.jsonl")
-        finally:
-            for tmp in tmps.values():
-                with suppress(FileNotFoundError):
-                    tmp.unlink()
+    if writer.suffix is None:
+        files = writer.write(out, df, manifest, data)
         summary["out"] = str(out)
-        summary["files"] = [str(out / f"{s}.jsonl") for s in SPLITS]
+        summary["files"] = [str(f) for f in files]
     else:
         target = _target_file(out, fmt)
-        if fmt == "sqlite":
-            _write_atomic(target, lambda tmp: _write_sqlite(tmp, df, manifest))
-        elif fmt == "csv":
-            _write_atomic(target, lambda tmp: df[list(COLUMNS)].to_csv(tmp, index=False, encoding="utf-8"))
-        else:
-            _write_atomic(target, lambda tmp: _write_parquet(tmp, df))
+        _write_atomic(target, lambda tmp: writer.write(tmp, df, manifest, data))
         summary["out"] = str(target)
         summary["files"] = [str(target)]
     counts = df["split"].value_counts().to_dict()

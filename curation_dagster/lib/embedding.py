@@ -4,17 +4,57 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from curation_dagster.lib.registry import Registry, first_doc_line
+
 DEFAULT_MODEL = "packaged:all-MiniLM-L6-v2"
-# "sentence-transformers" (torch), or ONNX Runtime on CPU (lib/embedding_onnx.py): "onnx-fp32" (same
-# vectors, cosine > 0.999) and "onnx-int8" (int8 dynamic quantization, faster, close neighbours);
-# "model2vec": a static model distilled from it (lib/embedding_static.py), far faster, other neighbours.
 DEFAULT_BACKEND = "sentence-transformers"
-BACKENDS = ("sentence-transformers", "onnx-fp32", "onnx-int8", "model2vec")
 _lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class EmbeddingBackend:
+    """One way texts become vectors. `load(model, device, **options)` returns an object with
+    .encode(texts, batch_size=..., normalize_embeddings=..., show_progress_bar=..., convert_to_numpy=...)
+    (options: `seed`, `tfidf_components` from the experiments grid; per-text backends ignore them).
+    `cache_id()` is what the embedding cache key records (default: the name). `fitted` backends fit
+    on the texts they are given together (vectors depend on the whole batch): the experiments grid
+    only, never the pipeline's cached generation_embeddings."""
+
+    name: str
+    load: Callable[..., object]
+    cache_id: Callable[[], str] | None = None
+    fitted: bool = False
+
+
+#: every embedding backend: registration order, `@register_backend` below. The pipeline
+#: (EmbeddingConfig.backend) takes the per-text ones (BACKENDS), the experiments grid all of them.
+EMBEDDING_BACKENDS: Registry[EmbeddingBackend] = Registry("embedding backend")
+
+
+def register_backend(name: str, description: str = "", *, cache_id: Callable[[], str] | None = None,
+                     fitted: bool = False, aliases: tuple[str, ...] = ()):
+    """Register the decorated `load(model, device, **options)` as embedding backend `name`."""
+    def register(load):
+        EMBEDDING_BACKENDS.add(name, EmbeddingBackend(name, load, cache_id, fitted),
+                               description or first_doc_line(load), aliases)
+        return load
+
+    return register
+
+
+def is_pipeline_backend(b: EmbeddingBackend) -> bool:
+    return not b.fitted
+
+
+def pipeline_backends() -> tuple[str, ...]:
+    """The backends generation_embeddings can use (EmbeddingConfig.backend): the per-text ones."""
+    return EMBEDDING_BACKENDS.names(is_pipeline_backend)
 
 
 def resolve_model_path(name_or_path: str) -> str:
@@ -40,22 +80,97 @@ def load_model(name_or_path: str = DEFAULT_MODEL, device: str = "cpu"):
         return SentenceTransformer(resolve_model_path(name_or_path), device=device)
 
 
+# ------------------------------------------------------------------------------------------------
+# The backends: one decorated loader each (add one here, plus its test)
+# ------------------------------------------------------------------------------------------------
+
+
+@register_backend("sentence-transformers", aliases=("minilm", "sentence_transformers"))
+def _load_sentence_transformers(model: str, device: str = "cpu", **_):
+    """the configured model through sentence-transformers (torch), the default"""
+    return load_model(model, device)
+
+
+def _onnx_recipe_id(recipe: str) -> Callable[[], str]:
+    def cache_id() -> str:
+        from curation_dagster.lib.embedding_onnx import DEFAULT_INT8_RECIPE, RECIPES
+
+        return RECIPES[DEFAULT_INT8_RECIPE if recipe == "int8" else recipe].recipe_id
+
+    return cache_id
+
+
+def _onnx(model: str, recipe: str):
+    from curation_dagster.lib.embedding_onnx import DEFAULT_INT8_RECIPE, OnnxEmbedder
+
+    with _lock:
+        return OnnxEmbedder(resolve_model_path(model), DEFAULT_INT8_RECIPE if recipe == "int8" else recipe)
+
+
+@register_backend("onnx-fp32", cache_id=_onnx_recipe_id("fp32"))
+def _load_onnx_fp32(model: str, device: str = "cpu", **_):
+    """ONNX Runtime on CPU (lib/embedding_onnx.py) made from the configured model, the same vectors (cosine > 0.999)"""
+    return _onnx(model, "fp32")
+
+
+@register_backend("onnx-int8", cache_id=_onnx_recipe_id("int8"))
+def _load_onnx_int8(model: str, device: str = "cpu", **_):
+    """ONNX Runtime with int8 dynamic quantization: faster on CPU, close neighbours"""
+    return _onnx(model, "int8")
+
+
+def _model2vec_cache_id() -> str:
+    from curation_dagster.lib.embedding_static import recipe_id
+
+    return recipe_id()
+
+
+@register_backend("model2vec", cache_id=_model2vec_cache_id)
+def _load_model2vec(model: str, device: str = "cpu", **_):
+    """a static model distilled from the configured one with model2vec (lib/embedding_static.py), far faster, other neighbours"""
+    from curation_dagster.lib.embedding_static import StaticEmbedder
+
+    with _lock:
+        return StaticEmbedder(resolve_model_path(model))
+
+
+class TfidfSvdEmbedder:
+    """TF-IDF -> TruncatedSVD fitted on the texts of each encode call (lib.experiments.tfidf_svd_vectors)."""
+
+    def __init__(self, n_components: int = 128, seed: int = 42):
+        self.n_components, self.seed = n_components, seed
+
+    def get_embedding_dimension(self) -> int:
+        return self.n_components
+
+    def encode(self, texts, **_):
+        from curation_dagster.lib.experiments import tfidf_svd_vectors
+
+        return tfidf_svd_vectors(list(texts), self.n_components, self.seed)
+
+
+@register_backend("tfidf_svd", fitted=True)
+def _load_tfidf_svd(model: str = "", device: str = "cpu", *, seed: int = 42, tfidf_components: int = 128, **_):
+    """TF-IDF (sublinear, English stop words) -> TruncatedSVD fitted on the texts together (experiments grid only)"""
+    import sklearn.decomposition  # noqa: F401  imported when loading, not when encoding
+    import sklearn.feature_extraction.text  # noqa: F401
+
+    return TfidfSvdEmbedder(tfidf_components, seed)
+
+
+#: the pipeline's backends (per-text, cacheable), in registration order
+BACKENDS = pipeline_backends()
+
+
 def backend_id(backend: str = DEFAULT_BACKEND) -> str:
-    """What the embedding cache key records for a backend: its name, plus the ONNX recipe (and so
-    the quantization settings) for the ONNX ones; vectors of two backends never share a key."""
-    if backend == DEFAULT_BACKEND:
-        return backend
-    if backend == "model2vec":
-        from curation_dagster.lib.embedding_static import recipe_id
-
-        return f"{backend}/{recipe_id()}"
-    from curation_dagster.lib.embedding_onnx import DEFAULT_INT8_RECIPE, RECIPES
-
-    if backend == "onnx-fp32":
-        return f"{backend}/{RECIPES['fp32'].recipe_id}"
-    if backend == "onnx-int8":
-        return f"{backend}/{RECIPES[DEFAULT_INT8_RECIPE].recipe_id}"
-    raise ValueError(f"unknown embedding backend {backend!r}; one of {', '.join(BACKENDS)}")
+    """What the embedding cache key records for a backend: its name, plus its recipe (for ONNX the
+    quantization settings, for model2vec the distillation) where it has one; vectors of two backends
+    never share a key."""
+    b = EMBEDDING_BACKENDS.entry(backend)
+    if b.fitted:
+        raise ValueError(f"embedding backend {b.name!r} fits on the texts together: experiments grid only, "
+                         f"not for generation_embeddings (one of {', '.join(pipeline_backends())})")
+    return b.name if b.cache_id is None else f"{b.name}/{b.cache_id()}"
 
 
 @lru_cache(maxsize=4)
@@ -63,18 +178,7 @@ def load_embedder(name_or_path: str = DEFAULT_MODEL, backend: str = DEFAULT_BACK
     """An object with .encode(texts, batch_size=..., normalize_embeddings=...) for `backend`:
     the SentenceTransformer itself, or an OnnxEmbedder / StaticEmbedder made (once, cached on disk) from it."""
     backend_id(backend)  # validates the name
-    if backend == DEFAULT_BACKEND:
-        return load_model(name_or_path, device)
-    if backend == "model2vec":
-        from curation_dagster.lib.embedding_static import StaticEmbedder
-
-        with _lock:
-            return StaticEmbedder(resolve_model_path(name_or_path))
-    from curation_dagster.lib.embedding_onnx import DEFAULT_INT8_RECIPE, OnnxEmbedder
-
-    with _lock:
-        return OnnxEmbedder(resolve_model_path(name_or_path),
-                            "fp32" if backend == "onnx-fp32" else DEFAULT_INT8_RECIPE)
+    return EMBEDDING_BACKENDS.entry(backend).load(name_or_path, device)
 
 
 def embedding_text(row: dict, fields: tuple[str, ...]) -> str:

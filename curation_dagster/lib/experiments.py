@@ -5,17 +5,17 @@ clusters). Every cell runs on the same seeded sample of at most `sample_cap` tex
 the same metrics, so the table says which combination suits the pool; the topic model itself keeps
 using whatever its own config says (`TopicModelConfig.algorithm`).
 
-Backends (spec strings):
+Backends (spec strings): any name of ``lib.embedding.EMBEDDING_BACKENDS`` (the pipeline's
+``sentence-transformers``, ``onnx-fp32``, ``onnx-int8``, ``model2vec``, and ``tfidf_svd``, which fits
+TF-IDF -> TruncatedSVD(`tfidf_components`) on the sampled texts together), loaded as the pipeline
+loads it from the packaged all-MiniLM-L6-v2, or ``<name>:<local model path>`` for another model.
+Old names still parse: ``minilm`` is ``sentence-transformers`` (and the asset passes the pool's stored
+vectors under it: no re-embedding, 0 s), ``sentence_transformers:<path>`` is
+``sentence-transformers:<path>``. Given vectors or a callable for a spec are used instead of loading.
+Model loading (ONNX export, model2vec distillation) is not timed, encoding is.
 
-- ``minilm``: the pool's stored all-MiniLM-L6-v2 vectors when given (no re-embedding, 0 s), else a
-  callable, else the packaged model (``lib.embedding.load_model``).
-- ``model2vec``: a static model distilled once from the packaged all-MiniLM-L6-v2 with model2vec and
-  cached on disk by the source's hash (``lib.embedding_static``); distillation is not timed, encoding is.
-- ``tfidf_svd``: TF-IDF (sublinear, English stop words) -> TruncatedSVD(`tfidf_components`), L2-normalised.
-- ``sentence_transformers:<path>``: any sentence-transformers model on local disk, loaded with
-  ``local_files_only=True`` (never downloads). ``packaged:all-MiniLM-L6-v2`` works as a path too.
-
-Algorithms (spec strings; extra keyword arguments per spec through `algorithm_kwargs`):
+Algorithms (spec strings; extra keyword arguments per spec through `algorithm_kwargs`): any name of
+``lib.clustering.CLUSTERING_ALGORITHMS`` with a grid run (its ``@grid_algorithm`` function there):
 
 - ``kmeans``: KMeans with `kmeans_k` clusters, or, when it is None, the k of `k_range` (only values
   up to rows / 10) with the best cosine silhouette.
@@ -61,7 +61,6 @@ Recommendation rule (``recommend``):
 from __future__ import annotations
 
 import importlib
-import inspect
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -259,26 +258,13 @@ def tfidf_svd_vectors(texts: Sequence[str], n_components: int = 128, seed: int =
     return _normalise(TruncatedSVD(n_components=k, random_state=seed).fit_transform(tfidf))
 
 
-def load_local_sentence_transformer(path: str):
-    """A sentence-transformers model from local disk only (never the network)."""
-    import os
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
-
-    from curation_dagster.lib.embedding import resolve_model_path
-
-    hf_logging.disable_progress_bar()
-    return SentenceTransformer(resolve_model_path(path), device="cpu", local_files_only=True)
-
-
 def embed(backend: str, texts: Sequence[str], seed: int = 42, *, vectors: np.ndarray | None = None,
           embedder: Callable[[list[str]], np.ndarray] | None = None,
           tfidf_components: int = 128) -> tuple[np.ndarray, float]:
-    """(unit vectors, seconds) for one backend spec. Given `vectors` are used as they are (0 s);
-    given `embedder` is called on the texts. Model loading is not timed, encoding is."""
+    """(unit vectors, seconds) for one backend spec: a name (or alias) of lib.embedding's
+    EMBEDDING_BACKENDS, optionally `:<model path>` (default the packaged model). Given `vectors` are
+    used as they are (0 s); given `embedder` is called on the texts. Model loading is not timed,
+    encoding is."""
     texts = list(texts)
     if vectors is not None:
         vectors = np.asarray(vectors, dtype=np.float32)
@@ -286,32 +272,14 @@ def embed(backend: str, texts: Sequence[str], seed: int = 42, *, vectors: np.nda
             raise ValueError(f"{backend}: {len(vectors)} vectors for {len(texts)} texts")
         return _normalise(vectors), 0.0
     if embedder is None:
-        if backend == "tfidf_svd":  # imported before the clock starts
-            import sklearn.decomposition  # noqa: F401
-            import sklearn.feature_extraction.text  # noqa: F401
-        if backend == "minilm":
-            from curation_dagster.lib.embedding import embed_texts, load_model
+        from curation_dagster.lib.embedding import DEFAULT_MODEL, EMBEDDING_BACKENDS, embed_texts
 
-            model = load_model()
-            embedder = lambda b: embed_texts(model, b)  # noqa: E731
-        elif backend == "model2vec":
-            from curation_dagster.lib.embedding import embed_texts, load_embedder
-
-            model = load_embedder(backend="model2vec")
-            embedder = lambda b: embed_texts(model, b)  # noqa: E731
-        elif backend.startswith("sentence_transformers:"):
-            from curation_dagster.lib.embedding import embed_texts
-
-            path = backend.split(":", 1)[1]
-            if not path:
-                raise ValueError("sentence_transformers backend needs a path: 'sentence_transformers:<path>'")
-            model = load_local_sentence_transformer(path)
-            embedder = lambda b: embed_texts(model, b)  # noqa: E731
-        elif backend == "tfidf_svd":
-            embedder = lambda b: tfidf_svd_vectors(b, tfidf_components, seed)  # noqa: E731
-        else:
-            raise ValueError(f"unknown embedding backend {backend!r}; use 'minilm', 'model2vec', 'tfidf_svd' or "
-                             "'sentence_transformers:<local path>'")
+        name, path = EMBEDDING_BACKENDS.parse(backend)
+        if path == "":
+            raise ValueError(f"{backend!r}: no model path after ':' (use '{name}:<local model path>' or '{name}')")
+        model = EMBEDDING_BACKENDS[name].load(path or DEFAULT_MODEL, "cpu", seed=seed,
+                                              tfidf_components=tfidf_components)
+        embedder = lambda b: embed_texts(model, b)  # noqa: E731
     t0 = time.perf_counter()
     out = _normalise(embedder(texts))
     return out, time.perf_counter() - t0
@@ -322,94 +290,26 @@ def embed(backend: str, texts: Sequence[str], seed: int = 42, *, vectors: np.nda
 # ------------------------------------------------------------------------------------------------
 
 
-def _kmeans(vectors: np.ndarray, k: int | None, seed: int, k_range: Sequence[int], **kwargs) -> tuple[np.ndarray, str]:
-    from sklearn.cluster import KMeans
-
-    n = len(vectors)
-    kwargs.setdefault("n_init", 3)
-    if k is not None:
-        k = max(1, min(int(k), n))
-        return KMeans(n_clusters=k, random_state=seed, **kwargs).fit_predict(vectors), f"k={k}"
-    # clusters of fewer than ~10 rows on average are no use to per-cluster sampling
-    candidates = sorted({int(c) for c in k_range if 2 <= int(c) <= max(2, n // MIN_ROWS_PER_CLUSTER) and int(c) < n})
-    if not candidates:
-        candidates = [max(1, min(2, n))]
-    best = None
-    scores = {}
-    for c in candidates:
-        labels = KMeans(n_clusters=c, random_state=seed, **kwargs).fit_predict(vectors)
-        s = silhouette(vectors, labels, seed)
-        scores[c] = s
-        if best is None or (not math.isnan(s) and (math.isnan(best[0]) or s > best[0])):
-            best = (s, c, labels)
-    tried = ", ".join(f"{c}:{s:.3f}" for c, s in scores.items())
-    return best[2], f"k={best[1]} (best silhouette of {tried})"
-
-
-def _bertopic(vectors: np.ndarray, texts: list[str], seed: int, **kwargs) -> tuple[np.ndarray, str]:
-    from dataclasses import fields, replace
-
-    from curation_dagster.lib.clustering import ClusterSettings, _fit_bertopic
-
-    known = {f.name for f in fields(ClusterSettings)}
-    unknown = set(kwargs) - known
-    if unknown:
-        raise ValueError(f"bertopic: unknown settings {sorted(unknown)}; use ClusterSettings fields")
-    s = replace(ClusterSettings(seed=seed), **kwargs)
-    if len(vectors) < 3:
-        return np.zeros(len(vectors), np.int64), "too few rows"
-    labels, _ = _fit_bertopic(vectors, texts, s)
-    return labels, (f"min_cluster_size={s.min_cluster_size}, umap_n_neighbors={s.umap_n_neighbors}, "
-                    f"umap_n_components={s.umap_n_components}")
-
-
-def _hdbscan(vectors: np.ndarray, **kwargs) -> tuple[np.ndarray, str]:
-    from hdbscan import HDBSCAN
-
-    # 15 as the topic model, smaller on small samples (1 in 50 rows, at least 5)
-    kwargs.setdefault("min_cluster_size", max(2, min(15, max(5, len(vectors) // 50), len(vectors) // 2)))
-    kwargs.setdefault("metric", "euclidean")  # on unit vectors, ordered as cosine distance
-    labels = HDBSCAN(**kwargs).fit_predict(vectors)
-    return np.asarray(labels, dtype=np.int64), ", ".join(f"{k}={v}" for k, v in sorted(kwargs.items()))
-
-
-def _sklearn(name: str, vectors: np.ndarray, k: int | None, seed: int, **kwargs) -> tuple[np.ndarray, str]:
-    module = importlib.import_module("sklearn.cluster")
-    cls = getattr(module, name, None) if name and not name.startswith("_") else None
-    if not inspect.isclass(cls) or not hasattr(cls, "fit_predict"):
-        raise ValueError(f"sklearn.cluster has no clustering class {name!r}")
-    params = inspect.signature(cls).parameters
-    if "random_state" in params:
-        kwargs.setdefault("random_state", seed)
-    if k is not None and "n_clusters" in params:
-        kwargs.setdefault("n_clusters", min(int(k), len(vectors)))
-    labels = cls(**kwargs).fit_predict(vectors)
-    return np.asarray(labels, dtype=np.int64), ", ".join(f"{k}={v}" for k, v in sorted(kwargs.items())) or "defaults"
-
-
-_IMPORTS = {"kmeans": ("sklearn.cluster",), "sklearn": ("sklearn.cluster",), "hdbscan": ("hdbscan",),
-            "bertopic": ("bertopic", "hdbscan", "umap")}
-
-
 def cluster(algorithm: str, vectors: np.ndarray, texts: Sequence[str], seed: int = 42, *,
             kmeans_k: int | None = None, k_range: Sequence[int] = DEFAULT_K_RANGE,
             kwargs: dict | None = None) -> tuple[np.ndarray, float, str]:
-    """(labels with -1 = outlier, seconds, the parameters used) for one algorithm spec."""
+    """(labels with -1 = outlier, seconds, the parameters used) for one algorithm spec: a name of
+    lib.clustering's CLUSTERING_ALGORITHMS with a grid run, `name:<argument>` for those taking one."""
+    from curation_dagster.lib.clustering import CLUSTERING_ALGORITHMS, grid_algorithms
+
     kwargs = dict(kwargs or {})
-    for module in _IMPORTS.get(algorithm.split(":", 1)[0], ()):  # import time is not clustering time
+    name, arg = CLUSTERING_ALGORITHMS.parse(algorithm)
+    algo = CLUSTERING_ALGORITHMS[name]
+    if algo.grid is None:
+        raise ValueError(f"unknown clustering algorithm {algorithm!r} for the grid; one of {', '.join(grid_algorithms())}")
+    if algo.argument and not arg:
+        raise ValueError(f"{name} needs an argument: '{name}:<{algo.argument}>'")
+    if arg is not None and not algo.argument:
+        raise ValueError(f"{name} takes no argument after ':' ({algorithm!r})")
+    for module in algo.imports:  # import time is not clustering time
         importlib.import_module(module)
     t0 = time.perf_counter()
-    if algorithm == "kmeans":
-        labels, params = _kmeans(vectors, kmeans_k, seed, k_range, **kwargs)
-    elif algorithm == "bertopic":
-        labels, params = _bertopic(vectors, list(texts), seed, **kwargs)
-    elif algorithm == "hdbscan":
-        labels, params = _hdbscan(vectors, **kwargs)
-    elif algorithm.startswith("sklearn:"):
-        labels, params = _sklearn(algorithm.split(":", 1)[1], vectors, kmeans_k, seed, **kwargs)
-    else:
-        raise ValueError(f"unknown clustering algorithm {algorithm!r}; use 'kmeans', 'bertopic', 'hdbscan' "
-                         "or 'sklearn:<ClassName>'")
+    labels, params = algo.grid(vectors, list(texts), seed=seed, k=kmeans_k, k_range=k_range, arg=arg, **kwargs)
     return np.asarray(labels, dtype=np.int64), time.perf_counter() - t0, params
 
 

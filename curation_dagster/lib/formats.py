@@ -9,26 +9,77 @@ one user message (joined by a blank line), so a multi-turn conversation cannot b
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from curation_dagster.lib.export import HISTORY_KEY
-from curation_dagster.lib.importing import RecordError
+from curation_dagster.lib.importing import IMPORT_FORMATS, ImportFormat, RecordError, _jsonl
+from curation_dagster.lib.registry import first_doc_line
 
-CONVERSATION_FORMATS = ("chat", "sharegpt", "alpaca")
 SHAREGPT_ROLES = {"system": "system", "human": "user", "user": "user", "gpt": "assistant",
                   "assistant": "assistant", "chatgpt": "assistant", "bing": "assistant", "bard": "assistant",
                   "model": "assistant"}
 TO_SHAREGPT = {"system": "system", "user": "human", "assistant": "gpt"}
 
 
-def sniff(record: dict) -> str:
-    """Which format one parsed JSON record is in (flat JSONL when none fits)."""
-    if isinstance(record.get("messages"), list):
-        return "chat"
-    if isinstance(record.get("conversations"), list):
-        return "sharegpt"
-    if "instruction" in record and "output" in record and "input" in record:
-        return "alpaca"
-    return "jsonl"
+@dataclass(frozen=True)
+class ConversationFormat:
+    """A conversation format (one JSON record a conversation, read as JSONL or a JSON array).
+    `sniff(record)`: is a parsed record in this format (detect_format asks in registration order)?
+    `turns(record)`: its (role, content) pairs, roles mapped onto system/user/assistant, for formats
+    whose split dumps `curation import` repairs (repair_turns); or `messages(record)`: the messages
+    themselves, never repaired (Alpaca). `record(msgs, extra)`: one record of the format holding
+    these messages (`curation convert --to`). RecordError says why a record cannot be either."""
+
+    name: str
+    sniff: Callable[[dict], bool]
+    record: Callable[[list[dict], dict], dict]
+    turns: Callable[[dict], list] | None = None
+    messages: Callable[[dict], list[dict]] | None = None
+
+
+def conversation_format(name: str, description: str = ""):
+    """Register the decorated class (static methods sniff, record, and turns or messages) as the
+    conversation import / convert format `name`."""
+    def register(cls):
+        conv = ConversationFormat(name, cls.sniff, cls.record, getattr(cls, "turns", None),
+                                  getattr(cls, "messages", None))
+        IMPORT_FORMATS.add(name, ImportFormat(name, _jsonl, conversation=conv), description or first_doc_line(cls))
+        return cls
+
+    return register
+
+
+def conversation_formats() -> tuple[str, ...]:
+    """The registered conversation formats (what `curation convert` converts between)."""
+    return IMPORT_FORMATS.names(lambda f: f.conversation is not None)
+
+
+def __getattr__(name: str):
+    if name == "CONVERSATION_FORMATS":  # the registered names (read from the registry)
+        return conversation_formats()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def repairable(fmt: str) -> bool:
+    """Does `curation import` repair split conversations of `fmt` (a conversation format read as turns)?"""
+    f = IMPORT_FORMATS.get(fmt)
+    return f is not None and f.conversation is not None and f.conversation.messages is None
+
+
+def _conversation(fmt: str) -> ConversationFormat:
+    f = IMPORT_FORMATS.get(fmt)
+    if f is None or f.conversation is None:
+        raise ValueError(f"{fmt!r} is not a conversation format ({', '.join(conversation_formats())})")
+    return f.conversation
+
+
+def sniff(record: dict, default: str = "jsonl") -> str:
+    """Which format one parsed JSON record is in (`default`, flat JSONL, when no conversation format fits)."""
+    for name in conversation_formats():
+        if IMPORT_FORMATS[name].conversation.sniff(record):
+            return name
+    return default
 
 
 def messages_of(record: dict, fmt: str, repairs: dict | None = None) -> list[dict]:
@@ -39,24 +90,57 @@ def messages_of(record: dict, fmt: str, repairs: dict | None = None) -> list[dic
     repaired instead of quarantined (see `repair_turns`), and the dict says what was done:
     {"leading_assistant_dropped": turns, "same_role_merged": merges, "blank_turns_dropped": turns}
     (only the keys that apply). Alpaca records have one exchange and are never repaired."""
-    if fmt == "alpaca":
-        msgs = _alpaca(record)
+    conv = _conversation(fmt)
+    if conv.messages is not None:
+        msgs = conv.messages(record)
     elif repairs is not None:
-        msgs = repair_turns(_turns(record, fmt), repairs)
+        msgs = repair_turns(conv.turns(record), repairs)
     else:
-        msgs = [_message(role, content, i) for i, (role, content) in enumerate(_turns(record, fmt))]
+        msgs = [_message(role, content, i) for i, (role, content) in enumerate(conv.turns(record))]
     _check_order(msgs)
     return msgs
 
 
-def _turns(record: dict, fmt: str) -> list[tuple[str | None, object]]:
-    """(role, content) of each message of a chat or ShareGPT record, roles mapped onto system/user/assistant."""
-    if fmt == "chat":
+def record_of(msgs: list[dict], fmt: str, extra: dict | None = None) -> dict:
+    """One record of `fmt` holding these messages (`extra`: other top-level fields, e.g. an id)."""
+    return _conversation(fmt).record(msgs, dict(extra or {}))
+
+
+# ------------------------------------------------------------------------------------------------
+# The formats: one decorated class each (add one here, plus its test)
+# ------------------------------------------------------------------------------------------------
+
+
+@conversation_format("chat")
+class _Chat:
+    """OpenAI chat JSONL: {"messages": [{"role", "content"}, ...]}, any number of turns"""
+
+    @staticmethod
+    def sniff(record: dict) -> bool:
+        return isinstance(record.get("messages"), list)
+
+    @staticmethod
+    def turns(record: dict) -> list[tuple[str | None, object]]:
         raw = record.get("messages")
         if not isinstance(raw, list):
             raise RecordError("no messages list")
         return [(m.get("role"), m.get("content")) if isinstance(m, dict) else (None, None) for m in raw]
-    if fmt == "sharegpt":
+
+    @staticmethod
+    def record(msgs: list[dict], extra: dict) -> dict:
+        return {**extra, "messages": [{"role": m["role"], "content": m["content"]} for m in msgs]}
+
+
+@conversation_format("sharegpt")
+class _ShareGPT:
+    """ShareGPT: {"conversations": [{"from": human / gpt / system, "value"}, ...]}, any number of turns"""
+
+    @staticmethod
+    def sniff(record: dict) -> bool:
+        return isinstance(record.get("conversations"), list)
+
+    @staticmethod
+    def turns(record: dict) -> list[tuple[str | None, object]]:
         raw = record.get("conversations")
         if not isinstance(raw, list):
             raise RecordError("no conversations list")
@@ -68,17 +152,41 @@ def _turns(record: dict, fmt: str) -> list[tuple[str | None, object]]:
                 raise RecordError(f"turn {i + 1} is from {who!r}, not one of {', '.join(sorted(SHAREGPT_ROLES))}")
             turns.append((role, m.get("value")))
         return turns
-    raise ValueError(f"{fmt!r} is not a conversation format ({', '.join(CONVERSATION_FORMATS)})")
+
+    @staticmethod
+    def record(msgs: list[dict], extra: dict) -> dict:
+        return {**extra, "conversations": [{"from": TO_SHAREGPT[m["role"]], "value": m["content"]} for m in msgs]}
 
 
-def _alpaca(record: dict) -> list[dict]:
-    instruction, inp, output = record.get("instruction"), record.get("input"), record.get("output")
-    for name, v in (("instruction", instruction), ("input", inp), ("output", output), ("system", record.get("system"))):
-        if v is not None and not isinstance(v, str):
-            raise RecordError(f"{name} has type {type(v).__name__}, not text")
-    user = "\n\n".join(t for t in (instruction, inp) if t and t.strip())
-    return ([{"role": "system", "content": record["system"]}] if record.get("system") else []) + [
-        _message("user", user, 0), _message("assistant", output, 1)]
+@conversation_format("alpaca")
+class _Alpaca:
+    """Alpaca: {"instruction", "input", "output", "system"?}, one exchange (never repaired)"""
+
+    @staticmethod
+    def sniff(record: dict) -> bool:
+        return "instruction" in record and "output" in record and "input" in record
+
+    @staticmethod
+    def messages(record: dict) -> list[dict]:
+        instruction, inp, output = record.get("instruction"), record.get("input"), record.get("output")
+        for name, v in (("instruction", instruction), ("input", inp), ("output", output),
+                        ("system", record.get("system"))):
+            if v is not None and not isinstance(v, str):
+                raise RecordError(f"{name} has type {type(v).__name__}, not text")
+        user = "\n\n".join(t for t in (instruction, inp) if t and t.strip())
+        return ([{"role": "system", "content": record["system"]}] if record.get("system") else []) + [
+            _message("user", user, 0), _message("assistant", output, 1)]
+
+    @staticmethod
+    def record(msgs: list[dict], extra: dict) -> dict:
+        system = [m["content"] for m in msgs if m["role"] == "system"]
+        turns = [m for m in msgs if m["role"] != "system"]
+        if len(turns) != 2:
+            raise RecordError(f"{len(turns) // 2} exchanges: Alpaca holds one (convert to chat or sharegpt instead)")
+        out = {**extra, "instruction": turns[0]["content"], "input": "", "output": turns[1]["content"]}
+        if system:
+            out["system"] = system[0]
+        return out
 
 
 def repair_turns(turns: list[tuple[str | None, object]], repairs: dict) -> list[dict]:
@@ -157,25 +265,6 @@ def _check_order(msgs: list[dict]) -> None:
             raise RecordError(f"roles out of order: {', '.join(roles)} (expected system?, then user/assistant turns)")
     if turns[-1] != "assistant":
         raise RecordError("the conversation ends with a user turn: no reply to learn from")
-
-
-def record_of(msgs: list[dict], fmt: str, extra: dict | None = None) -> dict:
-    """One record of `fmt` holding these messages (`extra`: other top-level fields, e.g. an id)."""
-    extra = dict(extra or {})
-    if fmt == "chat":
-        return {**extra, "messages": [{"role": m["role"], "content": m["content"]} for m in msgs]}
-    if fmt == "sharegpt":
-        return {**extra, "conversations": [{"from": TO_SHAREGPT[m["role"]], "value": m["content"]} for m in msgs]}
-    if fmt == "alpaca":
-        system = [m["content"] for m in msgs if m["role"] == "system"]
-        turns = [m for m in msgs if m["role"] != "system"]
-        if len(turns) != 2:
-            raise RecordError(f"{len(turns) // 2} exchanges: Alpaca holds one (convert to chat or sharegpt instead)")
-        out = {**extra, "instruction": turns[0]["content"], "input": "", "output": turns[1]["content"]}
-        if system:
-            out["system"] = system[0]
-        return out
-    raise ValueError(f"{fmt!r} is not a conversation format ({', '.join(CONVERSATION_FORMATS)})")
 
 
 def contract_fields(msgs: list[dict]) -> dict:

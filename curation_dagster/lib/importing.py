@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,10 +22,8 @@ from pathlib import Path
 import pandas as pd
 
 from curation_dagster.lib.contract import CONTRACT_COLUMNS
+from curation_dagster.lib.registry import Registry, first_doc_line
 
-FLAT_FORMATS = ("jsonl", "csv", "parquet")
-CONVERSATION_FORMATS = ("chat", "sharegpt", "alpaca")  # JSONL (or a JSON array) of conversations
-FORMATS = FLAT_FORMATS + CONVERSATION_FORMATS
 REQUIRED = ("instruction", "output")
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0", ""}
@@ -51,20 +49,69 @@ class Quarantined:
     raw: str
 
 
+@dataclass(frozen=True)
+class ImportFormat:
+    """A format `curation import` / `curation convert` read. `read(path, settings, progress)` yields
+    (line number, record or None, error or None, raw text); `suffixes` let detect_format pick it by a
+    file's suffix. `conversation` (lib/formats.ConversationFormat) is set for conversation formats: the
+    record's messages give the contract's text fields (and `curation convert --to` can write it)."""
+
+    name: str
+    read: Callable
+    suffixes: tuple[str, ...] = ()
+    conversation: object | None = None
+
+
+#: name -> format, in registration order: the flat readers here (`@import_format`), then the
+#: conversation formats of lib/formats.py (`@conversation_format`), sniffed in that order
+IMPORT_FORMATS: Registry[ImportFormat] = Registry("import format")
+
+
+def import_format(name: str, description: str = "", *, suffixes: tuple[str, ...] = ()):
+    """Register the decorated reader `read(path, settings, progress)` as flat import format `name`."""
+    def register(read):
+        IMPORT_FORMATS.add(name, ImportFormat(name, read, suffixes), description or first_doc_line(read))
+        return read
+
+    return register
+
+
+def import_formats() -> Registry[ImportFormat]:
+    """IMPORT_FORMATS with lib/formats.py's conversation formats registered (imported on first use)."""
+    import curation_dagster.lib.formats  # noqa: F401  registers chat, sharegpt, alpaca
+
+    return IMPORT_FORMATS
+
+
+def _is_conversation(f: ImportFormat) -> bool:
+    return f.conversation is not None
+
+
+def __getattr__(name: str):
+    """FLAT_FORMATS, CONVERSATION_FORMATS, FORMATS: the registered names (read from the registry)."""
+    if name == "FLAT_FORMATS":
+        return import_formats().names(lambda f: not _is_conversation(f))
+    if name == "CONVERSATION_FORMATS":
+        return import_formats().names(_is_conversation)
+    if name == "FORMATS":
+        return tuple(import_formats())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def detect_format(path: str | Path) -> str:
     """By suffix; for JSON files, by the first readable record (messages -> chat, conversations ->
-    sharegpt, instruction/input/output -> alpaca, else flat jsonl)."""
+    sharegpt, instruction/input/output -> alpaca, else flat jsonl: the conversation formats' sniff)."""
+    formats = import_formats()
     suffix = Path(path).suffix.lower().lstrip(".")
-    fmt = {"jsonl": "jsonl", "ndjson": "jsonl", "json": "jsonl", "csv": "csv", "parquet": "parquet",
-           "pq": "parquet"}.get(suffix)
+    fmt = next((f.name for f in formats.values() if suffix in f.suffixes), None)
     if not fmt:
-        raise ValueError(f"cannot tell the format of {path} from its suffix; pass --format ({', '.join(FORMATS)})")
-    if fmt == "jsonl":
+        raise ValueError(f"cannot tell the format of {path} from its suffix; pass --format ({', '.join(formats)})")
+    if formats[fmt].read is _jsonl:
         from curation_dagster.lib.formats import sniff
 
         for _, rec, error, _ in _jsonl(Path(path), ImportSettings(), [0]):
             if rec is not None:
-                return sniff(rec)
+                return sniff(rec, default=fmt)
     return fmt
 
 
@@ -73,12 +120,12 @@ def read_records(path: str | Path, fmt: str, settings: ImportSettings, chunk_row
     """Chunks of (line number, record or None, error or None, raw text for quarantine).
 
     `progress[0]` is kept at the bytes read so far (for a progress bar)."""
-    readers = {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet, **{f: _jsonl for f in CONVERSATION_FORMATS}}
-    if fmt not in readers:
-        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    formats = import_formats()
+    if fmt not in formats:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(formats)}")
     progress = progress if progress is not None else [0]
     chunk: list = []
-    for item in readers[fmt](Path(path), settings, progress):
+    for item in formats[fmt].read(Path(path), settings, progress):
         chunk.append(item)
         if len(chunk) >= chunk_rows:
             yield chunk
@@ -87,7 +134,9 @@ def read_records(path: str | Path, fmt: str, settings: ImportSettings, chunk_row
         yield chunk
 
 
+@import_format("jsonl", suffixes=("jsonl", "ndjson", "json"))
 def _jsonl(path: Path, s: ImportSettings, progress: list[int]):
+    """flat JSON lines (or a JSON array) of records, columns mapped onto the contract"""
     with open(path, "rb") as f:
         head = f.read(4096).lstrip()
         f.seek(0)
@@ -134,7 +183,9 @@ def _json_array(f, progress: list[int]):
             yield no, None, f"element is a JSON {type(rec).__name__}, not an object", text
 
 
+@import_format("csv", suffixes=("csv",))
 def _csv(path: Path, s: ImportSettings, progress: list[int]):
+    """CSV with a header row, columns mapped onto the contract"""
     # surrogateescape keeps invalid bytes visible per field instead of failing the whole file
     with open(path, "rb") as fb:
         text = io.TextIOWrapper(fb, encoding="utf-8", errors="surrogateescape", newline="")
@@ -162,7 +213,9 @@ def _csv(path: Path, s: ImportSettings, progress: list[int]):
             yield start, {k: (None if v == "" else v) for k, v in rec.items()}, None, raw
 
 
+@import_format("parquet", suffixes=("parquet", "pq"))
 def _parquet(path: Path, s: ImportSettings, progress: list[int]):
+    """Parquet, columns mapped onto the contract"""
     import pyarrow.parquet as pq
 
     no = 0
@@ -255,7 +308,7 @@ def to_contract_row(rec: dict, s: ImportSettings, fmt: str = "jsonl", repairs: d
     filled with what was done to this record (only when the record becomes a row)."""
     get = lambda col: rec.get(s.mapping.get(col, col))  # noqa: E731
     done: dict = {}
-    if fmt in CONVERSATION_FORMATS:
+    if getattr(import_formats().get(fmt), "conversation", None) is not None:
         from curation_dagster.lib.formats import contract_fields, messages_of
 
         texts = contract_fields(messages_of(rec, fmt, repairs=done))

@@ -4,14 +4,15 @@ import dagster as dg
 from pydantic import Field
 
 from curation_dagster.defs.settings import team_defaults
-from curation_dagster.lib.clustering import ClusterSettings
+from curation_dagster.lib.clustering import CLUSTERING_ALGORITHMS, ClusterSettings, has_fit
 from curation_dagster.lib.embedding import DEFAULT_MODEL
 
 
 class TopicModelConfig(dg.Config):
     """How the topic model is fit (only when topic_model is materialized: on its schedule, on drift, or by hand)."""
 
-    algorithm: str = Field("bertopic", description="'bertopic' (UMAP + HDBSCAN) or 'kmeans'.")
+    algorithm: CLUSTERING_ALGORITHMS.literal(has_fit) = Field("bertopic", description=(
+        "Clustering algorithm (lib/clustering.py): " + CLUSTERING_ALGORITHMS.help(has_fit) + "."))
     seed: int = 42
     min_cluster_size: int = Field(15, description="HDBSCAN min_cluster_size (bertopic).")
     umap_n_neighbors: int = 15

@@ -17,8 +17,10 @@ from pydantic import Field
 from curation_dagster.defs.partitions import OWNERS, STORAGE_KIND, WAREHOUSE_POOL
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.defs.settings import team_defaults
-from curation_dagster.lib.embedding import embedding_text
-from curation_dagster.lib.experiments import DEFAULT_K_RANGE, MAX_OUTLIER_SHARE, recommend, run_grid
+from curation_dagster.lib.clustering import CLUSTERING_ALGORITHMS, has_grid
+from curation_dagster.lib.embedding import EMBEDDING_BACKENDS, embedding_text
+from curation_dagster.lib.experiments import (DEFAULT_ALGORITHMS, DEFAULT_BACKENDS, DEFAULT_K_RANGE, MAX_OUTLIER_SHARE,
+                                              recommend, run_grid)
 
 CSV_NAME = "clustering_experiments.csv"
 
@@ -26,13 +28,13 @@ CSV_NAME = "clustering_experiments.csv"
 class ExperimentConfig(dg.Config):
     """Which cells the grid runs, on how many rows."""
 
-    backends: list[str] = Field(["minilm", "model2vec", "tfidf_svd"], description=(
-        "Embedding backends: 'minilm' (the pool's stored vectors, not re-embedded), 'model2vec' (a static "
-        "model distilled once from the packaged one, cached under <data dir>/models/model2vec), 'tfidf_svd', or "
-        "'sentence_transformers:<local model path>' (loaded offline; embeds the sample, ~80 texts/s on 2 cores)."))
-    algorithms: list[str] = Field(["kmeans", "bertopic", "hdbscan"], description=(
-        "Clustering algorithms: 'kmeans', 'bertopic' (UMAP + HDBSCAN, as the topic model fits), 'hdbscan' "
-        "(on the vectors), or 'sklearn:<ClassName>' for any sklearn.cluster class."))
+    backends: list[str] = Field(list(DEFAULT_BACKENDS), description=(
+        "Embedding backends (lib/embedding.py): " + EMBEDDING_BACKENDS.help() + ". 'minilm' (an old name of "
+        "'sentence-transformers') uses the pool's stored vectors, not re-embedded; the others embed the sample "
+        "(model2vec / ONNX models are made once and cached under <data dir>/models/). '<backend>:<local model "
+        "path>' loads another model offline (e.g. 'sentence-transformers:/models/e5', ~80 texts/s on 2 cores)."))
+    algorithms: list[str] = Field(list(DEFAULT_ALGORITHMS), description=(
+        "Clustering algorithms (lib/clustering.py): " + CLUSTERING_ALGORITHMS.help(has_grid) + "."))
     kmeans_k: int | None = Field(None, description=(
         "Clusters for kmeans (and n_clusters of sklearn classes that take it); empty: kmeans picks the k "
         "of `k_range` with the best silhouette."))
