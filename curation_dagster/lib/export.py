@@ -148,7 +148,7 @@ def churn(previous_ids: set[str] | None, current_ids: set[str]) -> dict[str, flo
 def explain_churn(change: dict, previous_ids: set[str] | None, current_ids: set[str], pool_ids: set[str],
                   review_rejected: set[str]) -> dict:
     """`change` (from churn) with its drops split by cause: left the pool (a rule or dedup removed the
-    row), rejected in review, or displaced by the selection (still in the pool, not picked). Only the
+    row), rejected in review (the example or its cluster), or displaced by the selection (still in the pool, not picked). Only the
     last is churn the sampler is answerable for: `selection_churn_rate` is it over the previous size."""
     dropped = (previous_ids or set()) - current_ids
     left = {g for g in dropped if g not in pool_ids}
@@ -158,6 +158,24 @@ def explain_churn(change: dict, previous_ids: set[str] | None, current_ids: set[
     return {**change, "dropped_left_pool": len(left), "dropped_in_review": len(review),
             "dropped_by_selection": displaced,
             "selection_churn_rate": round(displaced / prev, 4) if prev else 0.0}
+
+
+def excluded_cluster_ids(dataset_dir: Path, cluster_decisions: pd.DataFrame) -> set[str]:
+    """generation_ids of the published dataset whose cluster reviewers have since excluded (decisions
+    about the topic model that dataset was cut with; cluster ids mean nothing across a refit)."""
+    prov, manifest = Path(dataset_dir) / "provenance.jsonl", Path(dataset_dir) / "manifest.json"
+    if cluster_decisions.empty or not prov.exists() or not manifest.exists():
+        return set()
+    try:
+        version = str(json.loads(manifest.read_text()).get("topic_model_version", ""))
+    except ValueError:
+        return set()
+    cd = cluster_decisions[(cluster_decisions["model_version"].astype(str) == version)
+                           & (cluster_decisions["state"] == "rejected")]
+    excluded = set(cd["cluster_id"].astype(int))
+    with open(prov, encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return {r["generation_id"] for r in rows if r.get("cluster_id") is not None and int(r["cluster_id"]) in excluded}
 
 
 def published_ids(dataset_dir: Path) -> set[str] | None:

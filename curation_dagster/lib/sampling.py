@@ -1,7 +1,7 @@
 """Deterministic, order-independent sampling with a category mix, in two modes (SAMPLING_MODES).
 
 `target` (the default): the sample grows with the pool toward `target_examples`. Its size is
-min(target_examples, max_pool_share x pool), split between the categories by the mix, and each
+min(target_examples, max_pool_share x pool) (or the shipped rows still in the pool, if more), split between the categories by the mix, and each
 category's quota is water-filled across the sampling cells (lib.clustering: fine k-means cells inside
 the named topics): every cell gives min(its rows, q), q the level that meets the quota, so small
 topics keep all they have and big ones give no more than their share. Each row has a weighted random
@@ -54,7 +54,7 @@ class SampleSettings:
     mix_strategy: str = "trim"  # "trim" | "fill"
     mode: str = "target"  # a key of SAMPLING_MODES
     target_examples: int = 50_000  # target mode: the dataset's size once the pool supports it
-    max_pool_share: float = 0.5  # target mode: never more than this share of the pool
+    max_pool_share: float = 0.5  # target mode: adds nothing beyond this share of the pool
     quality_weight: float = 1.0  # target mode: 0 = uniform within cells; higher favours quality more
     max_per_prompt: int = 1  # target mode: picks per normalised prompt (0 = no cap)
     within_cell: str = "diverse"  # target mode: a key of lib.selection.WITHIN_CELL_ORDERS
@@ -243,6 +243,21 @@ def category_targets(size: int, avail_g: int, avail_s: int, share: float, strate
     return tg, ts
 
 
+def keep_shipped_in_mix(tg: int, ts: int, kept_g: int, kept_s: int, size: int, s: SampleSettings) -> tuple[int, int]:
+    """(general, template-specific) targets raised to the shipped rows each category still holds, the
+    other category giving way, so that a pool whose mix moved (a cluster excluded, a day of one
+    template) restores the mix with what it adds instead of dropping what shipped. Only a total goal
+    below the shipped rows (a smaller target_examples) or a share of 0 for a category (general_share
+    0 or 1: that category is not wanted at all) lets shipped rows go."""
+    if kept_g + kept_s > size:
+        return tg, ts
+    if tg < kept_g and s.general_share > 0:
+        tg, ts = kept_g, max(min(ts, size - kept_g), kept_s if s.general_share < 1 else 0)
+    if ts < kept_s and s.general_share < 1:
+        ts, tg = kept_s, max(min(tg, size - kept_s), kept_g if s.general_share > 0 else 0)
+    return tg, ts
+
+
 def sample_to_target(df: pd.DataFrame, s: SampleSettings,
                      shipped: set[str] | None = None) -> tuple[pd.DataFrame, SampleInfo]:
     """Rows of df (generation_id, cluster_id, template_id, instruction; cell_id, quality_score and
@@ -252,8 +267,10 @@ def sample_to_target(df: pd.DataFrame, s: SampleSettings,
 
     `shipped`: ids of the dataset as last published. Those still in df rank first in their cell and
     their cell keeps at least that many picks, so growth only adds to what shipped and a refit of the
-    cells moves nothing; only a smaller size goal (or a changed mix) drops shipped rows, from the
-    cells holding most of them. Without it the pick is the same function of the data alone."""
+    cells moves nothing, and a pool that shrinks below 1 / max_pool_share of them, or whose category
+    mix moves, keeps them all (the share and the mix steer what is added: keep_shipped_in_mix); only
+    a smaller `target_examples` (or a category's share set to 0) drops shipped rows, from the cells
+    holding most of them. Without it the pick is the same function of the data alone."""
     info = SampleInfo("target", len(df), 0)
     if df.empty:
         cell = df["cell_id"] if "cell_id" in df.columns else pd.Series(dtype="int64")
@@ -273,11 +290,15 @@ def sample_to_target(df: pd.DataFrame, s: SampleSettings,
         work = work[first.to_numpy()]
     work = work.sort_values(["cell_id", "category", "_new", "_k", "generation_id"], kind="mergesort")
     info.cells = int(work["cell_id"].nunique())
-    by_share = math.floor(s.max_pool_share * len(df) + 1e-9)
+    # the share caps what is added, not what stays: when the pool shrinks (a reviewer excludes a
+    # cluster, a rule or dedup removes rows) the rows that shipped and are still here keep their place
+    by_share = max(math.floor(s.max_pool_share * len(df) + 1e-9), int((~work["_new"]).sum()))
     size = min(s.target_examples, by_share, len(work))
     avail = {cat: work[work["category"] == cat].groupby("cell_id").size().to_dict() for cat in (GENERAL, SPECIFIC)}
     tg, ts = category_targets(size, sum(avail[GENERAL].values()), sum(avail[SPECIFIC].values()),
                               s.general_share, s.mix_strategy)
+    kept_g, kept_s = (int((~work["_new"] & (work["category"] == cat)).sum()) for cat in (GENERAL, SPECIFIC))
+    tg, ts = keep_shipped_in_mix(tg, ts, kept_g, kept_s, size, s)
     keys = {cat: {c: g["_k"].to_numpy() for c, g in work[work["category"] == cat].groupby("cell_id")}
             for cat in (GENERAL, SPECIFIC)}
     limits, info.quota = {}, {}

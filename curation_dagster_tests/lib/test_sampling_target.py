@@ -188,3 +188,61 @@ def test_shipped_examples_stay_when_a_day_is_added_or_the_cells_are_refit():
     # a smaller goal keeps only shipped rows, evenly: 10 from each of the 20 cells
     small, _ = sample_to_target(full, SampleSettings(target_examples=200, general_share=1.0), shipped)
     assert set(small["generation_id"]) <= shipped and small.groupby("cell_id").size().eq(10).all()
+
+
+def test_a_shrinking_pool_keeps_what_shipped():
+    # 1,000 rows, target 400: 400 ship. A reviewer then excludes 4 of the 10 cells (400 rows, 160 of
+    # them shipped): half of the 600 rows left is 300, but the 240 shipped rows still in the pool are
+    # below that and 60 new ones join; excluding 7 cells leaves 300 rows (120 shipped): half is 150,
+    # so all 120 stay and 30 join. No shipped row still in the pool is dropped.
+    full = pool([100] * 10)
+    s = SampleSettings(target_examples=400, general_share=1.0)
+    shipped = set(sample_to_target(full, s)[0]["generation_id"])
+    assert len(shipped) == 400
+    for excluded, still, added in ((4, 240, 60), (7, 120, 30)):
+        left = full[full["cell_id"] >= excluded]
+        out, info = sample_to_target(left, s, shipped)
+        assert info.shipped_in_pool == still and shipped & set(left["generation_id"]) <= set(out["generation_id"])
+        assert len(out) == still + added
+    # a pool that shrinks below twice what shipped keeps every shipped row, past the share
+    only = full[full["generation_id"].isin(shipped) | (full["cell_id"] == 0)]  # 400 shipped + 60 unshipped
+    out, _ = sample_to_target(only, s, shipped)
+    assert set(out["generation_id"]) == shipped
+
+
+def test_examples_of_an_excluded_cluster_count_as_removed_in_review(tmp_path):
+    import json
+
+    from curation_dagster.lib.export import excluded_cluster_ids
+    (tmp_path / "manifest.json").write_text(json.dumps({"topic_model_version": "v1"}))
+    (tmp_path / "provenance.jsonl").write_text("".join(
+        json.dumps({"generation_id": g, "cluster_id": c}) + "\n" for g, c in (("a", 0), ("b", 1), ("c", 1), ("d", 2))))
+    decisions = pd.DataFrame({"model_version": ["v1", "v1", "v0"], "cluster_id": [1, 2, 0],
+                              "state": ["rejected", "edited", "rejected"], "new_name": [None, "x", None]})
+    # cluster 1 excluded for this dataset's model; cluster 0's exclusion is about an older model
+    assert excluded_cluster_ids(tmp_path, decisions) == {"b", "c"}
+    assert excluded_cluster_ids(tmp_path, decisions.iloc[0:0]) == set()
+    assert excluded_cluster_ids(tmp_path / "none", decisions) == set()
+
+
+def test_a_pool_whose_mix_moves_keeps_what_shipped():
+    # general cells of 100 x 4, template-specific cells of 100, 100, 100 and 30; target 200 at 50/50:
+    # 100 general ship, and 100 specific (25 from each cell). A reviewer excludes the three big
+    # specific cells: 30 specific rows are left, 25 shipped. 'trim' would hold the share with 30 + 30,
+    # dropping 70 shipped general rows; the shipped rows stay instead: 100 + 25, and 5 new specific
+    gen = pool([100] * 4, "general", "g")
+    spec = pool([100, 100, 100, 30], "follow_up", "s").assign(cell_id=lambda d: d["cell_id"] + 4)
+    df = pd.concat([gen, spec])
+    s = SampleSettings(target_examples=200, general_share=0.5)
+    first = sample_to_target(df, s)[0]
+    shipped = set(first["generation_id"])
+    assert len(shipped) == 200 and (first["cell_id"] == 7).sum() == 25
+    left = df[~df["cell_id"].isin([4, 5, 6])]
+    out, _ = sample_to_target(left, s, shipped)
+    assert shipped & set(left["generation_id"]) <= set(out["generation_id"]) and len(out) == 130
+    # without what shipped the same pool gives the trimmed mix
+    blind, _ = sample_to_target(left, s)
+    assert len(blind) == 60 and achieved_mix(blind)[GENERAL] == 0.5
+    # a share of 1 says template-specific rows are not wanted: the shipped ones leave
+    only_general, _ = sample_to_target(df, SampleSettings(target_examples=200, general_share=1.0), shipped)
+    assert (only_general["category"] == GENERAL).all() and len(only_general) == 200

@@ -114,6 +114,10 @@ def test_review_loop_through_label_studio(label_studio, tmp_path, sample_small, 
     excluded = int(summaries[summaries["cluster_id"] != -1].sort_values(["size", "cluster_id"])["cluster_id"].iloc[0])
     a, b, c, d = [g for g in queue["generation_id"] if int(sampled.loc[g, "cluster_id"]) != excluded][:4]
     renamed = int(sampled.loc[d, "cluster_id"])
+    out = tmp_path / "exports" / "finetuning_dataset"
+    first_export = [json.loads(line) for line in (out / "provenance.jsonl").read_text().splitlines()]
+    shipped_in_excluded = sum(p["cluster_id"] == excluded for p in first_export)
+    assert shipped_in_excluded > 0 and {a, b, c, d} <= {p["generation_id"] for p in first_export}
     version = str(table(tmp_path, "generation_clusters")["model_version"].iloc[0])
     clients = {admin: LabelStudio(base_url=label_studio.url, api_key=label_studio.admin_token),
                BOB: LabelStudio(base_url=label_studio.url, api_key=bob_token)}
@@ -178,7 +182,6 @@ def test_review_loop_through_label_studio(label_studio, tmp_path, sample_small, 
     assert defs.resolve_job_def("pool_refresh_job").execute_in_process(instance=instance).success
     rejected = table(tmp_path, "rejected_generations").set_index("generation_id")
     assert rejected.loc[c, "rule"] == "human_review" and "hallucination" in rejected.loc[c, "reason"]
-    out = tmp_path / "exports" / "finetuning_dataset"
     prov = {p["generation_id"]: p for p in map(json.loads, (out / "provenance.jsonl").read_text().splitlines())}
     assert c not in prov
     line = (out / f"{prov[d]['split']}.jsonl").read_text().splitlines()[prov[d]["line"] - 1]
@@ -194,6 +197,11 @@ def test_review_loop_through_label_studio(label_studio, tmp_path, sample_small, 
     assert review["rejected_removed_at_export"] == 0  # it left at the filter
     assert review["reviewed_share"] == round(3 / len(prov), 4) and review["cohen_kappa"] == pytest.approx(0.5)
     assert review["clusters_excluded"] == 1 and review["clusters_renamed"] == 1
+    # what left since the first export: c (out of the pool by its human_review rejection) and the
+    # excluded cluster's examples (review); the smaller pool displaces no other shipped example
+    change = json.loads((out / "manifest.json").read_text())["changes_since_previous"]
+    assert (change["dropped_left_pool"], change["dropped_in_review"], change["dropped_by_selection"]) == \
+        (1, shipped_in_excluded, 0)
 
     # 6. next round: the split goes first, to the adjudicator; decided items are not queued again
     materialize(defs, instance, ["review_queue"], queue_config)

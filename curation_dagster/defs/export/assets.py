@@ -11,8 +11,8 @@ from curation_dagster.defs.export.validation import validate_dataset
 from curation_dagster.defs.partitions import OWNERS
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.lib.diversity import DiversitySettings, diversity_report, pool_texts
-from curation_dagster.lib.export import (assign_splits, churn, explain_churn, jsonl_bytes, publish_directory,
-                                         published_ids, to_chat_record)
+from curation_dagster.lib.export import (assign_splits, churn, excluded_cluster_ids, explain_churn, jsonl_bytes,
+                                         publish_directory, published_ids, to_chat_record)
 from curation_dagster.lib.frames import with_columns
 from curation_dagster.lib.progress import dataset_progress, projected_progress
 from curation_dagster.lib.review import decide_all, item_fleiss_kappa, pairwise_kappa
@@ -175,6 +175,7 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     previous, current = published_ids(target), set(df["generation_id"])
     rejected_in_review = set(with_columns(review_decisions, {"generation_id": object, "state": object})
                              .query("state == 'rejected'")["generation_id"].astype(str))
+    rejected_in_review |= excluded_cluster_ids(target, cluster_decisions)  # their cluster was excluded
     change = explain_churn(churn(previous, current), previous, current,
                            set(deduplicated_generations["generation_id"].astype(str)), rejected_in_review)
     before = _previous_manifest(target)

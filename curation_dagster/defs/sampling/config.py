@@ -17,8 +17,9 @@ class SamplingConfig(dg.Config):
         "Size the dataset grows to (set it as `export.target_examples` in curation.yaml: the export's "
         "progress check projects toward the same number)."))
     max_pool_share: float = Field(0.5, description=(
-        "target mode: the sample never takes more than this share of the pool, so there is always a choice "
-        "to make; until the pool is target_examples / max_pool_share rows the dataset grows with it."))
+        "target mode: the sample adds no rows beyond this share of the pool, so there is always a choice "
+        "to make; until the pool is target_examples / max_pool_share rows the dataset grows with it. Rows "
+        "already shipped stay while they are in the pool, even when it shrinks below that."))
     quality_weight: float = Field(1.0, description=(
         "target mode: how strongly picks inside a cell favour the usage-based quality score "
         "(key -ln(u) / quality^weight; 0 = uniform)."))
