@@ -177,6 +177,7 @@ def main() -> None:
         print(f"    {k:40s} {v:8.1f}s")
     print(f"  export {a['export_rows']:,}: added {change.get('added', 0):,}, dropped {change.get('dropped', 0):,} "
           f"(left pool {change.get('dropped_left_pool', 0)}, review {change.get('dropped_in_review', 0)}, "
+          f"duplicate {change.get('dropped_as_duplicate', 0)}, "
           f"selection {change.get('dropped_by_selection', 0)}; selection churn {change.get('selection_churn_rate', 0):.2%})")
     print(f"peak RSS over the whole run {out['peak_rss_gib']:.2f} GiB")
     if args.json:

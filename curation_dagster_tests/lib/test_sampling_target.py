@@ -144,6 +144,10 @@ def test_churn_is_split_by_cause():
     assert (out["dropped"], out["dropped_left_pool"], out["dropped_in_review"], out["dropped_by_selection"]) == (3, 1, 1, 1)
     assert out["selection_churn_rate"] == 0.2
     assert explain_churn(churn(None, cur), None, cur, set(), set())["selection_churn_rate"] == 0.0
+    # c left out at export as a duplicate of x's chat record: not the selection's doing
+    out = explain_churn(churn(prev, cur), prev, cur, pool_ids={"a", "b", "x", "c", "d", "e"},
+                        review_rejected={"d"}, duplicate_ids={"c"})
+    assert (out["dropped_as_duplicate"], out["dropped_by_selection"], out["selection_churn_rate"]) == (1, 1, 0.2)
 
 
 def test_water_fill_keeps_each_cells_floor():

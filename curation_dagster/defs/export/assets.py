@@ -11,8 +11,8 @@ from curation_dagster.defs.export.validation import validate_dataset
 from curation_dagster.defs.partitions import OWNERS
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.lib.diversity import DiversitySettings, diversity_report, pool_texts
-from curation_dagster.lib.export import (assign_splits, churn, excluded_cluster_ids, explain_churn, jsonl_bytes,
-                                         publish_directory, published_ids, to_chat_record)
+from curation_dagster.lib.export import (assign_splits, churn, drop_chat_duplicates, excluded_cluster_ids, explain_churn,
+                                         jsonl_bytes, publish_directory, published_ids, to_chat_record)
 from curation_dagster.lib.frames import with_columns
 from curation_dagster.lib.progress import dataset_progress, projected_progress
 from curation_dagster.lib.review import decide_all, item_fleiss_kappa, pairwise_kappa
@@ -130,7 +130,12 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     apart from the selection (which reads character n-grams of the same text: related, not blind) (Vendi score, cell coverage, mean distance: ratio and z), with the embedding's
     figures beside it; the WARN check `export_more_diverse_than_random` fails when it is not. The
     manifest's `changes_since_previous` splits dropped examples by cause (left the pool, review,
-    selection) and `dataset_churn_within_bound` bounds the selection's share.
+    duplicate at export, selection) and `dataset_churn_within_bound` bounds the selection's share.
+
+    Before writing, sampled examples whose chat record (last user turn + reply) is an exact or near
+    duplicate of another's are left out (`duplicates_removed_at_export`): the user turn joins the
+    instruction and the input message, which can make two rows the pool's dedup kept apart near
+    duplicates here. Of a pair, the one already shipped stays.
 
     Files are written to a temp folder and swapped in with a rename, so a failed run never leaves a
     half-written dataset, and no rows to ship (an empty sample, or every example rejected in review)
@@ -149,6 +154,11 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
                       "review_rejected": review["rejected_removed_at_export"], "target": str(target)},
         )
     review.update(review_summary(review_annotations, review_decisions, cluster_decisions))
+    previous = published_ids(target)  # what is on disk now: the last published version
+    df, duplicates = drop_chat_duplicates(df, previous)
+    if duplicates:
+        context.log.info(f"{len(duplicates)} sampled examples left out as duplicates of another's chat record: "
+                         + ", ".join(f"{h.generation_id} ({h.kind} of {h.duplicate_of})" for h in duplicates[:5]))
     df = df.sort_values(["cluster_id", "generation_id"], kind="mergesort").reset_index(drop=True)
     df["split"] = assign_splits(df, config.validation_fraction, config.seed)
     files: dict[str, bytes] = {}
@@ -171,13 +181,13 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         ]
     files["provenance.jsonl"] = jsonl_bytes(provenance)
     days = sorted({str(d)[:10] for d in df["created_at"]}) if len(df) else []
-    # churn is measured against what is on disk now, i.e. the last published version
-    previous, current = published_ids(target), set(df["generation_id"])
+    current = set(df["generation_id"])
     rejected_in_review = set(with_columns(review_decisions, {"generation_id": object, "state": object})
                              .query("state == 'rejected'")["generation_id"].astype(str))
     rejected_in_review |= excluded_cluster_ids(target, cluster_decisions)  # their cluster was excluded
     change = explain_churn(churn(previous, current), previous, current,
-                           set(deduplicated_generations["generation_id"].astype(str)), rejected_in_review)
+                           set(deduplicated_generations["generation_id"].astype(str)), rejected_in_review,
+                           {h.generation_id for h in duplicates})
     before = _previous_manifest(target)
     version = str(df["model_version"].iloc[0]) if "model_version" in df.columns else ""
     refit = bool(previous) and before.get("topic_model_version") != version
@@ -212,6 +222,7 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         "config": config.model_dump(),
         "source_partitions": days,
         "review": review,
+        "duplicates_removed_at_export": len(duplicates),
         "clusters": int(df["cluster_id"].nunique()) if len(df) else 0,
         "sampling_cells": int(df["cell_id"].nunique()) if "cell_id" in df.columns else None,
         "topic_model_version": version,
@@ -254,6 +265,7 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         "review_rejected": review["decisions"]["rejected"],
         "review_edited": review["shipped"]["edited"],
         "dropped_by_selection": change["dropped_by_selection"],
+        "duplicates_removed_at_export": len(duplicates),
         **(diversity_metadata(diversity) if diversity else {}),
     })
     yield dg.AssetCheckResult(check_name="dataset_progress_to_target", passed=on_track,
@@ -267,7 +279,7 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         check_name="dataset_churn_within_bound", severity=dg.AssetCheckSeverity.WARN,
         passed=change["selection_churn_rate"] <= bound,
         metadata={**{k: change[k] for k in ("previous_examples", "dropped", "dropped_left_pool", "dropped_in_review",
-                                            "dropped_by_selection", "selection_churn_rate")},
+                                            "dropped_as_duplicate", "dropped_by_selection", "selection_churn_rate")},
                   "bound": bound, "topic_model_refit": refit})
 
 

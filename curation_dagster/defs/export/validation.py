@@ -9,8 +9,7 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 from curation_dagster.defs.checks import ERROR, gx_check
-from curation_dagster.lib.dedup import find_duplicates
-from curation_dagster.lib.export import jsonl_lines, validate_chat_record
+from curation_dagster.lib.export import chat_duplicates, jsonl_lines, validate_chat_record
 from curation_dagster.lib.pii import first_pii_kind
 from curation_dagster.lib.tokens import DEFAULT_TOKENIZER, count_tokens
 
@@ -36,16 +35,14 @@ def line_frame(files: dict[str, bytes], provenance: list[dict], tokenizer: str =
             except ValueError as exc:
                 rec, problem = None, f"not JSON: {exc}"
             text = "\n".join(m.get("content", "") for m in rec["messages"]) if not problem else ""
-            turns = {m["role"]: m.get("content", "") for m in rec["messages"]} if not problem else {}
             rows.append({"split": split, "line": i, "generation_id": ids.get((split, i), f"<unknown {split}:{i}>"),
                          "problem": problem, "text": text, "pii": first_pii_kind(text) if text else None,
-                         "user": turns.get("user"), "assistant": turns.get("assistant")})
-    df = pd.DataFrame(rows, columns=["split", "line", "generation_id", "problem", "text", "pii", "user", "assistant"])
+                         "record": rec if not problem else None})
+    df = pd.DataFrame(rows, columns=["split", "line", "generation_id", "problem", "text", "pii", "record"])
     keys = [f"{s}:{n}" for s, n in zip(df["split"], df["line"])]
-    hits = {h.generation_id: h for h in find_duplicates(keys, [(k,) for k in range(len(df))], df["user"].tolist(),
-                                                         [None] * len(df), df["assistant"].tolist())}
+    hits = {h.generation_id: h for h in chat_duplicates(keys, df["record"].tolist())}
     df["duplicate"] = [f"{hits[k].kind} of {hits[k].duplicate_of}" if k in hits else None for k in keys]
-    df = df.drop(columns=["user", "assistant"])
+    df = df.drop(columns=["record"])
     df["tokens"] = count_tokens(df["text"].tolist(), tokenizer) if len(df) else pd.Series(dtype="int64")
     return df.drop(columns=["text"])
 
