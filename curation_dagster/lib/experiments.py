@@ -68,6 +68,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from curation_dagster.lib.embedding import embedding_text
+from curation_dagster.lib.frames import embedding_matrix
+
 DEFAULT_BACKENDS = ("minilm", "model2vec", "tfidf_svd")
 DEFAULT_ALGORITHMS = ("kmeans", "bertopic", "hdbscan")
 DEFAULT_K_RANGE = (8, 12, 16, 20, 24, 32)
@@ -351,6 +354,20 @@ def score(vectors: np.ndarray, labels: np.ndarray, keyword_docs: Sequence[str],
 
 def _error_text(stage: str, exc: BaseException) -> str:
     return f"{stage}: {type(exc).__name__}: {exc}"[:500]
+
+
+def grid_inputs(pool: pd.DataFrame, text_fields: Sequence[str], keyword_field: str) -> dict:
+    """run_grid's inputs from a pool frame (sorted by id first, so results never depend on load order):
+    texts to embed, ground truth (template_id, None where unknown), ids, keyword documents, and the
+    pool's stored embedding as the "minilm" backend (never re-embedded)."""
+    pool = pool.sort_values("generation_id", kind="mergesort").reset_index(drop=True)
+    return {
+        "texts": [embedding_text(r, tuple(text_fields)) for r in pool.to_dict("records")],
+        "labels_true": [t if isinstance(t, str) and t else None for t in pool["template_id"]] if len(pool) else [],
+        "ids": pool["generation_id"].tolist(),
+        "keyword_docs": pool[keyword_field].fillna("").astype(str).tolist() if len(pool) else [],
+        "vectors": {"minilm": embedding_matrix(pool)},
+    }
 
 
 def run_grid(texts: Sequence[str], labels_true: Sequence | None = None,

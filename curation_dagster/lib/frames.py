@@ -23,3 +23,12 @@ def with_columns(df: pd.DataFrame | None, columns: dict) -> pd.DataFrame:
         else:
             df[col] = df[col].astype(object).where(df[col].notna(), None)
     return df
+
+
+def embedding_matrix(df: pd.DataFrame, column: str = "embedding"):
+    """The rows' stored embeddings as one float32 matrix (n x d); (0 x 1) for no rows."""
+    import numpy as np
+
+    if df is None or not len(df):
+        return np.zeros((0, 1), np.float32)
+    return np.stack(df[column].to_numpy()).astype(np.float32)

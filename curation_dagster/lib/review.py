@@ -159,18 +159,23 @@ def reviewer_rates(reviews_by_item: dict[str, list[Review]], decisions: dict[str
 
 def _adjudicator(row: dict) -> bool:
     """Is the row an adjudicator's review (a bool, or yes/true/1 in a spreadsheet cell)?"""
-    return str(row.get("adjudicator") or "").strip().lower() in ("1", "true", "yes", "y")
+    return _cell(row.get("adjudicator")).strip().lower() in ("1", "true", "yes", "y")
+
+
+def _cell(v) -> str:
+    """A spreadsheet or frame cell as text: None and NaN (pandas' empty cell) are empty."""
+    return "" if v is None or (isinstance(v, float) and v != v) else str(v)
 
 
 def parse_review(row: dict) -> Review | None:
     """One spreadsheet row -> a Review; None when it has no verdict yet; ValueError when it is wrong."""
-    verdict = str(row.get("verdict") or "").strip().lower()
+    verdict = _cell(row.get("verdict")).strip().lower()
     if not verdict:
         return None
-    reviewer = str(row.get("reviewer") or "").strip()
+    reviewer = _cell(row.get("reviewer")).strip()
     if not reviewer:
         raise ValueError("no reviewer")
-    reasons = tuple(r.strip().lower() for r in str(row.get("reasons") or "").split(",") if r.strip())
+    reasons = tuple(r.strip().lower() for r in _cell(row.get("reasons")).split(",") if r.strip())
     unknown = [r for r in reasons if r not in REJECT_REASONS]
     if unknown:
         raise ValueError(f"unknown reasons {unknown}: use {', '.join(REJECT_REASONS)}")

@@ -3,7 +3,6 @@
 import time
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 
 from curation_dagster.defs.clustering.checks import CHECK_SPECS, TOPIC_MODEL_SPECS, cluster_checks, topic_model_checks
@@ -14,7 +13,9 @@ from curation_dagster.defs.partitions import OWNERS, REFIT_REASON_TAG, STORAGE_K
 from curation_dagster.defs.pool_status import REJECTED_RULES_IN, empty_pool_failure
 from curation_dagster.lib.embedding import load_model
 from curation_dagster.lib.naming import NAMING_METHODS
-from curation_dagster.lib.topic_model import TopicModel, assign, assign_cells, fit_topic_model
+from curation_dagster.lib.cluster_tables import assignment_table, cluster_summary_table, drift_since_fit
+from curation_dagster.lib.frames import embedding_matrix
+from curation_dagster.lib.topic_model import TopicModel, fit_topic_model
 
 #: What to do about an empty pool, in every pool stage's failure.
 FIX_EMPTY_POOL = ("Fix the filter config or the source, re-materialize those days (daily_curation_job), "
@@ -24,10 +25,6 @@ FIX_EMPTY_POOL = ("Fix the filter config or the source, re-materialize those day
 def _pool(deduplicated: pd.DataFrame) -> pd.DataFrame:
     # sorted by id so results never depend on load order
     return deduplicated.sort_values("generation_id", kind="mergesort").reset_index(drop=True)
-
-
-def _vectors(pool: pd.DataFrame) -> np.ndarray:
-    return np.stack(pool["embedding"].to_numpy()).astype(np.float32) if len(pool) else np.zeros((0, 1), np.float32)
 
 
 @dg.asset(group_name="clustering", owners=OWNERS, kinds={"bertopic", STORAGE_KIND}, pool=WAREHOUSE_POOL,
@@ -67,7 +64,7 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, nam
     embedder = load_model(config.naming_model) if config.naming != "ctfidf" else None
     docs = pool[config.naming_field].fillna("").astype(str).tolist()
     t0 = time.perf_counter()
-    model = fit_topic_model(pool["generation_id"].tolist(), _vectors(pool), docs, config.to_settings(),
+    model = fit_topic_model(pool["generation_id"].tolist(), embedding_matrix(pool), docs, config.to_settings(),
                             created_at=[str(t) for t in pool["created_at"]], naming=config.naming,
                             embedding_model=embedder, llm=llm)
     elapsed = time.perf_counter() - t0
@@ -78,25 +75,42 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, nam
         context.log.warning(f"topic model fit on {model.fit_rows} rows degraded: {model.fit_fallback}")
     frame = model.to_frame()
     yield dg.Output(frame, metadata={
-        "dagster/row_count": len(frame),
-        "model_version": model.version,
+        **topic_model_metadata(model, frame, len(pool), elapsed),
         "refit_reason": context.run.tags.get(REFIT_REASON_TAG, "manual or first fit"),
         "algorithm": config.algorithm,
-        "naming": model.naming,
         **({"naming_llm_model": llm.model, "naming_llm_fallbacks": len(model.naming_fallbacks)} if llm else {}),
+    })
+    yield from topic_model_checks(frame)
+
+
+def current_model(topic_model: pd.DataFrame, pool_rows: int) -> TopicModel:
+    """The topic model to assign with, or a Failure naming what to do when none was ever fit."""
+    if topic_model.empty:  # never fit (the table does not exist), or its fit failed the first time
+        raise dg.Failure(description=(
+            f"no topic model to assign the pool's {pool_rows:,} rows to: materialize topic_model first "
+            "(topic_model_job, or `curation run`); its last run may have failed, see its runs"),
+            metadata={"pool_rows": pool_rows})
+    return TopicModel.from_frame(topic_model)
+
+
+def topic_model_metadata(model, frame: pd.DataFrame, pool_rows: int, fit_seconds: float) -> dict:
+    """The fit as the UI shows it: version, clusters and cells, what it was fit on and how it degraded."""
+    return {
+        "dagster/row_count": len(frame),
+        "model_version": model.version,
+        "naming": model.naming,
         "cluster_count": len(model.cluster_ids),
         "cell_count": model.cell_count,
         "topic_splits": model.topic_splits or "none",
-        "pool_rows": len(pool),
+        "pool_rows": pool_rows,
         "fit_rows": model.fit_rows,
         "fit_outlier_share": round(model.fit_outlier_share, 4),
         "fit_fallback": model.fit_fallback or "none",
         "outlier_similarity": round(model.outlier_similarity, 4),
         "fitted_through": model.fitted_through,
-        "fit_seconds": round(elapsed, 2),
+        "fit_seconds": round(fit_seconds, 2),
         "clusters": dg.MetadataValue.md(frame[["cluster_id", "cluster_name", "keywords"]].to_markdown(index=False)),
-    })
-    yield from topic_model_checks(frame)
+    }
 
 
 @dg.multi_asset(
@@ -132,51 +146,21 @@ def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig
     if pool.empty:  # nothing to assign: fail with the cause (sample and export are skipped, the export kept)
         raise empty_pool_failure(context, rejected_generations, "no rows to cluster",
                                  f"The previous clusters, sample and export were left in place. {FIX_EMPTY_POOL}")
-    if topic_model.empty:  # never fit (the table does not exist), or its fit failed the first time
-        raise dg.Failure(description=(
-            f"no topic model to assign the pool's {len(pool):,} rows to: materialize topic_model first "
-            "(topic_model_job, or `curation run`); its last run may have failed, see its runs"),
-            metadata={"pool_rows": len(pool)})
-    model = TopicModel.from_frame(topic_model)
+    model = current_model(topic_model, len(pool))
     t0 = time.perf_counter()
-    vectors = _vectors(pool)
-    labels, similarity, outlier = assign(model, vectors)
-    cells = assign_cells(model, vectors, labels)
+    clusters = assignment_table(model, pool, embedding_matrix(pool))
     elapsed = time.perf_counter() - t0
-    names = {**model.names, -1: "outliers"}
-    clusters = pd.DataFrame({
-        "generation_id": pool["generation_id"].to_numpy(),
-        "cluster_id": labels,
-        "cluster_name": [names[c] for c in labels.tolist()],
-        "probability": np.clip(similarity, 0.0, 1.0).round(6),
-        "is_outlier": outlier,
-        "cell_id": cells,
-        "model_version": model.version,
-    })
-    summ = clusters.assign(template_id=pool["template_id"].to_numpy()).groupby("cluster_id")
-    summaries = pd.DataFrame({"cluster_id": list(summ.groups.keys())})
-    summaries["cluster_name"] = summaries["cluster_id"].map(names)
-    summaries["keywords"] = summaries["cluster_id"].map(lambda c: ", ".join(model.keywords.get(c, [])))
-    summaries["size"] = summaries["cluster_id"].map(summ.size())
-    summaries["cells"] = summaries["cluster_id"].map(summ["cell_id"].nunique()).astype(int)
-    summaries["share"] = (summaries["size"] / max(len(clusters), 1)).round(4)
-    summaries["outliers"] = summaries["cluster_id"].map(summ["is_outlier"].sum()).astype(int)
-    summaries["general_share"] = summaries["cluster_id"].map(
-        summ["template_id"].apply(lambda s: float((s == "general").mean()))).round(4)
-    summaries["top_templates"] = summaries["cluster_id"].map(
-        summ["template_id"].apply(lambda s: ", ".join(f"{k} ({v})" for k, v in s.value_counts().head(3).items())))
-
+    summaries = cluster_summary_table(model, clusters, pool["template_id"])
     # drift signal: how well rows generated after the fit match the clusters
-    new = (pool["created_at"].astype(str) > model.fitted_through).to_numpy() if model.fitted_through else np.zeros(len(pool), bool)
-    drift = float(outlier[new].mean()) if new.any() else 0.0
+    new, drift = drift_since_fit(pool["created_at"], clusters["is_outlier"], model.fitted_through)
     n_clusters = int((summaries["cluster_id"] != -1).sum())
-    outlier_share = float(outlier.mean()) if len(outlier) else 0.0
+    outlier_share = float(clusters["is_outlier"].mean()) if len(clusters) else 0.0
     top = summaries.sort_values(["size", "cluster_id"], ascending=[False, True]).head(10)
     yield dg.Output(clusters, "generation_clusters", metadata={
         "dagster/row_count": len(clusters),
         "model_version": model.version,
         "cluster_count": n_clusters,
-        "cell_count": int(pd.Series(cells).nunique()),
+        "cell_count": int(clusters["cell_id"].nunique()),
         "outlier_share": round(outlier_share, 4),
         "rows_since_fit": int(new.sum()),
         "new_rows_outlier_share": round(drift, 4),

@@ -18,9 +18,9 @@ from curation_dagster.defs.partitions import OWNERS, STORAGE_KIND, WAREHOUSE_POO
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.defs.settings import team_defaults
 from curation_dagster.lib.clustering import CLUSTERING_ALGORITHMS, has_grid
-from curation_dagster.lib.embedding import EMBEDDING_BACKENDS, embedding_text
+from curation_dagster.lib.embedding import EMBEDDING_BACKENDS
 from curation_dagster.lib.experiments import (DEFAULT_ALGORITHMS, DEFAULT_BACKENDS, DEFAULT_K_RANGE, MAX_OUTLIER_SHARE,
-                                              recommend, run_grid)
+                                              grid_inputs, recommend, run_grid)
 
 CSV_NAME = "clustering_experiments.csv"
 
@@ -94,20 +94,12 @@ def clustering_experiments(context: dg.AssetExecutionContext, config: Experiment
     On demand only: materialize it by hand (no job or schedule includes it). It costs a few minutes on
     the default 3,000 rows (UMAP and HDBSCAN dominate).
     """
-    pool = deduplicated_generations.sort_values("generation_id", kind="mergesort").reset_index(drop=True)
-    records = pool.to_dict("records")
-    texts = [embedding_text(r, tuple(config.text_fields)) for r in records]
-    keyword_docs = pool[config.keyword_field].fillna("").astype(str).tolist() if len(pool) else []
-    truth = [t if isinstance(t, str) and t else None for t in pool["template_id"]] if len(pool) else []
-    # "minilm" is the pool's stored embedding (never re-embedded here)
-    vectors = {"minilm": np.stack(pool["embedding"].to_numpy()).astype(np.float32) if len(pool)
-               else np.zeros((0, 1), np.float32)}
-
+    pool = deduplicated_generations
     t0 = time.perf_counter()
-    table = run_grid(texts, truth, config.backends, config.algorithms, config.sample_cap, config.seed,
-                     vectors=vectors, kmeans_k=config.kmeans_k, k_range=config.k_range,
+    table = run_grid(backends=config.backends, algorithms=config.algorithms, sample_cap=config.sample_cap,
+                     seed=config.seed, kmeans_k=config.kmeans_k, k_range=config.k_range,
                      algorithm_kwargs=config.algorithm_kwargs, tfidf_components=config.tfidf_components,
-                     ids=pool["generation_id"].tolist(), keyword_docs=keyword_docs, log=context.log.info)
+                     log=context.log.info, **grid_inputs(pool, config.text_fields, config.keyword_field))
     elapsed = time.perf_counter() - t0
 
     csv_path = Path(dataset_store.export_dir) / "experiments" / CSV_NAME

@@ -1,9 +1,7 @@
-import hashlib
 import json
 from datetime import datetime, timezone
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 
 from curation_dagster.defs.export.config import ExportConfig
@@ -11,55 +9,12 @@ from curation_dagster.defs.export.validation import validate_dataset
 from curation_dagster.defs.partitions import OWNERS
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.lib.diversity import DiversitySettings, diversity_report, pool_texts
-from curation_dagster.lib.export import (assign_splits, churn, drop_chat_duplicates, excluded_cluster_ids, explain_churn,
-                                         jsonl_bytes, publish_directory, published_ids, to_chat_record)
-from curation_dagster.lib.frames import with_columns
+from curation_dagster.lib.dataset import (DatasetBuild, apply_reviews, build_dataset, dataset_changes,
+                                          dataset_manifest, manifest_bytes, nothing_to_export, review_summary,
+                                          topic_model_version)
+from curation_dagster.lib.export import publish_directory, published_ids
+from curation_dagster.lib.frames import embedding_matrix
 from curation_dagster.lib.progress import dataset_progress, projected_progress
-from curation_dagster.lib.review import decide_all, item_fleiss_kappa, pairwise_kappa
-
-def review_summary(annotations: pd.DataFrame, decisions: pd.DataFrame, cluster_decisions: pd.DataFrame) -> dict:
-    """How well reviewers agreed (kappa over every answer) and what cluster review decided."""
-    ann = with_columns(annotations, {"generation_id": object, "reviewer": object, "verdict": object})
-    _, by_item = decide_all(ann.to_dict("records")) if len(ann) else ({}, {})
-    kappa, fleiss = pairwise_kappa(by_item), item_fleiss_kappa(by_item)
-    dec = with_columns(decisions, {"agreement": "float64"})
-    cl = with_columns(cluster_decisions, {"state": object})
-    return {
-        "reviewers": sorted({str(r) for r in ann["reviewer"]}),
-        "cohen_kappa": round(kappa, 4) if kappa is not None else None,
-        "fleiss_kappa": round(fleiss, 4) if fleiss is not None else None,
-        "mean_item_agreement": round(float(dec["agreement"].mean()), 4) if dec["agreement"].notna().any() else None,
-        "clusters_excluded": int((cl["state"] == "rejected").sum()),
-        "clusters_renamed": int((cl["state"] == "edited").sum()),
-    }
-
-
-def apply_reviews(sampled: pd.DataFrame, decisions: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """The sample with reviewers' rejections removed and their edits applied, and review counts:
-    `decisions` over every reviewed example, the rest over the sample as it ships."""
-    df = sampled.copy()
-    decisions = with_columns(decisions, {"generation_id": object, "state": object, "edited_output": object})
-    dec = decisions.set_index("generation_id")
-    state = df["generation_id"].map(dec["state"]) if len(dec) else pd.Series(None, index=df.index, dtype=object)
-    df["review_state"] = state.where(state.notna(), None).astype(object)
-    edited = df["review_state"] == "edited"
-    df["original_output"] = pd.Series(None, index=df.index, dtype=object)
-    df.loc[edited, "original_output"] = df.loc[edited, "output"]
-    df.loc[edited, "output"] = df.loc[edited, "generation_id"].map(dec["edited_output"])
-    removed = int((df["review_state"] == "rejected").sum())
-    df = df[df["review_state"] != "rejected"].reset_index(drop=True)
-    reviewed = int(df["review_state"].notna().sum())
-    all_states = decisions["state"].value_counts().to_dict()
-    return df, {
-        "decisions": {s: int(all_states.get(s, 0)) for s in ("accepted", "rejected", "edited", "adjudication",
-                                                             "pending")},
-        "shipped": {s: int((df["review_state"] == s).sum()) for s in ("accepted", "edited", "adjudication",
-                                                                      "pending")},
-        "rejected_removed_at_export": removed,
-        "reviewed": reviewed,
-        "reviewed_share": round(reviewed / len(df), 4) if len(df) else 0.0,
-    }
-
 
 PROGRESS_CHECK = dg.AssetCheckSpec(
     name="dataset_progress_to_target", asset="finetuning_dataset",
@@ -84,8 +39,7 @@ CHURN_CHECK = dg.AssetCheckSpec(
 def export_diversity(pool: pd.DataFrame, shipped_ids, config: ExportConfig) -> dict | None:
     if not config.diversity_random_samples:
         return None
-    vectors = (np.stack(pool["embedding"].to_numpy()).astype(np.float32)
-               if "embedding" in pool.columns and len(pool) else None)
+    vectors = embedding_matrix(pool) if "embedding" in pool.columns and len(pool) else None
     return diversity_report(pool["generation_id"].astype(str).tolist(), pool_texts(pool), list(shipped_ids),
                             DiversitySettings(random_samples=config.diversity_random_samples,
                                               min_z=config.diversity_min_z, seed=config.seed),
@@ -145,56 +99,45 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     target = dataset_store.path(config.dataset_name)
     df, review = apply_reviews(sampled_examples, review_decisions)
     if df.empty:  # never replace a dataset with an empty one
-        why = ("sampled_examples is empty (see its empty_reason metadata; an empty pool fails "
-               "generation_clusters with the cause)" if sampled_examples.empty else
-               f"reviewers rejected all {len(sampled_examples):,} sampled examples")
         raise dg.Failure(
-            description=f"no rows to export: {why}; the previous dataset in {target} was left in place",
+            description=f"no rows to export: {nothing_to_export(len(sampled_examples))}; "
+                        f"the previous dataset in {target} was left in place",
             metadata={"sampled_rows": len(sampled_examples),
-                      "review_rejected": review["rejected_removed_at_export"], "target": str(target)},
-        )
+                      "review_rejected": review["rejected_removed_at_export"], "target": str(target)})
     review.update(review_summary(review_annotations, review_decisions, cluster_decisions))
     previous = published_ids(target)  # what is on disk now: the last published version
-    df, duplicates = drop_chat_duplicates(df, previous)
-    if duplicates:
-        context.log.info(f"{len(duplicates)} sampled examples left out as duplicates of another's chat record: "
-                         + ", ".join(f"{h.generation_id} ({h.kind} of {h.duplicate_of})" for h in duplicates[:5]))
-    df = df.sort_values(["cluster_id", "generation_id"], kind="mergesort").reset_index(drop=True)
-    df["split"] = assign_splits(df, config.validation_fraction, config.seed)
-    files: dict[str, bytes] = {}
-    provenance = []
-    counts = {}
-    messages = []
-    for split in ("train", "validation"):
-        part = df[df["split"] == split]
-        records = [to_chat_record(r) for r in part.to_dict("records")]
-        files[f"{split}.jsonl"] = jsonl_bytes(records)
-        counts[split] = len(part)
-        messages += [json.dumps(rec["messages"], ensure_ascii=False) for rec in records]
-        provenance += [
-            {"split": split, "line": i + 1, "generation_id": r["generation_id"], "cluster_id": int(r["cluster_id"]),
-             "cluster_name": r["cluster_name"], "template_id": r["template_id"],
-             "quality_score": float(r["quality_score"]),
-             **({"review_state": r["review_state"]} if r["review_state"] else {}),
-             **({"original_output": r["original_output"]} if r["original_output"] else {})}
-            for i, r in enumerate(part.to_dict("records"))
-        ]
-    files["provenance.jsonl"] = jsonl_bytes(provenance)
-    days = sorted({str(d)[:10] for d in df["created_at"]}) if len(df) else []
-    current = set(df["generation_id"])
-    rejected_in_review = set(with_columns(review_decisions, {"generation_id": object, "state": object})
-                             .query("state == 'rejected'")["generation_id"].astype(str))
-    rejected_in_review |= excluded_cluster_ids(target, cluster_decisions)  # their cluster was excluded
-    change = explain_churn(churn(previous, current), previous, current,
-                           set(deduplicated_generations["generation_id"].astype(str)), rejected_in_review,
-                           {h.generation_id for h in duplicates})
-    before = _previous_manifest(target)
-    version = str(df["model_version"].iloc[0]) if "model_version" in df.columns else ""
-    refit = bool(previous) and before.get("topic_model_version") != version
-    diversity = export_diversity(deduplicated_generations, df["generation_id"].astype(str), config)
+    build = build_dataset(df, previous, config.validation_fraction, config.seed)
+    if build.duplicates:
+        context.log.info(f"{len(build.duplicates)} sampled examples left out as duplicates of another's chat "
+                         "record: " + ", ".join(f"{h.generation_id} ({h.kind} of {h.duplicate_of})"
+                                                for h in build.duplicates[:5]))
+    change = dataset_changes(build, previous, set(deduplicated_generations["generation_id"].astype(str)),
+                             review_decisions, target, cluster_decisions)
+    refit = bool(previous) and _previous_manifest(target).get("topic_model_version") != topic_model_version(build.frame)
+    diversity = export_diversity(deduplicated_generations, build.frame["generation_id"].astype(str), config)
+    progress, progress_md, on_track = export_progress(context, config, build.frame, deduplicated_generations)
+    manifest = dataset_manifest(
+        build, name=config.dataset_name, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        run_id=context.run_id, config=config.model_dump(), change=change, review=review, diversity=diversity,
+        progress={**progress_md, "summary": progress.summary()})
+    files = {**build.files, "manifest.json": manifest_bytes(manifest)}
+    # Gate before publishing: a dataset that fails validation never replaces the last good one.
+    gate = validate_dataset(files, manifest, config.max_tokens_per_example, config.tokenizer)
+    if not gate.passed:
+        raise dg.Failure(description=f"export validation failed ({gate.metadata['failed_expectations'].value}); "
+                                     f"the previous dataset in {target} was left in place", metadata=gate.metadata)
+    publish_directory(files, target)
+    yield dg.Output(build.shipped_table(), metadata=export_metadata(build, manifest, target, progress, progress_md))
+    yield from export_checks(config, progress_md, on_track, diversity, change, refit)
+
+
+def export_progress(context: dg.AssetExecutionContext, config: ExportConfig, df: pd.DataFrame,
+                    pool: pd.DataFrame) -> tuple:
+    """(progress, its metadata, on track): the dataset's course to `target_examples`, projected at the
+    rate the sampler really grows (sampled_examples' daily_growth) when that was recorded."""
     sampled_md = _latest_metadata(context, "sampled_examples")
     if "daily_growth" in sampled_md:  # the rate the sampler really grows at (see PROGRESS_CHECK)
-        pool_days = pd.to_datetime(deduplicated_generations["created_at"]) if len(deduplicated_generations) else None
+        pool_days = pd.to_datetime(pool["created_at"]) if len(pool) else None
         ceiling = int(sampled_md.get("size_ceiling", -1))
         progress = projected_progress(len(df), config.target_examples, float(sampled_md["daily_growth"]),
                                       pool_days.max().date() if pool_days is not None else None,
@@ -210,48 +153,19 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         "target_date": config.target_date or "none",
         **({"why_never": sampled_md.get("below_target_because", "")} if progress.projected_date is None else {}),
     }
-    manifest = {
-        "dataset": config.dataset_name,
-        "changes_since_previous": change,
-        "format": "openai-chat-jsonl",
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "run_id": context.run_id,
-        "rows": {**counts, "total": len(df)},
-        "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-                  for name, data in sorted(files.items())},
-        "config": config.model_dump(),
-        "source_partitions": days,
-        "review": review,
-        "duplicates_removed_at_export": len(duplicates),
-        "clusters": int(df["cluster_id"].nunique()) if len(df) else 0,
-        "sampling_cells": int(df["cell_id"].nunique()) if "cell_id" in df.columns else None,
-        "topic_model_version": version,
-        "diversity": diversity,
-        "progress": {**progress_md, "summary": progress.summary()},
-        "templates": df["template_id"].value_counts().sort_index().to_dict() if len(df) else {},
-    }
-    files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
-    # Gate before publishing: a dataset that fails validation never replaces the last good one.
-    gate = validate_dataset(files, manifest, config.max_tokens_per_example, config.tokenizer)
-    if not gate.passed:
-        raise dg.Failure(
-            description=f"export validation failed ({gate.metadata['failed_expectations'].value}); "
-                        f"the previous dataset in {target} was left in place",
-            metadata=gate.metadata,
-        )
-    publish_directory(files, target)
-    # the shipped rows as a table too (warehouse storage), one row per JSONL line
-    shipped = pd.DataFrame(provenance, columns=["split", "line", "generation_id", "cluster_id", "cluster_name",
-                                                "template_id", "quality_score"])
-    shipped["messages"] = messages
-    shipped["created_at"] = shipped["generation_id"].map(dict(zip(df["generation_id"], df["created_at"])))
-    yield dg.Output(shipped, metadata={
+    return progress, progress_md, on_track
+
+
+def export_metadata(build: DatasetBuild, manifest: dict, target, progress, progress_md: dict) -> dict:
+    """What the UI shows for a version: progress, churn, sizes and paths, review, diversity."""
+    change, review, counts = manifest["changes_since_previous"], manifest["review"], build.counts
+    return {
         "progress_to_target": progress.summary(),
         "examples_added": change["added"],
         "examples_dropped": change["dropped"],
         "churn_rate": change["churn_rate"],
         "projected_target_date": progress_md["projected_date"],
-        "dagster/row_count": len(df),
+        "dagster/row_count": len(build.frame),
         "train_rows": counts["train"],
         "validation_rows": counts["validation"],
         "train_path": dg.MetadataValue.path(str(target / "train.jsonl")),
@@ -260,14 +174,18 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         # written by the dataset_report asset right after this one (pool_refresh_job)
         "dataset_report": dg.MetadataValue.path(str(target.parent / "reports" / "dataset_report.html")),
         "train_sha256": manifest["files"]["train.jsonl"]["sha256"],
-        "source_partitions": len(days),
+        "source_partitions": len(build.days),
         "reviewed_share": review["reviewed_share"],
         "review_rejected": review["decisions"]["rejected"],
         "review_edited": review["shipped"]["edited"],
         "dropped_by_selection": change["dropped_by_selection"],
-        "duplicates_removed_at_export": len(duplicates),
-        **(diversity_metadata(diversity) if diversity else {}),
-    })
+        "duplicates_removed_at_export": len(build.duplicates),
+        **(diversity_metadata(manifest["diversity"]) if manifest["diversity"] else {}),
+    }
+
+
+def export_checks(config: ExportConfig, progress_md: dict, on_track: bool, diversity: dict | None, change: dict,
+                  refit: bool):
     yield dg.AssetCheckResult(check_name="dataset_progress_to_target", passed=on_track,
                               severity=dg.AssetCheckSeverity.WARN, metadata=progress_md)
     yield dg.AssetCheckResult(

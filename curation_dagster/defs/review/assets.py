@@ -19,14 +19,11 @@ from curation_dagster.lib.label_studio import (CLUSTER_KEY, EXAMPLE_KEY, annotat
                                                example_task)
 from curation_dagster.lib.frames import with_columns
 from curation_dagster.lib.text import sha256_hex
-from curation_dagster.lib.review import (STATES, decide_all, item_fleiss_kappa, pairwise_kappa, reviewer_rates,
-                                         near_threshold, uncertainty)
+from curation_dagster.lib.review import STATES, item_fleiss_kappa, pairwise_kappa, reviewer_rates
+from curation_dagster.lib.review_tables import (CLUSTER_DECISION_COLUMNS, DECISION_COLUMNS, USABLE, QueueSettings,
+                                                cluster_decisions_table, example_decisions_table,
+                                                review_queue_table, short_of_reviews)
 
-USABLE = ("accepted", "rejected", "edited")
-DECISION_COLUMNS = {"generation_id": object, "state": object, "reviews": "int64", "edited_output": object,
-                    "reasons": object, "adjudicated": bool, "agreement": "float64", "created_day": object}
-CLUSTER_DECISION_COLUMNS = {"cluster_key": object, "model_version": object, "cluster_id": "int64",
-                            "state": object, "reviews": "int64", "new_name": object, "adjudicated": bool}
 ANNOTATION_TABLE = {"reviewer": object, "verdict": object, "reasons": object, "edited_output": object,
                     "adjudicator": bool, "source": object, "reviewed_at": object, "project_reviewer": object,
                     "raw_result": object, "created_day": object}
@@ -47,11 +44,6 @@ ReviewConfig = team_defaults(ReviewConfig, "review")  # curation.yaml: review: (
 
 POOL_COLUMNS = ["generation_id", "template_id", "instruction", "identity", "input_message", "output", "quality_score",
                 "created_at"]
-QUEUE_COLUMNS = ["rank", "generation_id", "candidate", "review_state", "uncertainty", "cluster_id", "cluster_name", "probability",
-                 "is_outlier", "quality_score", "template_id", "created_at", "instruction", "identity", "input_message",
-                 "output"]
-# adjudication first (a person must settle it), then items still short of reviews, then new ones
-STATE_ORDER = {"adjudication": 0, "pending": 1, "new": 2}
 
 
 def _push(label_studio: LabelStudioResource, kind: str, reviewers: list[str], key: str,
@@ -85,26 +77,11 @@ def review_queue(context: dg.AssetExecutionContext, config: ReviewConfig, label_
     With Label Studio configured, each reviewer's project receives the items it does not hold yet
     (re-materializing never duplicates a task or touches an answer); adjudication items go to the
     adjudicator's project. Without it, `curation review export` writes the queue for a spreadsheet."""
+    settings = QueueSettings(config.min_quality, config.quality_band, config.max_items, config.near_threshold_band)
+    pool = (deduplicated_generations.merge(generation_clusters, on="generation_id", how="inner")
+            if config.near_threshold_band > 0 else None)
+    queue, candidates = review_queue_table(sampled_examples, review_decisions, pool, settings)
     decisions = with_columns(review_decisions, DECISION_COLUMNS)
-    state = dict(zip(decisions["generation_id"], decisions["state"]))
-    df = sampled_examples.assign(candidate="sampled")
-    if config.near_threshold_band > 0:
-        pool = deduplicated_generations.merge(generation_clusters, on="generation_id", how="inner")
-        near = pool[near_threshold(pool["quality_score"], pool["generation_id"].isin(df["generation_id"]),
-                                   config.min_quality, config.near_threshold_band)]
-        df = pd.concat([df, near.assign(candidate="near_threshold")], ignore_index=True)
-    df["review_state"] = [state.get(g, "new") for g in df["generation_id"]]
-    df = df[~df["review_state"].isin(USABLE)]
-    df["uncertainty"] = [
-        uncertainty(p, bool(o), q, config.min_quality, quality_band=config.quality_band)
-        for p, o, q in zip(df["probability"], df["is_outlier"], df["quality_score"])
-    ]
-    df["_order"] = df["review_state"].map(STATE_ORDER)
-    df = df.sort_values(["_order", "uncertainty", "generation_id"], ascending=[True, False, True], kind="mergesort")
-    queue = df.head(config.max_items).reset_index(drop=True)
-    queue.insert(0, "rank", range(1, len(queue) + 1))
-    queue = queue[[c for c in QUEUE_COLUMNS if c in queue.columns]]
-
     pushed: dict = {}
     if label_studio.configured:
         rows = queue.to_dict("records")
@@ -116,7 +93,7 @@ def review_queue(context: dg.AssetExecutionContext, config: ReviewConfig, label_
                 label_studio, "adjudication", [label_studio.adjudicator], EXAMPLE_KEY, split).items()})
     return dg.Output(queue, metadata={
         "dagster/row_count": len(queue),
-        "candidates": len(df),
+        "candidates": candidates,
         "already_decided": int(sampled_examples["generation_id"].isin(
             decisions.loc[decisions["state"].isin(USABLE), "generation_id"]).sum()),
         "in_adjudication": int((queue["review_state"] == "adjudication").sum()),
@@ -269,19 +246,7 @@ def decide_reviews(context: dg.AssetExecutionContext, config: DecisionConfig, re
     """Step `decide_reviews` (run-config key; settings-file section `review_decisions`): the consensus
     rule applied to every reviewed item, published as review_decisions (examples) and
     cluster_decisions (clusters)."""
-    decisions, by_item = decide_all(review_annotations.to_dict("records"), config.min_reviews)
-    ann = with_columns(review_annotations, {EXAMPLE_KEY: object, "created_day": object})
-    days = ann.dropna(subset=["created_day"]).groupby(EXAMPLE_KEY)["created_day"].first().to_dict()
-    out = with_columns(pd.DataFrame({
-        "generation_id": list(decisions),
-        "state": [d.state for d in decisions.values()],
-        "reviews": [d.reviews for d in decisions.values()],
-        "edited_output": [d.text for d in decisions.values()],
-        "reasons": [", ".join(d.reasons) for d in decisions.values()],
-        "adjudicated": [d.adjudicated for d in decisions.values()],
-        "agreement": [d.agreement for d in decisions.values()],
-        "created_day": [days.get(g) or None for g in decisions],
-    }), DECISION_COLUMNS)
+    out, decisions, by_item = example_decisions_table(review_annotations, config.min_reviews)
     kappa, fleiss = pairwise_kappa(by_item), item_fleiss_kappa(by_item)
     states = out["state"].value_counts().to_dict()
     rates = reviewer_rates(by_item, decisions)
@@ -299,16 +264,7 @@ def decide_reviews(context: dg.AssetExecutionContext, config: DecisionConfig, re
         "reviewers": dg.MetadataValue.md(pd.DataFrame(rates).T.to_markdown() if rates else "_no reviews yet_"),
     })
 
-    cdec, _ = decide_all(cluster_annotations.to_dict("records"), config.cluster_min_reviews, key=CLUSTER_KEY)
-    cl = with_columns(pd.DataFrame({
-        "cluster_key": list(cdec),
-        "model_version": [k.rsplit(":", 1)[0] for k in cdec],
-        "cluster_id": [int(k.rsplit(":", 1)[1]) for k in cdec],
-        "state": [d.state for d in cdec.values()],
-        "reviews": [d.reviews for d in cdec.values()],
-        "new_name": [d.text for d in cdec.values()],
-        "adjudicated": [d.adjudicated for d in cdec.values()],
-    }), CLUSTER_DECISION_COLUMNS)
+    cl = cluster_decisions_table(cluster_annotations, config.cluster_min_reviews)
     cstates = cl["state"].value_counts().to_dict()
     yield dg.Output(cl, "cluster_decisions", metadata={
         "dagster/row_count": len(cl),
@@ -322,7 +278,7 @@ def decide_reviews(context: dg.AssetExecutionContext, config: DecisionConfig, re
                               metadata={"cohen_kappa": round(kappa, 4) if kappa is not None else "n/a",
                                         "fleiss_kappa": round(fleiss, 4) if fleiss is not None else "n/a",
                                         "min_kappa": config.min_kappa})
-    short = out[out["state"].isin(USABLE) & (out["reviews"] < config.min_reviews) & ~out["adjudicated"]]
+    short = short_of_reviews(out, config.min_reviews)
     yield dg.AssetCheckResult(check_name="decisions_have_min_reviews", asset_key="review_decisions",
                               passed=short.empty, severity=dg.AssetCheckSeverity.ERROR,
                               metadata={"min_reviews": config.min_reviews, "short_decisions": len(short),

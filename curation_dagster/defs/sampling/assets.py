@@ -7,22 +7,8 @@ from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.defs.sampling.checks import CHECK_SPECS, sampling_checks
 from curation_dagster.defs.sampling.config import SamplingConfig
 from curation_dagster.lib.export import published_ids
+from curation_dagster.lib.review_tables import apply_cluster_decisions
 from curation_dagster.lib.sampling import GENERAL, achieved_mix, daily_growth, sample
-
-
-def apply_cluster_decisions(pool: pd.DataFrame, decisions: pd.DataFrame) -> tuple[pd.DataFrame, int, int]:
-    """The pool without rows of clusters reviewers excluded and with renamed clusters' new names;
-    only decisions about the topic model the pool is assigned with count (a refit starts over)."""
-    if decisions.empty or pool.empty:
-        return pool.drop(columns="model_version"), 0, 0
-    current = decisions[decisions["model_version"].isin(set(pool["model_version"].astype(str)))]
-    excluded = set(current.loc[current["state"] == "rejected", "cluster_id"].astype(int))
-    names = {int(c): n for c, s, n in zip(current["cluster_id"], current["state"], current["new_name"])
-             if s == "edited" and n}
-    pool = pool[~pool["cluster_id"].isin(excluded)].copy()
-    renamed = pool["cluster_id"].map(names)
-    pool["cluster_name"] = renamed.where(renamed.notna(), pool["cluster_name"])
-    return pool.drop(columns="model_version").reset_index(drop=True), len(excluded), len(names)
 
 
 GROWTH_WINDOW_DAYS = 7
@@ -48,10 +34,7 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig, 
     cols = ["generation_id", "cluster_id", "cluster_name", "probability", "is_outlier", "model_version"]
     if "cell_id" in generation_clusters.columns:  # clusters assigned before cells existed: a cell per cluster
         cols.append("cell_id")
-    pool = filtered_generations.merge(
-        generation_clusters[cols],
-        on="generation_id", how="inner",
-    )
+    pool = filtered_generations.merge(generation_clusters[cols], on="generation_id", how="inner")
     clustered = len(pool)
     version = str(pool["model_version"].iloc[0]) if len(pool) else ""
     pool, excluded, renamed = apply_cluster_decisions(pool, cluster_decisions)
@@ -68,9 +51,25 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig, 
                         "(refresh generation_clusters)" if not clustered else
                         f"reviewers excluded every cluster ({excluded}) of the {clustered:,} clustered rows")
         context.log.warning(f"no example sampled: {empty_reason}")
+    yield dg.Output(chosen, metadata={
+        **sampling_metadata(chosen, pool, s, info, shipped),
+        # examples gained per source day over the last days, measured by sampling the pool as it was
+        # GROWTH_WINDOW_DAYS days earlier: the rate dataset_progress_to_target projects with
+        "daily_growth": round(growth, 2),
+        "sample_size_window_ago": size_before,
+        "clusters_excluded_by_review": excluded,
+        "clusters_renamed_by_review": renamed,
+        **({"empty_reason": empty_reason} if empty_reason else {}),
+    })
+    yield from sampling_checks(chosen, s, info, config.mix_tolerance)
+
+
+def sampling_metadata(chosen: pd.DataFrame, pool: pd.DataFrame, s, info, shipped: set[str] | None) -> dict:
+    """What the sample is, for the UI: its size against the target and the pool, the quota per cell,
+    the mix achieved, and how much of the published dataset stayed picked."""
     mix = achieved_mix(chosen)
     per_cluster = chosen.groupby("cluster_name").size().to_dict() if len(chosen) else {}
-    yield dg.Output(chosen, metadata={
+    return {
         "dagster/row_count": len(chosen),
         "pool_rows": len(pool),
         "clusters_sampled": int(chosen["cluster_id"].nunique()) if len(chosen) else 0,
@@ -84,19 +83,11 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig, 
             "shipped_kept": len(shipped & set(chosen["generation_id"].astype(str))) if shipped else 0}
            if s.mode == "target" else {"n_per_cluster": s.n_per_cluster}),
         "below_target_because": info.limit or "none",
-        # examples gained per source day over the last days, measured by sampling the pool as it was
-        # GROWTH_WINDOW_DAYS days earlier: the rate dataset_progress_to_target projects with
-        "daily_growth": round(growth, 2),
-        "sample_size_window_ago": size_before,
         "size_ceiling": (int(pool["cluster_id"].nunique()) * s.n_per_cluster
                          if s.mode == "per_cluster" and len(pool) else -1),
         "target_general_share": s.general_share,
         "achieved_general_share": round(mix[GENERAL], 4),
         "mix_deviation_points": round(abs(mix[GENERAL] - s.general_share) * 100, 2),
         "outliers_sampled": int(chosen["is_outlier"].sum()) if len(chosen) else 0,
-        "clusters_excluded_by_review": excluded,
-        "clusters_renamed_by_review": renamed,
         "per_cluster": counts_table(per_cluster, "cluster", "examples"),
-        **({"empty_reason": empty_reason} if empty_reason else {}),
-    })
-    yield from sampling_checks(chosen, s, info, config.mix_tolerance)
+    }

@@ -1,0 +1,180 @@
+"""The fine-tuning dataset as data: review applied to the sample, the JSONL files, provenance, the
+manifest and the shipped table. Pure functions over lib.export's record format; the
+finetuning_dataset asset loads its inputs, calls these, validates, publishes and attaches metadata."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from curation_dagster.lib.dedup import DuplicateHit
+from curation_dagster.lib.export import (assign_splits, churn, drop_chat_duplicates, excluded_cluster_ids,
+                                         explain_churn, jsonl_bytes, to_chat_record)
+from curation_dagster.lib.frames import with_columns
+from curation_dagster.lib.review import decide_all, item_fleiss_kappa, pairwise_kappa
+
+SPLITS = ("train", "validation")
+SHIPPED_COLUMNS = ["split", "line", "generation_id", "cluster_id", "cluster_name", "template_id", "quality_score"]
+
+
+def apply_reviews(sampled: pd.DataFrame, decisions: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The sample with reviewers' rejections removed and their edits applied (the original reply kept
+    in `original_output`), and review counts: `decisions` over every reviewed example, the rest over
+    the sample as it ships."""
+    df = sampled.copy()
+    decisions = with_columns(decisions, {"generation_id": object, "state": object, "edited_output": object})
+    dec = decisions.set_index("generation_id")
+    state = df["generation_id"].map(dec["state"]) if len(dec) else pd.Series(None, index=df.index, dtype=object)
+    df["review_state"] = state.where(state.notna(), None).astype(object)
+    edited = df["review_state"] == "edited"
+    df["original_output"] = pd.Series(None, index=df.index, dtype=object)
+    df.loc[edited, "original_output"] = df.loc[edited, "output"]
+    df.loc[edited, "output"] = df.loc[edited, "generation_id"].map(dec["edited_output"])
+    removed = int((df["review_state"] == "rejected").sum())
+    df = df[df["review_state"] != "rejected"].reset_index(drop=True)
+    reviewed = int(df["review_state"].notna().sum())
+    all_states = decisions["state"].value_counts().to_dict()
+    return df, {
+        "decisions": {s: int(all_states.get(s, 0)) for s in ("accepted", "rejected", "edited", "adjudication",
+                                                             "pending")},
+        "shipped": {s: int((df["review_state"] == s).sum()) for s in ("accepted", "edited", "adjudication",
+                                                                      "pending")},
+        "rejected_removed_at_export": removed,
+        "reviewed": reviewed,
+        "reviewed_share": round(reviewed / len(df), 4) if len(df) else 0.0,
+    }
+
+
+def review_summary(annotations: pd.DataFrame, decisions: pd.DataFrame, cluster_decisions: pd.DataFrame) -> dict:
+    """How well reviewers agreed (kappa over every answer: the reviews per item do not depend on the
+    decision rule's minimum) and what cluster review decided."""
+    ann = with_columns(annotations, {"generation_id": object, "reviewer": object, "verdict": object})
+    _, by_item = decide_all(ann.to_dict("records")) if len(ann) else ({}, {})
+    kappa, fleiss = pairwise_kappa(by_item), item_fleiss_kappa(by_item)
+    dec = with_columns(decisions, {"agreement": "float64"})
+    cl = with_columns(cluster_decisions, {"state": object})
+    return {
+        "reviewers": sorted({str(r) for r in ann["reviewer"]}),
+        "cohen_kappa": round(kappa, 4) if kappa is not None else None,
+        "fleiss_kappa": round(fleiss, 4) if fleiss is not None else None,
+        "mean_item_agreement": round(float(dec["agreement"].mean()), 4) if dec["agreement"].notna().any() else None,
+        "clusters_excluded": int((cl["state"] == "rejected").sum()),
+        "clusters_renamed": int((cl["state"] == "edited").sum()),
+    }
+
+
+def nothing_to_export(sampled_rows: int) -> str:
+    """Why a reviewed sample holds no row to ship."""
+    return ("sampled_examples is empty (see its empty_reason metadata; an empty pool fails "
+            "generation_clusters with the cause)" if not sampled_rows else
+            f"reviewers rejected all {sampled_rows:,} sampled examples")
+
+
+@dataclass
+class DatasetBuild:
+    """One version of the dataset before it is written: the rows in file order with their split, the
+    file bytes (train, validation, provenance; the manifest is added last), one provenance record and
+    one `messages` JSON per line, and the sampled examples left out as chat-record duplicates."""
+    frame: pd.DataFrame
+    files: dict[str, bytes]
+    provenance: list[dict]
+    messages: list[str]
+    duplicates: list[DuplicateHit] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {s: int((self.frame["split"] == s).sum()) for s in SPLITS}
+
+    @property
+    def days(self) -> list[str]:
+        return sorted({str(d)[:10] for d in self.frame["created_at"]}) if len(self.frame) else []
+
+    def file_digests(self) -> dict:
+        return {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+                for name, data in sorted(self.files.items())}
+
+    def shipped_table(self) -> pd.DataFrame:
+        """One row per JSONL line: split, line, provenance, `messages` (the line's messages) and created_at."""
+        out = pd.DataFrame(self.provenance, columns=SHIPPED_COLUMNS)
+        out["messages"] = self.messages
+        out["created_at"] = out["generation_id"].map(dict(zip(self.frame["generation_id"], self.frame["created_at"])))
+        return out
+
+
+def _provenance(split: str, line: int, r: dict) -> dict:
+    return {"split": split, "line": line, "generation_id": r["generation_id"], "cluster_id": int(r["cluster_id"]),
+            "cluster_name": r["cluster_name"], "template_id": r["template_id"],
+            "quality_score": float(r["quality_score"]),
+            **({"review_state": r["review_state"]} if r.get("review_state") else {}),
+            **({"original_output": r["original_output"]} if r.get("original_output") else {})}
+
+
+def build_dataset(reviewed: pd.DataFrame, shipped: set[str] | None, validation_fraction: float,
+                  seed: int) -> DatasetBuild:
+    """The dataset's files from the reviewed sample: chat-record duplicates left out (the shipped one
+    of a pair stays), rows ordered by cluster then id, split stratified by cluster (seeded), and each
+    split's lines in that order. The same rows and settings always give the same bytes."""
+    df, duplicates = drop_chat_duplicates(reviewed, shipped)
+    df = df.sort_values(["cluster_id", "generation_id"], kind="mergesort").reset_index(drop=True)
+    df["split"] = assign_splits(df, validation_fraction, seed)
+    files, provenance, messages = {}, [], []
+    for split in SPLITS:
+        rows = df[df["split"] == split].to_dict("records")
+        records = [to_chat_record(r) for r in rows]
+        files[f"{split}.jsonl"] = jsonl_bytes(records)
+        messages += [json.dumps(rec["messages"], ensure_ascii=False) for rec in records]
+        provenance += [_provenance(split, i + 1, r) for i, r in enumerate(rows)]
+    files["provenance.jsonl"] = jsonl_bytes(provenance)
+    return DatasetBuild(df, files, provenance, messages, duplicates)
+
+
+def dataset_changes(build: DatasetBuild, previous: set[str] | None, pool_ids: set[str],
+                    review_decisions: pd.DataFrame, dataset_dir: Path, cluster_decisions: pd.DataFrame) -> dict:
+    """What changed since the published version, its drops split by cause (lib.export.explain_churn):
+    a row rejected in review or of a cluster excluded since counts as review's."""
+    current = set(build.frame["generation_id"])
+    decisions = with_columns(review_decisions, {"generation_id": object, "state": object})
+    rejected = set(decisions.loc[decisions["state"] == "rejected", "generation_id"].astype(str))
+    rejected |= excluded_cluster_ids(dataset_dir, cluster_decisions)
+    return explain_churn(churn(previous, current), previous, current, pool_ids, rejected,
+                         {h.generation_id for h in build.duplicates})
+
+
+def dataset_manifest(build: DatasetBuild, *, name: str, created_at: str, run_id: str, config: dict, change: dict,
+                     review: dict, diversity: dict | None, progress: dict) -> dict:
+    """manifest.json: what the version holds (rows per split, sha256 of each file, source days,
+    templates, clusters and cells), how it was made (config, run, topic model) and what it is worth
+    (review, diversity, progress, changes since the previous version)."""
+    df = build.frame
+    return {
+        "dataset": name,
+        "changes_since_previous": change,
+        "format": "openai-chat-jsonl",
+        "created_at": created_at,
+        "run_id": run_id,
+        "rows": {**build.counts, "total": len(df)},
+        "files": build.file_digests(),
+        "config": config,
+        "source_partitions": build.days,
+        "review": review,
+        "duplicates_removed_at_export": len(build.duplicates),
+        "clusters": int(df["cluster_id"].nunique()) if len(df) else 0,
+        "sampling_cells": int(df["cell_id"].nunique()) if "cell_id" in df.columns else None,
+        "topic_model_version": topic_model_version(df),
+        "diversity": diversity,
+        "progress": progress,
+        "templates": df["template_id"].value_counts().sort_index().to_dict() if len(df) else {},
+    }
+
+
+def manifest_bytes(manifest: dict) -> bytes:
+    return (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+
+
+def topic_model_version(df: pd.DataFrame) -> str:
+    """The topic model the rows were sampled with ("" for rows from before versions were recorded)."""
+    return str(df["model_version"].iloc[0]) if "model_version" in df.columns and len(df) else ""
