@@ -2,9 +2,13 @@
 
 A rule takes one generation (a dict following the data contract) and the FilterSettings and returns a
 human-readable reason when the row should be rejected, or None. `apply_filters` runs every rule on
-every row, records all that fired, and names the first in registry order as the row's rule.
-Register your own with `@rule("name")`; order of registration is evaluation order.
-Batch rules (duplicates) live in dedup.py and run after the row rules.
+every row, records all that fired, and names the first in rule order as the row's rule.
+Register your own with `@rule("name")`.
+
+Rules that need the whole batch (reviewers' rejections, decontamination, duplicates) are batch rules
+(lib/batch_rules.py, `@batch_rule`): `(Batch) -> {row index: reason or Hit}`. Every rule, row or
+batch, belongs to a phase (PHASES); rule order, the order that picks a row's rule, is phase order,
+then registration order.
 """
 
 from __future__ import annotations
@@ -81,18 +85,75 @@ class FilterSettings:
         candidate_languages(self.target_languages, self.language_candidates)  # ValueError on unknown codes
 
 
+@dataclass(frozen=True)
+class Phase:
+    """When rules run: on which texts (as they arrive, or as exported: after PII redaction) and over
+    which rows (all of the batch, or those no earlier phase rejected)."""
+    name: str
+    description: str
+    exported_texts: bool = False
+    unrejected_only: bool = False
+
+
+PHASES: tuple[Phase, ...] = (
+    Phase("review", "reviewers' rejections: they outrank every automatic rule"),
+    Phase("content", "one row at a time, on the texts as they arrive"),
+    Phase("contamination", "the batch against the registered evaluation sets, on the texts as exported",
+          exported_texts=True),
+    Phase("dedup", "the rows no earlier rule rejected, against each other", exported_texts=True,
+          unrejected_only=True),
+    Phase("after_dedup", "after dedup, so a copy of a poor row is reported as a copy", exported_texts=True),
+)
+PHASE_NAMES = tuple(p.name for p in PHASES)
+
 RuleFn = Callable[[dict, FilterSettings], "str | None"]
+
+
+@dataclass(frozen=True)
+class FilterRule:
+    """One registered rule: its name (the `rule` column), description, phase, and either a row
+    function or the batch function that reports it (one batch function may report several names)."""
+    name: str
+    description: str
+    phase: str
+    row: RuleFn | None = None
+    batch: Callable | None = None
+    columns: tuple[str, ...] = ()  # extra columns of rejected_generations its hits fill
+
+
+#: every rule by name, in registration order (rule_order() sorts by phase)
+FILTER_RULES: dict[str, FilterRule] = {}
+#: the row rules alone, name -> function
 RULES: dict[str, RuleFn] = {}
-RULE_DESCRIPTIONS: dict[str, str] = {}
 
 
-def rule(name: str, description: str = ""):
-    def register(fn: RuleFn) -> RuleFn:
+def register(spec: FilterRule) -> None:
+    if spec.phase not in PHASE_NAMES:
+        raise ValueError(f"rule {spec.name!r}: unknown phase {spec.phase!r}; use one of {', '.join(PHASE_NAMES)}")
+    if spec.name in FILTER_RULES:
+        raise ValueError(f"rule {spec.name!r} is registered twice")
+    FILTER_RULES[spec.name] = spec
+
+
+def rule(name: str, description: str = "", phase: str = "content"):
+    def add(fn: RuleFn) -> RuleFn:
+        register(FilterRule(name, description or (fn.__doc__ or "").strip().splitlines()[0], phase, row=fn))
         RULES[name] = fn
-        RULE_DESCRIPTIONS[name] = description or (fn.__doc__ or "").strip().splitlines()[0]
         return fn
 
-    return register
+    return add
+
+
+def rule_order() -> tuple[str, ...]:
+    """Every rule name, phase by phase, registration order within a phase: the first that fired on
+    a row is its `rule`."""
+    rank = {p: i for i, p in enumerate(PHASE_NAMES)}
+    return tuple(sorted(FILTER_RULES, key=lambda n: rank[FILTER_RULES[n].phase]))  # sorted() is stable
+
+
+def rule_descriptions() -> dict[str, str]:
+    """name -> description, in rule order (what the UI lists)."""
+    return {n: FILTER_RULES[n].description for n in rule_order()}
 
 
 def _is_text(v) -> bool:
@@ -634,7 +695,7 @@ def pii(row: dict, s: FilterSettings) -> str | None:
     return None
 
 
-@rule("low_quality", "quality score from usage signals is below the configured minimum")
+@rule("low_quality", "quality score from usage signals is below the configured minimum", phase="after_dedup")
 def low_quality(row: dict, s: FilterSettings) -> str | None:
     q = row.get("quality_score")
     if q is None:
@@ -642,9 +703,5 @@ def low_quality(row: dict, s: FilterSettings) -> str | None:
     return f"quality score {q:.2f} below minimum {s.min_quality:.2f}" if q < s.min_quality else None
 
 
-# The duplicate rules run on the batch (see dedup.py); listed here so metadata and docs show them.
-RULE_DESCRIPTIONS["human_review"] = "rejected by reviewers (review_decisions: majority or adjudicator), with their reasons"
-RULE_DESCRIPTIONS["eval_contamination"] = ("shares a word n-gram (13 by default) with an item of a registered "
-                                           "evaluation set (decontamination)")
-RULE_DESCRIPTIONS["exact_duplicate"] = "same normalised instruction, input and output as an earlier row"
-RULE_DESCRIPTIONS["near_duplicate"] = "word 3-shingle Jaccard of instruction + input + output above the threshold with an earlier row"
+# the batch rules register themselves into the same registry (imported last: they import this module)
+from curation_dagster.lib import batch_rules  # noqa: E402,F401

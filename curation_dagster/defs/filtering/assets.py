@@ -11,7 +11,7 @@ from curation_dagster.defs.filtering.config import FilterConfig
 from curation_dagster.defs.metadata import counts_table, preview
 from curation_dagster.defs.partitions import OWNERS, PARTITION_EXPR, STORAGE_KIND, WAREHOUSE_POOL, daily_partitions
 from curation_dagster.lib.filtering import apply_filters
-from curation_dagster.lib.rules import RULE_DESCRIPTIONS
+from curation_dagster.lib.rules import rule_descriptions
 
 
 @dg.multi_asset(
@@ -53,7 +53,7 @@ def filter_generations(context: dg.AssetExecutionContext, config: FilterConfig, 
                             human_rejections=rejected_by_people)
     elapsed = time.perf_counter() - t0
     n_in, n_kept, n_rej = len(raw_generations), len(outcome.kept), len(outcome.rejected)
-    rule_counts = {r: outcome.rule_counts.get(r, 0) for r in RULE_DESCRIPTIONS}
+    rule_counts = {r: outcome.rule_counts.get(r, 0) for r in rule_descriptions()}
     shared = {"rows_in": n_in, "rows_kept": n_kept, "rows_rejected": n_rej}
     yield dg.Output(
         outcome.kept,
@@ -76,7 +76,7 @@ def filter_generations(context: dg.AssetExecutionContext, config: FilterConfig, 
             "dagster/row_count": n_rej,
             "rejections_by_rule": counts_table(rule_counts),
             "rule_descriptions": dg.MetadataValue.md(
-                "\n".join(f"- **{r}**: {d}" for r, d in RULE_DESCRIPTIONS.items())
+                "\n".join(f"- **{r}**: {d}" for r, d in rule_descriptions().items())
             ),
             "preview": preview(outcome.rejected, ["generation_id", "rule", "reason"]),
         },
