@@ -143,6 +143,16 @@ def print_checks(evaluations: list) -> None:
 
 
 #: Tables `curation stats` reads, in pipeline order (the first is the one every daily run writes).
+def _storage():
+    """The deployment's pipeline storage (defs.resources.pipeline_storage), or a readable error."""
+    from curation_dagster.defs.resources import pipeline_storage
+
+    try:
+        return pipeline_storage()
+    except ValueError as exc:  # prod without its SNOWFLAKE_* variables, or an unknown deployment
+        raise click.ClickException(str(exc)) from None
+
+
 SUMMARY_TABLES = ("raw_generations", "rejected_generations", "filtered_generations", "duplicate_generations",
                   "generation_clusters", "sampled_examples")
 
@@ -151,41 +161,33 @@ def summary() -> dict:
     """What has been materialized, from the pipeline storage. A readable ClickException (no traceback)
     when there is nothing to read yet or the file cannot be opened; tables of stages that never ran
     (or failed) count as empty and are listed under `not_materialized`."""
-    import duckdb
     import pandas as pd
 
     from curation_dagster import settings
+    from curation_dagster.defs.resources import StorageUnreadable
     from curation_dagster.lib.evaluation import rule_report
     from curation_dagster.lib.pool_status import empty_pool_cause
     from curation_dagster.lib.warehouse import read_labels
 
     export = settings.export_dir() / "finetuning_dataset"
-    storage = settings.storage_path()
-    nothing = (f"nothing has been materialized yet in {storage}: run `curation demo`, or `curation import FILE` "
-               "then `curation run --from YYYY-MM-DD --to YYYY-MM-DD` (or materialize daily_curation_job in the UI)")
-    if settings.deployment() == "local" and not storage.exists():
-        raise click.ClickException(nothing)
+    store = _storage()
+    columns = {"raw_generations": ["generation_id", "created_at"],
+               "rejected_generations": ["generation_id", "rule", "rules_fired"],
+               "filtered_generations": ["generation_id"], "duplicate_generations": ["rule"],
+               "generation_clusters": ["cluster_id", "is_outlier"], "sampled_examples": ["category"]}
     try:
-        with duckdb.connect(str(storage), read_only=True) as con:
-            present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
-                                                 "WHERE table_schema = 'curation'").fetchall()}
-            if "raw_generations" not in present:
-                raise click.ClickException(nothing)
-            missing = [t for t in SUMMARY_TABLES if t not in present]
-            q = lambda sql, table, cols: (con.execute(sql).df() if table in present  # noqa: E731
-                                          else pd.DataFrame({c: pd.Series(dtype=object) for c in cols}))
-            raw = q("SELECT generation_id, created_at FROM curation.raw_generations", "raw_generations",
-                    ["generation_id", "created_at"])
-            rejected = q("SELECT generation_id, rule, rules_fired FROM curation.rejected_generations",
-                         "rejected_generations", ["generation_id", "rule", "rules_fired"])
-            kept = (con.execute("SELECT count(*) FROM curation.filtered_generations").fetchone()[0]
-                    if "filtered_generations" in present else 0)
-            dups = q("SELECT rule FROM curation.duplicate_generations", "duplicate_generations", ["rule"])
-            clusters = q("SELECT cluster_id, is_outlier FROM curation.generation_clusters", "generation_clusters",
-                         ["cluster_id", "is_outlier"])
-            sampled = q("SELECT category FROM curation.sampled_examples", "sampled_examples", ["category"])
-    except duckdb.Error as exc:  # a writer holds the file (a run, `dagster dev`), or it is not DuckDB
-        raise click.ClickException(f"cannot read {storage}: {str(exc).splitlines()[0]}") from None
+        found = {t: store.read_table(t, columns[t]) for t in SUMMARY_TABLES}
+    except StorageUnreadable as exc:
+        raise click.ClickException(str(exc)) from None
+    if found["raw_generations"] is None:
+        raise click.ClickException(
+            f"nothing has been materialized yet in {store.where()}: run `curation demo`, or `curation import FILE` "
+            "then `curation run --from YYYY-MM-DD --to YYYY-MM-DD` (or materialize daily_curation_job in the UI)")
+    missing = [t for t in SUMMARY_TABLES if found[t] is None]
+    raw, rejected, filtered, dups, clusters, sampled = (
+        found[t] if found[t] is not None else pd.DataFrame({c: pd.Series(dtype=object) for c in columns[t]})
+        for t in SUMMARY_TABLES)
+    kept = len(filtered)
     out = {
         "rows_in": len(raw), "kept": int(kept), "rejected": len(rejected),
         "pool_duplicates": dups["rule"].value_counts().sort_index().to_dict(),
@@ -590,17 +592,17 @@ def review_export(out: str, fmt: str | None) -> None:
     """Write the materialized review_queue, most uncertain first, with empty columns for the reviewer
     to fill: reviewer, verdict (accept / reject), reasons (hallucination, contradicts_input, wrong_tone,
     off_template, pii, other; comma-separated) and edited_output."""
-    import duckdb
-
-    from curation_dagster import settings
+    from curation_dagster.defs.resources import StorageUnreadable
     from curation_dagster.lib.review import REJECT_REASONS
 
-    storage = settings.storage_path()
+    store = _storage()
     try:
-        with duckdb.connect(str(storage), read_only=True) as con:
-            queue = con.execute("SELECT * FROM curation.review_queue ORDER BY rank").df()
-    except (duckdb.IOException, duckdb.CatalogException) as exc:
-        raise click.ClickException(f"no review queue in {storage}: materialize review_queue first ({exc})") from exc
+        queue = store.read_table("review_queue")
+    except StorageUnreadable as exc:
+        raise click.ClickException(str(exc)) from None
+    if queue is None:
+        raise click.ClickException(f"no review queue in {store.where()}: materialize review_queue first")
+    queue = queue.sort_values("rank", kind="mergesort").reset_index(drop=True)
     fmt = fmt or ("jsonl" if out.endswith((".jsonl", ".json")) else "csv")
     for col in ("reviewer", "verdict", "reasons", "edited_output"):
         queue[col] = ""

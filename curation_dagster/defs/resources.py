@@ -155,12 +155,35 @@ class EmptyAwareDuckDBPandasTypeHandler(DuckDBPandasTypeHandler):
         return super().load_input(context, table_slice, connection)
 
 
+class StorageUnreadable(Exception):
+    """The pipeline storage cannot be read (a writer holds the DuckDB file, Snowflake refuses)."""
+
+
 class CurationDuckDBIOManager(DuckDBPandasIOManager):
     """The local IO manager: DuckDB tables typed from the frames' dtypes, empty outputs included."""
 
     @staticmethod
     def type_handlers():
         return [EmptyAwareDuckDBPandasTypeHandler()]
+
+    def where(self) -> str:
+        return self.database
+
+    def read_table(self, table: str, columns: list[str] | None = None) -> pd.DataFrame | None:
+        """The stored asset `table` (the given columns, all of them when None), read only, outside a
+        run (the CLI); None when it was never materialized."""
+        if not Path(self.database).exists():
+            return None
+        try:
+            with duckdb.connect(self.database, read_only=True) as con:
+                found = con.execute("select count(*) from information_schema.tables where table_schema = ? "
+                                    "and table_name = ?", [self.schema_, table]).fetchone()[0]
+                if not found:
+                    return None
+                cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+                return con.execute(f'select {cols} from "{self.schema_}"."{table}"').df()
+        except duckdb.Error as exc:  # a writer holds the file (a run, `dagster dev`), or it is not DuckDB
+            raise StorageUnreadable(f"cannot read {self.database}: {str(exc).splitlines()[0]}") from None
 
 
 class DatasetStore(dg.ConfigurableResource):
@@ -252,3 +275,10 @@ def build_resources(deployment: str | None = None, data_dir: str | Path | None =
         return {**snowflake_resources(environ), **shared}
     raise ValueError(f"DAGSTER_DEPLOYMENT={deployment!r} is not a deployment: use 'local' (embedded DuckDB, "
                      "the default) or 'prod' (Snowflake).")
+
+
+def pipeline_storage(deployment: str | None = None, data_dir: str | Path | None = None):
+    """The deployment's IO manager (DuckDB locally, Snowflake in prod), for reading stored assets
+    outside a run: `read_table(name, columns)` and `where()`. The CLI reads through it, so it reads
+    what the assets wrote in either deployment."""
+    return build_resources(deployment, data_dir)["io_manager"]

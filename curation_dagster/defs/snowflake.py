@@ -14,7 +14,7 @@ from dagster._core.storage.db_io_manager import DbTypeHandler
 from dagster_snowflake import SnowflakeResource
 from dagster_snowflake_pandas import SnowflakePandasIOManager, SnowflakePandasTypeHandler
 
-from curation_dagster.defs.resources import ARRAY_COLUMNS, SourceWarehouse, column_type
+from curation_dagster.defs.resources import ARRAY_COLUMNS, SourceWarehouse, StorageUnreadable, column_type
 
 #: Required for prod, besides a password or a private key (see README "Production").
 REQUIRED_ENV = ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_WAREHOUSE", "SNOWFLAKE_DATABASE")
@@ -89,10 +89,15 @@ class ArrayAwareSnowflakePandasTypeHandler(SnowflakePandasTypeHandler):
             if table_slice.table.lower() in OPTIONAL_TABLES and "does not exist" in str(exc).lower():
                 return pd.DataFrame()
             raise
-        for col in ARRAY_COLUMNS:
-            if col in df.columns:
-                df[col] = [v if not isinstance(v, str) else json.loads(v) for v in df[col]]
-        return df
+        return decode_arrays(df)
+
+
+def decode_arrays(df: pd.DataFrame) -> pd.DataFrame:
+    """Vector columns stored as JSON text back to lists."""
+    for col in ARRAY_COLUMNS:
+        if col in df.columns:
+            df[col] = [v if not isinstance(v, str) else json.loads(v) for v in df[col]]
+    return df
 
 
 class CurationSnowflakeIOManager(SnowflakePandasIOManager):
@@ -101,6 +106,35 @@ class CurationSnowflakeIOManager(SnowflakePandasIOManager):
     @staticmethod
     def type_handlers() -> Sequence[DbTypeHandler]:
         return [ArrayAwareSnowflakePandasTypeHandler()]
+
+    def where(self) -> str:
+        db = self.database
+        return f"Snowflake {db.get_value() if isinstance(db, dg.EnvVar) else db}.{self.schema_}"
+
+    def read_table(self, table: str, columns: list[str] | None = None) -> pd.DataFrame | None:
+        """The stored asset `table` (the given columns, all when None, lower-cased as the assets wrote
+        them), outside a run (the CLI); None when it was never materialized."""
+        import snowflake.connector
+
+        fields = ("account", "user", "password", "warehouse", "database", "role", "private_key", "private_key_path",
+                  "private_key_password", "authenticator")
+        # the IO manager's own connection fields (EnvVars resolved here), key-pair auth included
+        resource = SnowflakeResource(**{f: getattr(self, f) for f in fields if getattr(self, f) is not None},
+                                     schema=self.schema_).process_config_and_initialize()
+        try:
+            with resource.get_connection() as conn:
+                cur = conn.cursor()
+                cur.execute("select count(*) from information_schema.tables where table_schema = %s "
+                            "and table_name = %s", [_checked(self.schema_).upper(), _checked(table).upper()])
+                if not cur.fetchone()[0]:
+                    return None
+                cols = ", ".join(_checked(c) for c in columns) if columns else "*"
+                cur.execute(f"select {cols} from {_checked(table)}")
+                df = cur.fetch_pandas_all()
+        except snowflake.connector.errors.Error as exc:
+            raise StorageUnreadable(f"cannot read {self.where()}: {exc}") from None
+        df.columns = [c.lower() for c in df.columns]
+        return decode_arrays(df)
 
 
 def snowflake_credentials(environ: dict | None = None) -> dict:

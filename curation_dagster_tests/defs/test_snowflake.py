@@ -224,3 +224,49 @@ def test_curation_import_appends_to_the_snowflake_source_table(snow, tmp_path, m
     assert "imported 0, already present 2, quarantined 1" in again.output
     assert len(snow.query("SELECT * FROM APP_GENERATIONS", schema="APP")) == 2
     assert len(snow.query("SELECT * FROM IMPORT_QUARANTINE", schema="APP")) == 1
+
+
+def test_stats_and_review_export_read_the_prod_storage(snow, tmp_path, monkeypatch):
+    """`curation stats` and `curation review export` read what the assets wrote in Snowflake, through
+    the prod IO manager, not a local DuckDB file."""
+    import snowflake.connector.pandas_tools
+    from click.testing import CliRunner
+
+    from curation_dagster.cli import main
+
+    monkeypatch.setenv("DAGSTER_DEPLOYMENT", "prod")
+    monkeypatch.setenv("CURATION_DATA_DIR", str(tmp_path / "data"))
+    res = CliRunner().invoke(main, ["stats"])
+    assert res.exit_code == 1 and "nothing has been materialized yet in Snowflake PROD.CURATION" in res.output
+    assert "Traceback" not in res.output
+
+    tables = {
+        "RAW_GENERATIONS": pd.DataFrame({"GENERATION_ID": ["a", "b", "c", "d"],
+                                         "CREATED_AT": pd.to_datetime(["2026-11-01"] * 2 + ["2026-11-02"] * 2)}),
+        "REJECTED_GENERATIONS": pd.DataFrame({"GENERATION_ID": ["d"], "RULE": ["too_short"],
+                                              "RULES_FIRED": ["too_short"]}),
+        "FILTERED_GENERATIONS": pd.DataFrame({"GENERATION_ID": ["a", "b", "c"]}),
+        "GENERATION_CLUSTERS": pd.DataFrame({"CLUSTER_ID": [0, 0, 1], "IS_OUTLIER": [False, True, False]}),
+        "SAMPLED_EXAMPLES": pd.DataFrame({"CATEGORY": ["general", "template"]}),
+        "REVIEW_QUEUE": pd.DataFrame({"RANK": [2, 1], "GENERATION_ID": ["b", "a"], "UNCERTAINTY": [0.2, 0.7]}),
+    }
+    with snow.connect("CURATION") as conn:
+        conn.cursor().execute("CREATE SCHEMA IF NOT EXISTS PROD.CURATION")
+        conn.cursor().execute("USE SCHEMA PROD.CURATION")
+        for name, df in tables.items():
+            snowflake.connector.pandas_tools.write_pandas(conn, df, name, auto_create_table=True,
+                                                         use_logical_type=True)
+    res = CliRunner().invoke(main, ["stats", "--json"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.output)
+    assert (got["rows_in"], got["kept"], got["rejected"], got["sampled"]) == (4, 3, 1, 2)
+    assert got["rejections_by_rule"] == {"too_short": 1} and got["clusters"] == 2
+    assert got["outlier_share"] == round(1 / 3, 4) and got["general_share"] == 0.5
+    assert got["not_materialized"] == ["duplicate_generations"]
+
+    sheet = tmp_path / "queue.csv"
+    res = CliRunner().invoke(main, ["review", "export", str(sheet)])
+    assert res.exit_code == 0 and "Wrote 2 items" in res.output, res.output
+    out = pd.read_csv(sheet, dtype=str, keep_default_na=False)
+    assert out["generation_id"].tolist() == ["a", "b"]  # by rank
+    assert {"reviewer", "verdict", "reasons", "edited_output"} <= set(out.columns)
