@@ -619,25 +619,23 @@ def review_export(out: str, fmt: str | None) -> None:
 @click.argument("sheet", type=click.Path(dir_okay=False))
 @click.option("--reviewer", default=None, help="Reviewer for rows whose reviewer column is empty.")
 @click.option("--warehouse", default=None, type=click.Path(dir_okay=False),
-              help="DuckDB file holding review_imports (default: the local warehouse).")
+              help="DuckDB file holding review_imports (default: the deployment's warehouse: the local DuckDB "
+                   "file, or Snowflake with DAGSTER_DEPLOYMENT=prod).")
 def review_import(sheet: str, reviewer: str | None, warehouse: str | None) -> None:
     """Read a reviewed spreadsheet (CSV or JSONL, as written by `review export`) into the warehouse's
     review_imports table; then run review_sync_job (review_annotations gathers these with Label
     Studio's answers, review_decisions decides). Rows without a verdict are skipped;
     a row with an unknown verdict or reason is reported by line and not imported. Importing the same
     sheet again replaces that reviewer's earlier answers instead of adding to them."""
-    import duckdb
     import pandas as pd
 
     from curation_dagster import settings
+    from curation_dagster.lib.import_sinks import open_sink
     from curation_dagster.lib.review import ANNOTATION_COLUMNS, parse_review
-    from curation_dagster.lib.warehouse import replace_reviews
 
     src = Path(sheet)
     if not src.is_file():
         raise click.ClickException(f"cannot read {sheet}: no such file")
-    if settings.deployment() != "local" and not warehouse:
-        raise click.ClickException("review import writes the local DuckDB warehouse; pass --warehouse")
     try:
         df = (pd.read_json(src, lines=True, dtype=False) if src.suffix in (".jsonl", ".json")
               else pd.read_csv(src, dtype=str, keep_default_na=False))
@@ -661,10 +659,15 @@ def review_import(sheet: str, reviewer: str | None, warehouse: str | None) -> No
                          "edited_output": parsed.edited_text, "adjudicator": parsed.adjudicator,
                          "source": str(src.resolve()), "reviewed_at": stamp,
                          "created_day": str(rec.get("created_at") or "")[:10] or None})
-    target = warehouse or str(settings.warehouse_path())
     frame = pd.DataFrame(rows, columns=list(ANNOTATION_COLUMNS))
-    with duckdb.connect(target) as con:
-        replace_reviews(con, frame)
+    try:
+        sink = open_sink(settings.deployment(), warehouse, None, "512MB", str(settings.warehouse_path()))
+    except ValueError as exc:  # prod without its SNOWFLAKE_* variables
+        raise click.ClickException(str(exc)) from None
+    try:
+        sink.replace_reviews(frame)
+    finally:
+        sink.close()
     click.echo(f"{src.name}: {len(rows):,} reviews imported, {len(df) - len(rows) - len(problems):,} rows without "
                f"a verdict skipped, {len(problems):,} rejected" + "".join(f"\n  {p}" for p in problems[:20]))
     if problems and not rows:

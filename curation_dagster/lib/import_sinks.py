@@ -1,4 +1,5 @@
-"""Where `curation import` writes: the embedded DuckDB warehouse, or the Snowflake source table.
+"""Where `curation import` and `curation review import` write: the embedded DuckDB warehouse, or the
+Snowflake source schema (the same place the deployment's SourceWarehouse reads them from).
 
 Both sinks do the same three things: append contract rows whose generation_id the table does not
 hold yet (so re-imports add nothing), and keep one `import_quarantine` table of bad lines per source
@@ -24,7 +25,8 @@ import duckdb
 import pandas as pd
 
 from curation_dagster.lib.contract import CONTRACT_COLUMNS, conform, safe_text
-from curation_dagster.lib.warehouse import GENERATIONS_DDL, append_generations, reset_quarantine, write_quarantine
+from curation_dagster.lib.warehouse import (GENERATIONS_DDL, append_generations, replace_reviews, reset_quarantine,
+                                           write_quarantine)
 
 CONTENT_COLUMNS = ("instruction", "input_message", "output", "identity")
 
@@ -115,6 +117,11 @@ class DuckDBSink:
 
     def quarantine(self, source: str, entries: list, stamp: str) -> None:
         write_quarantine(self.con, source, entries, stamp)
+
+    def replace_reviews(self, reviews: pd.DataFrame) -> None:
+        """Spreadsheet reviews into `review_imports`, replacing what the same reviewer said about the
+        same item in the same sheet before (lib.warehouse.replace_reviews)."""
+        replace_reviews(self.con, reviews)
 
     def close(self) -> None:
         self.con.close()
@@ -215,6 +222,23 @@ class SnowflakeSink:
         self._write(frame, "IMPORT_STAGE_QUARANTINE")
         self._run("INSERT INTO IMPORT_QUARANTINE SELECT SOURCE, LINE, REASON, RAW, IMPORTED_AT "
                   "FROM IMPORT_STAGE_QUARANTINE")
+
+    def replace_reviews(self, reviews: pd.DataFrame) -> None:
+        """Spreadsheet reviews into REVIEW_IMPORTS (beside the source table, where the prod
+        SourceWarehouse reads them), replacing what the same reviewer said about the same item in the
+        same sheet before, so re-importing a sheet never doubles it."""
+        self._run("CREATE TABLE IF NOT EXISTS REVIEW_IMPORTS (GENERATION_ID VARCHAR, REVIEWER VARCHAR, "
+                  "VERDICT VARCHAR, REASONS VARCHAR, EDITED_OUTPUT VARCHAR, ADJUDICATOR BOOLEAN, SOURCE VARCHAR, "
+                  "REVIEWED_AT TIMESTAMP_NTZ, CREATED_DAY VARCHAR)")
+        if reviews.empty:
+            return
+        staged = reviews.copy()
+        staged.columns = [c.upper() for c in staged.columns]
+        self._write(staged, "IMPORT_STAGE_REVIEWS")
+        self._run("DELETE FROM REVIEW_IMPORTS t USING IMPORT_STAGE_REVIEWS s WHERE t.GENERATION_ID = s.GENERATION_ID "
+                  "AND t.REVIEWER = s.REVIEWER AND t.SOURCE = s.SOURCE")
+        cols = ", ".join(staged.columns)
+        self._run(f"INSERT INTO REVIEW_IMPORTS ({cols}) SELECT {cols} FROM IMPORT_STAGE_REVIEWS")
 
     def close(self) -> None:
         self.conn.close()

@@ -270,3 +270,24 @@ def test_stats_and_review_export_read_the_prod_storage(snow, tmp_path, monkeypat
     out = pd.read_csv(sheet, dtype=str, keep_default_na=False)
     assert out["generation_id"].tolist() == ["a", "b"]  # by rank
     assert {"reviewer", "verdict", "reasons", "edited_output"} <= set(out.columns)
+
+
+def test_review_import_writes_where_the_prod_warehouse_reads_reviews(snow, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from curation_dagster.cli import main
+
+    monkeypatch.setenv("DAGSTER_DEPLOYMENT", "prod")
+    sheet = tmp_path / "reviewed.csv"
+    pd.DataFrame({"generation_id": ["a", "b", "c"], "reviewer": ["ann", "ann", ""],
+                  "verdict": ["accept", "reject", ""], "reasons": ["", "pii", ""],
+                  "edited_output": ["", "", ""], "created_at": ["2026-11-02T10:00:00"] * 3}).to_csv(sheet, index=False)
+    for _ in range(2):  # importing the same sheet again replaces ann's answers, never doubles them
+        res = CliRunner().invoke(main, ["review", "import", str(sheet)])
+        assert res.exit_code == 0 and "2 reviews imported, 1 rows without a verdict skipped" in res.output, res.output
+    # read back the way review_annotations reads them: the prod SourceWarehouse resource
+    with dg.build_resources({"warehouse": build_resources("prod", data_dir=tmp_path)["warehouse"]}) as res:
+        reviews = res.warehouse.read_reviews().sort_values("generation_id")
+    assert reviews[["generation_id", "reviewer", "verdict", "reasons"]].values.tolist() == [
+        ["a", "ann", "accept", ""], ["b", "ann", "reject", "pii"]]
+    assert reviews["created_day"].tolist() == ["2026-11-02", "2026-11-02"]
