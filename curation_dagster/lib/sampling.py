@@ -32,7 +32,7 @@ cluster at min(N, size) and accepts whatever share that gives.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -377,5 +377,6 @@ def daily_growth(pool: pd.DataFrame, s: SampleSettings, current_size: int, windo
     first, last = days.min(), days.max()
     span = min(window_days, (last - first).days + 1)
     before = pool[(days <= last - pd.Timedelta(days=span)).to_numpy()]
-    then, _ = sample(before, s) if len(before) else (before, None)
+    # how many a cell gives does not depend on the order inside it: skip that order (a text vector per row)
+    then, _ = sample(before, replace(s, within_cell="random")) if len(before) else (before, None)
     return (current_size - len(then)) / span if span else 0.0, len(then)

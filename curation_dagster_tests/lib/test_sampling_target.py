@@ -129,6 +129,19 @@ def test_daily_growth_is_measured_by_sampling_the_older_pool():
     assert daily_growth(df, per_cluster, len(full), 7)[0] == 0.0  # its one cluster was full a week ago
 
 
+def test_daily_growth_counts_what_every_within_cell_order_would_sample():
+    # two cells, 3 and 9 rows a day: quotas cut into the second, so the within-cell order matters there
+    days = [pd.concat([pool([3], prefix=f"a{d}", day=f"2026-11-{d:02d}"),
+                       pool([0, 9], prefix=f"b{d}", day=f"2026-11-{d:02d}")]) for d in range(1, 11)]
+    df = pd.concat(days)
+    older = df[pd.to_datetime(df["created_at"]) < pd.Timestamp("2026-11-04")]
+    for order in ("diverse", "random"):
+        s = SampleSettings(target_examples=50, general_share=1.0, within_cell=order)
+        now, _ = sample_to_target(df, s)
+        then, _ = sample_to_target(older, s)
+        assert daily_growth(df, s, len(now), window_days=7) == (pytest.approx((len(now) - len(then)) / 7), len(then))
+
+
 def test_projection_uses_the_rate_and_the_ceiling():
     p = projected_progress(1_000, 2_000, 100.0, date(2026, 11, 10))
     assert p.projected_date == date(2026, 11, 20)
