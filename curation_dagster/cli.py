@@ -100,14 +100,31 @@ def seed(rows: int, days: int, start_date: str, seed_value: int) -> int:
     return write_generations(settings.warehouse_path(), gens, labels)
 
 
+def deployment_for(partition_keys: list[str]):
+    """The environment's deployment, its partitions starting early enough for `partition_keys`."""
+    from curation_dagster.defs.deployment import Deployment, DeploymentError
+
+    try:
+        deployment = Deployment.from_env()
+    except DeploymentError as exc:
+        raise click.ClickException(str(exc)) from None
+    if partition_keys and partition_keys[0] < deployment.start_date:
+        # partitions start at CURATION_START_DATE; older data needs an earlier start (the UI too)
+        click.echo(f"Partitions start at {partition_keys[0]} for this run; set CURATION_START_DATE="
+                   f"{partition_keys[0]} for the UI.")
+        deployment = deployment.with_start_date(partition_keys[0])
+    return deployment
+
+
 def materialize_all(partition_keys: list[str], log=click.echo) -> list:
     """Run the daily job for each partition, then the pool job, in this process (one model load)."""
     from dagster import DagsterInstance
 
-    from curation_dagster.definitions import defs
+    from curation_dagster.definitions import build_definitions
     from curation_dagster.defs.partitions import REFIT_REASON_TAG
     from curation_dagster.defs.run_recovery import launch_tags, recover_dead_runs
 
+    defs = build_definitions(deployment=deployment_for(partition_keys))
     instance = DagsterInstance.get()
     recover_dead_runs(instance, log=log)  # runs killed mid-step: mark FAILURE, free their pool slots
     tags = launch_tags()  # this process's pid + host, so a later check can tell if it died
@@ -262,8 +279,7 @@ def demo(rows: int, days: int, start_date: str | None, seed_value: int, config: 
     from curation_dagster import settings
 
     start_date = start_date or settings.partitions_start_date()
-    os.environ.setdefault("CURATION_START_DATE", start_date)
-    _use_settings_file(config)  # after the start date: checking the file imports the stages' modules
+    _use_settings_file(config)
     t0 = time.perf_counter()
     n = seed(rows, days, start_date, seed_value)
     click.echo(f"Seeded {n} generations over {days} days into {settings.warehouse_path()} "
@@ -482,10 +498,6 @@ def run_range(first: str, last: str, config: str | None = None) -> None:
         raise click.BadParameter(f"--from/--to must be dates (YYYY-MM-DD): {exc}") from None
     if not keys:
         raise click.BadParameter("--to is before --from")
-    if keys[0] < settings.partitions_start_date():
-        # partitions start at CURATION_START_DATE; older data needs an earlier start (set it for the UI too)
-        click.echo(f"Partitions start at {keys[0]} for this run; set CURATION_START_DATE={keys[0]} for the UI.")
-        os.environ["CURATION_START_DATE"] = keys[0]
     _use_settings_file(config)  # CURATION_CONFIG set (and the file checked) before definitions are imported
     try:
         evaluations = materialize_all(keys)
@@ -675,9 +687,10 @@ def review_import(sheet: str, reviewer: str | None, warehouse: str | None) -> No
 
 
 def _use_settings_file(config: str | None) -> None:
-    """Point CURATION_CONFIG at `config` (before definitions are imported: the stages' config defaults
-    are read from it then) and check the file in use, so a bad key stops here with a clear message.
-    Call it once CURATION_START_DATE is final: checking imports the stages' modules (and partitions)."""
+    """Point CURATION_CONFIG at `config` (before the stages' config modules are imported: their
+    defaults are read from the file then) and check the file in use, so a bad key stops here with a
+    clear message. Configs already loaded from another file are an error, never silently kept."""
+    from curation_dagster.defs.settings import check_settings_file, loaded_settings_path
     from curation_dagster.lib.settings_file import CONFIG_ENV, SettingsFileError, settings_path
 
     if config:
@@ -686,9 +699,11 @@ def _use_settings_file(config: str | None) -> None:
         os.environ[CONFIG_ENV] = str(Path(config).resolve())
     try:
         path = settings_path()
+        loaded, loaded_path = loaded_settings_path()
+        if loaded and loaded_path != path:
+            raise click.ClickException(f"the stages' configs were loaded with settings file {loaded_path or 'none'} "
+                                       f"before {path or 'none'} was chosen: run the command in a fresh process")
         if path is not None:
-            from curation_dagster.defs.settings import check_settings_file
-
             check_settings_file(path)
             click.echo(f"Settings: {path}")
     except SettingsFileError as exc:

@@ -23,8 +23,12 @@ def export_dir() -> Path:
     return Path(os.environ.get("CURATION_EXPORT_DIR", str(data_dir() / "exports"))).resolve()
 
 
+#: the first daily partition when CURATION_START_DATE is unset
+DEFAULT_START_DATE = "2026-11-01"
+
+
 def partitions_start_date() -> str:
-    return os.environ.get("CURATION_START_DATE", "2026-11-01")
+    return os.environ.get("CURATION_START_DATE") or DEFAULT_START_DATE
 
 
 def deployment() -> str:

@@ -141,7 +141,7 @@ def test_the_code_location_loads_the_file_named_by_curation_config(tmp_path):
     defaults, what schedules run with) carries the file's values; a typo stops the load, clearly."""
     (tmp_path / "team.yaml").write_text(TEAM_FILE)
     probe = ("from curation_dagster.definitions import defs\n"
-             "ops = defs.resolve_job_def('daily_curation_job').run_config_schema.config_type.fields['ops']\n"
+             "ops = defs().resolve_job_def('daily_curation_job').run_config_schema.config_type.fields['ops']\n"
              "cfg = ops.config_type.fields['filter_generations'].config_type.fields['config'].config_type.fields\n"
              "print(cfg['min_quality'].default_value, cfg['max_tokens_per_example'].default_value,"
              " cfg['known_templates'].default_value)\n")

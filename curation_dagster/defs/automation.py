@@ -1,14 +1,14 @@
 """Jobs and schedules. Schedules ship stopped: turn them on in the UI (Automation tab).
 
 The pool stages' cron schedules can be moved per deployment with CURATION_POOL_REFRESH_CRON and
-CURATION_TOPIC_MODEL_CRON (UTC); the daily schedule follows the daily partitions (02:00 UTC).
+CURATION_TOPIC_MODEL_CRON (UTC), read when the definitions are built (`build_schedules`); the daily
+schedule follows the daily partitions (02:00 UTC).
 """
-
-import os
 
 import dagster as dg
 
-from curation_dagster.defs.partitions import REFIT_REASON_TAG, daily_partitions
+from curation_dagster.defs.deployment import Deployment
+from curation_dagster.defs.partitions import REFIT_REASON_TAG
 
 #: Run tag of the jobs that read the whole pool; deploy/dagster.yaml runs one of them at a time.
 POOL_STAGE_TAGS = {"curation/stage": "pool"}
@@ -26,8 +26,7 @@ POOL_ASSETS = ["deduplicated_generations", "duplicate_generations", "generation_
 
 daily_curation_job = dg.define_asset_job(
     "daily_curation_job",
-    selection=dg.AssetSelection.assets(*DAILY_ASSETS),
-    partitions_def=daily_partitions,
+    selection=dg.AssetSelection.assets(*DAILY_ASSETS),  # partitioned like its assets: the deployment's days
     description="Load, filter and embed one day of generations (backfill it over any date range).",
 )
 
@@ -47,22 +46,20 @@ pool_refresh_job = dg.define_asset_job(
     description="Assign the pool to the topic model's clusters, re-sample and re-export the fine-tuning dataset.",
 )
 
-daily_curation_schedule = dg.build_schedule_from_partitioned_job(
-    daily_curation_job, hour_of_day=2, minute_of_hour=0,
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-)
 
-pool_refresh_schedule = dg.ScheduleDefinition(
-    job=pool_refresh_job, execution_timezone="UTC",
-    cron_schedule=os.environ.get("CURATION_POOL_REFRESH_CRON") or "0 4 * * *",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-)
 
-topic_model_schedule = dg.ScheduleDefinition(
-    job=topic_model_job, execution_timezone="UTC",
-    cron_schedule=os.environ.get("CURATION_TOPIC_MODEL_CRON") or "0 3 * * 1",
-    tags={REFIT_REASON_TAG: "weekly schedule"}, default_status=dg.DefaultScheduleStatus.STOPPED,
-)
+def build_schedules(deployment: Deployment) -> list[dg.ScheduleDefinition]:
+    """The daily schedule (02:00 UTC, the day before) and the pool schedules on the deployment's crons."""
+    daily = dg.build_schedule_from_partitioned_job(
+        daily_curation_job, hour_of_day=2, minute_of_hour=0,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+    )
+    refit = deployment.schedule("topic_model_cron", job=topic_model_job, name="topic_model_job_schedule",
+                                tags={REFIT_REASON_TAG: "weekly schedule"},
+                                default_status=dg.DefaultScheduleStatus.STOPPED)
+    refresh = deployment.schedule("pool_refresh_cron", job=pool_refresh_job, name="pool_refresh_job_schedule",
+                                  default_status=dg.DefaultScheduleStatus.STOPPED)
+    return [daily, refit, refresh]
 
 
 @dg.asset_sensor(asset_key=dg.AssetKey("generation_clusters"), job=topic_model_job, name="topic_model_drift",
@@ -83,5 +80,4 @@ def topic_model_drift(context: dg.SensorEvaluationContext, asset_event: dg.Event
 
 
 jobs = [daily_curation_job, topic_model_job, pool_refresh_job]
-schedules = [daily_curation_schedule, topic_model_schedule, pool_refresh_schedule]
 sensors = [topic_model_drift]

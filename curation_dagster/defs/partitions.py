@@ -1,9 +1,9 @@
-import dagster as dg
+"""Names every stage shares. The daily partitions and the storage kind are declared with the local
+defaults here and given the deployment's values when the definitions are built (defs/deployment.py)."""
 
-from curation_dagster.settings import deployment, partitions_start_date
+from curation_dagster.defs.deployment import DECLARED_STORAGE_KIND, daily_partitions
 
-#: One partition per UTC day of `created_at`; the start date is CURATION_START_DATE.
-daily_partitions = dg.DailyPartitionsDefinition(start_date=partitions_start_date(), timezone="UTC")
+__all__ = ["daily_partitions", "PARTITION_EXPR", "WAREHOUSE_POOL", "STORAGE_KIND", "OWNERS", "REFIT_REASON_TAG"]
 
 #: Metadata telling the DuckDB/Snowflake IO managers which column holds the partition's day.
 PARTITION_EXPR = {"partition_expr": "created_at"}
@@ -11,8 +11,8 @@ PARTITION_EXPR = {"partition_expr": "created_at"}
 #: Every asset that writes to the embedded DuckDB file shares this pool (limit 1 in dagster.yaml).
 WAREHOUSE_POOL = "curation_warehouse"
 
-#: The kind tag the UI shows for tables: where this deployment keeps them.
-STORAGE_KIND = "snowflake" if deployment() == "prod" else "duckdb"
+#: The kind tag the UI shows for tables: declared as DuckDB; a prod deployment shows Snowflake.
+STORAGE_KIND = DECLARED_STORAGE_KIND
 
 OWNERS = ["team:data-curation"]
 

@@ -30,6 +30,16 @@ CONFIG_MODULES = (
 )
 
 
+#: the settings file the imported config classes took their defaults from ("no file": None); unset
+#: until the first stage's config module is imported
+_LOADED_FROM: list = []
+
+
+def loaded_settings_path():
+    """(True, path or None) once a stage's config module has taken its defaults; (False, None) before."""
+    return (True, _LOADED_FROM[0]) if _LOADED_FROM else (False, None)
+
+
 def team_defaults(cls: type[C], section: str, team: TeamSettings | None | bool = True,
                   check: Callable[[Any], Any] | None = None) -> type[C]:
     """`cls` with the defaults the settings file gives `section` (`team`: the file in use when True,
@@ -40,6 +50,8 @@ def team_defaults(cls: type[C], section: str, team: TeamSettings | None | bool =
     _REGISTERED.setdefault((cls.__module__, cls.__qualname__), (cls, section, check))
     if team is True:
         team = load_settings()
+        if not _LOADED_FROM:
+            _LOADED_FROM.append(team.path if team else None)
     if not team:
         return cls
     values = section_values(team, section, cls.model_fields)

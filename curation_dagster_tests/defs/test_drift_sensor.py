@@ -6,7 +6,7 @@ that sees the same model drifting must ask with the same key, and a refit model 
 import dagster as dg
 
 from curation_dagster.defs.automation import topic_model_drift
-from curation_dagster.definitions import defs
+from curation_dagster.definitions import build_definitions
 
 
 def materialize_assignment(instance, share: float, version: str):
@@ -19,7 +19,7 @@ def materialize_assignment(instance, share: float, version: str):
 
 
 def evaluate(instance, cursor=None):
-    with dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs) as ctx:
+    with dg.build_sensor_context(instance=instance, cursor=cursor, definitions=build_definitions()) as ctx:
         result = topic_model_drift.evaluate_tick(ctx)
         return result, ctx.cursor
 

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import curation_dagster.definitions as definitions_module
 from curation_dagster.cli import main
 from curation_dagster.definitions import build_definitions
 from curation_dagster.defs.clustering.assets import cluster_generations, topic_model
@@ -40,8 +39,7 @@ def all_rejected(tmp_path, monkeypatch):
     gens = gens.assign(generator_version="1.0.0")
     write_generations(tmp_path / "warehouse.duckdb", gens, labels)
     defs = build_definitions(resources=build_resources("local", data_dir=tmp_path))
-    monkeypatch.setattr(definitions_module, "defs", defs)  # what materialize_all runs
-    monkeypatch.setenv("CURATION_DATA_DIR", str(tmp_path))  # what `curation stats` reads
+    monkeypatch.setenv("CURATION_DATA_DIR", str(tmp_path))  # what `curation run` and `curation stats` read
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     (tmp_path / "dagster_home").mkdir()
     monkeypatch.chdir(tmp_path)

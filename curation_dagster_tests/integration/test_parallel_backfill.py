@@ -21,9 +21,9 @@ DAYS = ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]
 RUN_ONE = """
 import sys
 import dagster as dg
-from curation_dagster.definitions import defs
+from curation_dagster.definitions import build_definitions
 with dg.DagsterInstance.get() as instance:
-    res = defs.resolve_job_def("daily_curation_job").execute_in_process(
+    res = build_definitions().resolve_job_def("daily_curation_job").execute_in_process(
         partition_key=sys.argv[1], instance=instance, raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
     print("RUN", res.run_id, res.success)

@@ -10,7 +10,7 @@ from label_studio_sdk import LabelStudio
 
 from curation_dagster.definitions import build_definitions
 from curation_dagster.defs.resources import build_resources
-from curation_dagster.defs.review.sensors import label_studio_annotations, refilter_requests
+from curation_dagster.defs.review.sensors import refilter_requests
 from curation_dagster_tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from curation_dagster_tests.integration.test_end_to_end import run_pipeline, table
 
@@ -145,6 +145,7 @@ def test_review_loop_through_label_studio(label_studio, tmp_path, sample_small, 
         assert {ann["completed_by"] for t in ls.tasks(pid) for ann in t["annotations"]} == {users[who]}
 
     # 3. the sensor sees new annotations once, then skips until something changes
+    label_studio_annotations = defs.resolve_sensor_def("label_studio_annotations")
     ctx = dg.build_sensor_context(instance=instance, resources={"label_studio": ls})
     request = label_studio_annotations(ctx)
     assert isinstance(request, dg.RunRequest) and ctx.cursor.startswith("10|")

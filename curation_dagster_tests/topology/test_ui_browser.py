@@ -23,9 +23,9 @@ ASSET = "raw_generations"
 
 def graph_keys_and_checks() -> tuple[list[str], list[str]]:
     """Every asset key of the code location, and the checks of ASSET, from the Definitions object."""
-    from curation_dagster.definitions import defs
+    from curation_dagster.definitions import build_definitions
 
-    graph = defs.resolve_asset_graph()
+    graph = build_definitions().resolve_asset_graph()
     keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
     checks = sorted(c.name for c in graph.asset_check_keys if c.asset_key.to_user_string() == ASSET)
     return keys, checks

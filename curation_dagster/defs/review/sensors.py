@@ -1,7 +1,5 @@
 """Pulls reviewers' answers from Label Studio when there are new ones."""
 
-import os
-
 import dagster as dg
 
 from curation_dagster.defs.review.resources import LabelStudioResource
@@ -16,13 +14,7 @@ review_sync_job = dg.define_asset_job(
 )
 
 
-@dg.sensor(job=review_sync_job, name="label_studio_annotations",
-           minimum_interval_seconds=int(os.environ.get("CURATION_REVIEW_POLL_SECONDS") or 60),
-           default_status=dg.DefaultSensorStatus.STOPPED,
-           description="Polls the pipeline's Label Studio projects; requests review_sync_job only when an "
-                       "annotation was added, changed or removed since the last tick (cursor: count and latest "
-                       "update of every annotation).")
-def label_studio_annotations(context: dg.SensorEvaluationContext, label_studio: LabelStudioResource):
+def label_studio_annotations_poll(context: dg.SensorEvaluationContext, label_studio: LabelStudioResource):
     if not label_studio.configured:
         return dg.SkipReason("Label Studio is not configured (LABEL_STUDIO_URL, LABEL_STUDIO_API_KEY)")
     mark = label_studio.annotation_watermark()
@@ -30,6 +22,17 @@ def label_studio_annotations(context: dg.SensorEvaluationContext, label_studio: 
         return dg.SkipReason(f"no new annotations ({mark.split('|')[0]} in all)")
     context.update_cursor(mark)
     return dg.RunRequest(run_key=f"annotations-{mark}", tags={"curation/review_watermark": mark})
+
+
+def build_label_studio_sensor(poll_seconds: int) -> dg.SensorDefinition:
+    """The annotation sensor, polling every `poll_seconds` (CURATION_REVIEW_POLL_SECONDS, read when the
+    definitions are built)."""
+    return dg.sensor(
+        job=review_sync_job, name="label_studio_annotations", minimum_interval_seconds=int(poll_seconds),
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description="Polls the pipeline's Label Studio projects; requests review_sync_job only when an "
+                    "annotation was added, changed or removed since the last tick (cursor: count and latest "
+                    "update of every annotation).")(label_studio_annotations_poll)
 
 
 def refilter_requests(metadata: dict, partition_keys: set[str]) -> list[dg.RunRequest]:
@@ -49,9 +52,9 @@ def refilter_requests(metadata: dict, partition_keys: set[str]) -> list[dg.RunRe
                              "(daily_curation_job), so the rows leave the pool as human_review rejections; the next "
                              "pool refresh ships the dataset without them.")
 def human_review_refilter(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
-    from curation_dagster.defs.partitions import daily_partitions
-
     mat = asset_event.asset_materialization
     md = {k: getattr(v, "value", v) for k, v in (mat.metadata if mat else {}).items()}
-    requests = refilter_requests(md, set(daily_partitions.get_partition_keys()))
+    # the code location's own days (its deployment's start date), as the daily job partitions them
+    days = context.repository_def.get_job("daily_curation_job").partitions_def.get_partition_keys()
+    requests = refilter_requests(md, set(days))
     return requests or dg.SkipReason("no rejected examples with a known source day")
