@@ -5,7 +5,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from curation_dagster.definitions import defs
+from curation_dagster.definitions import build_definitions
+
+# the code location's loader builds these same definitions; built once here from the default deployment
+defs = build_definitions()
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"generations_source", "raw_generations", "filtered_generations", "rejected_generations",
