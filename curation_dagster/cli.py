@@ -389,9 +389,10 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
     from contextlib import closing
 
     from curation_dagster import settings
+    from curation_dagster.lib.formats import repairable
+    from curation_dagster.lib.import_run import import_records
     from curation_dagster.lib.import_sinks import open_sink
-    from curation_dagster.lib.importing import (REPAIR_COUNTS, ImportSettings, Quarantined, convert_chunk, now_iso,
-                                                read_records, suggested_run_range)
+    from curation_dagster.lib.importing import ImportSettings
 
     src = Path(path)
     if not src.is_file():
@@ -403,12 +404,12 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
         Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
     elif settings.deployment() == "local":
         settings.warehouse_path().parent.mkdir(parents=True, exist_ok=True)
-    stamp, source = now_iso(), str(src.resolve())
-    counts = {"read": 0, "imported": 0, "already_present": 0, "quarantined": 0, "conflicting_ids": 0,
-              **{k: 0 for k in REPAIR_COUNTS}}
-    days: dict[str, int] = {}
-    t0 = time.perf_counter()
     qfile = open(quarantine_file, "w", encoding="utf-8") if quarantine_file else None
+
+    def to_file(entries) -> None:
+        for b in entries:
+            qfile.write(json.dumps({"line": b.line, "reason": b.reason, "raw": b.raw}, ensure_ascii=False) + "\n")
+
     try:
         try:
             sink = open_sink(settings.deployment(), warehouse, table, memory_limit, str(settings.warehouse_path()))
@@ -416,42 +417,24 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
             raise click.ClickException(str(exc)) from exc
         with closing(sink), click.progressbar(
                 length=src.stat().st_size, label=f"Importing {src.name}", file=sys.stderr) as bar:
-            sink.reset_quarantine(source)
-            done_bytes, position = 0, [0]
+            done = [0]
+
+            def progress(position: int) -> None:
+                bar.update(max(position - done[0], 0))
+                done[0] = max(done[0], position)
+
             try:
-                for chunk in read_records(src, fmt, opts, chunk_rows, progress=position):
-                    origins: list[tuple[int, str]] = []
-                    rows, bad = convert_chunk(chunk, opts, fmt, stats=counts, origins=origins)
-                    result = sink.add(rows)
-                    clash = [Quarantined(origins[pos][0], reason, origins[pos][1]) for pos, reason in result.conflicts]
-                    bad = sorted(bad + clash, key=lambda b: b.line)
-                    sink.quarantine(source, bad, stamp)
-                    if qfile:
-                        for b in bad:
-                            qfile.write(json.dumps({"line": b.line, "reason": b.reason, "raw": b.raw},
-                                                   ensure_ascii=False) + "\n")
-                    counts["read"] += len(chunk)
-                    counts["imported"] += result.added
-                    counts["already_present"] += result.present
-                    counts["quarantined"] += len(bad)
-                    counts["conflicting_ids"] += len(clash)
-                    clashing = {pos for pos, _ in result.conflicts}
-                    for pos, d in enumerate(rows["created_at"]):
-                        if pos not in clashing:
-                            days[str(d)[:10]] = days.get(str(d)[:10], 0) + 1
-                    bar.update(max(position[0] - done_bytes, 0))
-                    done_bytes = max(done_bytes, position[0])
+                report = import_records(src, fmt, opts, sink, chunk_rows, on_progress=progress,
+                                        on_quarantined=to_file if qfile else None)
             except (OSError, ValueError) as exc:
                 raise click.ClickException(f"cannot read {path} as {fmt}: {exc}") from exc
     finally:
         if qfile:
             qfile.close()
-    elapsed = time.perf_counter() - t0
+    counts, source = report.counts, report.source
     click.echo(f"{src.name}: read {counts['read']:,} records, imported {counts['imported']:,}, "
                f"already present {counts['already_present']:,}, quarantined {counts['quarantined']:,} "
-               f"({counts['read'] / elapsed:,.0f} records/s) into {sink.where}")
-    from curation_dagster.lib.formats import repairable
-
+               f"({report.records_per_second:,.0f} records/s) into {sink.where}")
     if repairable(fmt):
         click.echo(f"Conversations repaired: leading assistant turns dropped in "
                    f"{counts['leading_assistant_dropped']:,}, same-role turns merged in "
@@ -462,8 +445,7 @@ def import_file(path, fmt, pairs, mapping_file, assign_date, template_id, wareho
     if counts["quarantined"]:
         click.echo(f"Quarantined lines: SELECT line, reason FROM import_quarantine WHERE source = '{source}'"
                    + (f" (also {quarantine_file})" if quarantine_file else ""))
-    span = suggested_run_range(days)
-    counts["out_of_range_dates"] = span.rows_outside
+    span = report.run_range
     if span.first:
         click.echo(f"Rows span {span.days} day(s), {span.first} .. {span.last}: materialize them with "
                    f"`curation run --from {span.first} --to {span.last}` or a backfill of daily_curation_job in the UI.")
