@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from curation_dagster.lib.export import jsonl_lines
+from curation_dagster.lib.formats import record_of
 from curation_dagster.lib.registry import Registry, first_doc_line
 
 SPLITS = ("train", "validation")
@@ -275,6 +276,17 @@ def _export_csv(tmp: Path, df: pd.DataFrame, manifest: dict, data: dict) -> None
 def _export_parquet(tmp: Path, df: pd.DataFrame, manifest: dict, data: dict) -> None:
     """one Parquet file, one row per example, messages as JSON text"""
     _write_parquet(tmp, df)
+
+
+@export_format("sharegpt", suffix=".sharegpt.jsonl")
+def _export_sharegpt(tmp: Path, df: pd.DataFrame, manifest: dict, data: dict) -> None:
+    """one ShareGPT JSONL file (Axolotl, LLaMA-Factory): {"id", "split", "conversations": [{"from", "value"}]}"""
+    # the import side's own writer, so `curation import` reads this file back to the same messages
+    records = (record_of(json.loads(r.messages), "sharegpt", {"id": r.generation_id, "split": r.split})
+               for r in df.itertuples(index=False))
+    with open(tmp, "w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 @export_format("jsonl")

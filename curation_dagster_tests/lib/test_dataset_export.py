@@ -116,6 +116,26 @@ def test_parquet_export_round_trips_into_a_directory(tmp_path):
     check_rows(df.to_dict("records"))
 
 
+def test_sharegpt_export_writes_conversations_that_import_back(tmp_path):
+    export_dir, _ = publish(tmp_path)
+    summary = export_dataset(export_dir, tmp_path / "ds.sharegpt.jsonl", "sharegpt")
+    lines = (tmp_path / "ds.sharegpt.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [(r["id"], r["split"]) for r in records] == [("g-1", "train"), ("g-2", "train"), ("g-3", "validation")]
+    g2 = records[1]["conversations"]
+    assert [t["from"] for t in g2] == ["system", "human", "gpt"]
+    assert g2[1]["value"] == "Schreib Jörg ein Dankeschön 🎉 für die Hilfe"  # written as UTF-8, not escaped
+    assert g2[2]["value"] == "Lieber Jörg,\n\nvielen Dank! 🎉\n\nViele Grüße\nZoë"
+    assert "Zoë Müller" in g2[0]["value"] and "🎉" in lines[1]
+    assert records[2]["conversations"][-1] == {"from": "gpt", "value": "Thanks all, great work 👍 — see you Monday."}
+    assert summary["rows"]["total"] == 3
+    # the import side reads the file back to the same messages as the published chat JSONL
+    from curation_dagster.lib.formats import messages_of
+    chat = [json.loads(line) for split in ("train", "validation")
+            for line in (export_dir / "finetuning_dataset" / f"{split}.jsonl").read_text().splitlines()]
+    assert [messages_of(r, "sharegpt") for r in records] == [c["messages"] for c in chat]
+
+
 def test_jsonl_export_is_byte_identical(tmp_path):
     export_dir, folder = publish(tmp_path)
     summary = export_dataset(export_dir, tmp_path / "jsonl", "jsonl")

@@ -46,9 +46,9 @@ def test_clustering_algorithm_names():
 
 
 def test_export_format_names():
-    assert set(EXPORT_FORMATS) == {"sqlite", "csv", "parquet", "jsonl"}
-    assert FORMATS == ("sqlite", "csv", "parquet", "jsonl")
-    assert SUFFIX == {"sqlite": ".sqlite", "csv": ".csv", "parquet": ".parquet"}
+    assert set(EXPORT_FORMATS) == {"sqlite", "csv", "parquet", "sharegpt", "jsonl"}
+    assert FORMATS == ("sqlite", "csv", "parquet", "sharegpt", "jsonl")
+    assert SUFFIX == {"sqlite": ".sqlite", "csv": ".csv", "parquet": ".parquet", "sharegpt": ".sharegpt.jsonl"}
 
 
 def test_import_format_names():
