@@ -553,7 +553,7 @@ def convert(source, target, from_fmt, to_fmt, quarantine_file) -> None:
 @click.option("--export-dir", default=None, type=click.Path(file_okay=False),
               help="Where finetuning_dataset published (default: CURATION_EXPORT_DIR or data/exports).")
 def export(out, fmt, export_dir) -> None:
-    """Deliver the published fine-tuning dataset as SQLite, CSV, Parquet or JSONL.
+    """Deliver the published fine-tuning dataset as SQLite, CSV, Parquet, ShareGPT JSONL or OpenAI chat JSONL.
 
     Every published file is checked against its sha256 in manifest.json first, so what you get is
     exactly what passed the export checks. (The same rows are also the finetuning_dataset table in

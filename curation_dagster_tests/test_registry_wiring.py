@@ -40,7 +40,7 @@ def test_experiment_config_help_names_every_part():
 def test_cli_choices_are_the_registered_names():
     runner = CliRunner()
     export_help = runner.invoke(main, ["export", "--help"]).output
-    assert "[sqlite|csv|parquet|jsonl]" in export_help
+    assert "[sqlite|csv|parquet|sharegpt|jsonl]" in export_help
     assert all(EXPORT_FORMATS.descriptions[n][:20] in " ".join(export_help.split()) for n in EXPORT_FORMATS)
     assert "[auto|jsonl|csv|parquet|chat|sharegpt|alpaca]" in runner.invoke(main, ["import", "--help"]).output
     convert_help = runner.invoke(main, ["convert", "--help"]).output

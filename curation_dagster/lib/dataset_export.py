@@ -1,4 +1,4 @@
-"""Deliver the published fine-tuning dataset in the formats teams ask for: SQLite, CSV, Parquet or JSONL
+"""Deliver the published fine-tuning dataset in the formats teams ask for: SQLite, CSV, Parquet, ShareGPT JSONL or OpenAI chat JSONL
 (EXPORT_FORMATS: one `@export_format` writer each, below; add one there, plus its test).
 
 The source is what `finetuning_dataset` published: `train.jsonl`, `validation.jsonl`,
