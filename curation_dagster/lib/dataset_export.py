@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from curation_dagster.lib.export import jsonl_lines
+from curation_dagster.lib.export import jsonl_bytes, jsonl_lines
 from curation_dagster.lib.formats import record_of
 from curation_dagster.lib.registry import Registry, first_doc_line
 
@@ -282,11 +282,9 @@ def _export_parquet(tmp: Path, df: pd.DataFrame, manifest: dict, data: dict) -> 
 def _export_sharegpt(tmp: Path, df: pd.DataFrame, manifest: dict, data: dict) -> None:
     """one ShareGPT JSONL file (Axolotl, LLaMA-Factory): {"id", "split", "conversations": [{"from", "value"}]}"""
     # the import side's own writer, so `curation import` reads this file back to the same messages
-    records = (record_of(json.loads(r.messages), "sharegpt", {"id": r.generation_id, "split": r.split})
-               for r in df.itertuples(index=False))
-    with open(tmp, "w", encoding="utf-8") as f:
-        for record in records:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    records = [record_of(json.loads(r.messages), "sharegpt", {"id": r.generation_id, "split": r.split})
+               for r in df.itertuples(index=False)]
+    tmp.write_bytes(jsonl_bytes(records))
 
 
 @export_format("jsonl")
