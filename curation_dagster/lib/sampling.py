@@ -1,10 +1,13 @@
 """Deterministic, order-independent sampling with a category mix, in two modes (SAMPLING_MODES).
 
 `target` (the default): the sample grows with the pool toward `target_examples`. Its size is
-min(target_examples, max_pool_share x pool) (or the shipped rows still in the pool, if more), split between the categories by the mix, and each
-category's quota is water-filled across the sampling cells (lib.clustering: fine k-means cells inside
-the named topics): every cell gives min(its rows, q), q the level that meets the quota, so small
-topics keep all they have and big ones give no more than their share. Each row has a weighted random
+min(target_examples, max_pool_share x pool) (or the shipped rows still in the pool, if more), split
+between the categories by the mix, and each category's quota is water-filled (BALANCES): by default
+across the named topics first (every topic gives min(its rows, q), q the level that meets the quota,
+so small topics keep all they have and big ones give no more than their share), then each topic's
+share across its sampling cells (lib.clustering: fine k-means cells of about the same size inside the
+topic), so the picks spread over the whole topic. Filling the cells alone ('cells') gives a big topic
+cells in proportion to its size, hence a share of the sample in proportion too, as a random sample would. Each row has a weighted random
 key (Efraimidis-Spirakis: -ln(u) / quality^quality_weight, u a seeded hash of the id), so higher
 usage-based quality is likelier first. A prompt asked many times (the same normalised instruction and
 input message) counts once: only its best-keyed `max_per_prompt` rows can be picked. The order in
@@ -15,6 +18,9 @@ quality), or the key alone ('random').
 Measured on the real ShareGPT development half (issue 17): random picks inside the cells tied random
 samples of the pool on both instruments; farthest point on the clustering embedding won on it and
 lost on a lexical one; farthest point on character n-grams of the example beat random on both.
+Topics first beat cells alone on the lexical instrument at every share of the pool from 0.1 to 0.5,
+and the sample stops beating random between 0.4 and 0.5 of the pool: hence `max_pool_share` 0.4
+(benchmarks/pool_share.py; README, "How much of the pool can ship?").
 
 `per_cluster`: the seed's recipe, at most N per cluster, described below.
 
@@ -54,16 +60,19 @@ class SampleSettings:
     mix_strategy: str = "trim"  # "trim" | "fill"
     mode: str = "target"  # a key of SAMPLING_MODES
     target_examples: int = 50_000  # target mode: the dataset's size once the pool supports it
-    max_pool_share: float = 0.5  # target mode: adds nothing beyond this share of the pool
+    max_pool_share: float = 0.4  # target mode: adds nothing beyond this share of the pool
     quality_weight: float = 1.0  # target mode: 0 = uniform within cells; higher favours quality more
     max_per_prompt: int = 1  # target mode: picks per normalised prompt (0 = no cap)
     within_cell: str = "diverse"  # target mode: a key of lib.selection.WITHIN_CELL_ORDERS
+    balance: str = "topics"  # target mode: a key of BALANCES
 
     def __post_init__(self):
         if self.mode not in SAMPLING_MODES:
             raise ValueError(f"unknown sampling mode {self.mode!r}; use one of {', '.join(SAMPLING_MODES)}")
         if self.within_cell not in WITHIN_CELL_ORDERS:
             raise ValueError(f"unknown within_cell order {self.within_cell!r}; use one of {', '.join(WITHIN_CELL_ORDERS)}")
+        if self.balance not in BALANCES:
+            raise ValueError(f"unknown balance {self.balance!r}; use one of {', '.join(BALANCES)}")
         if self.mix_strategy not in ("trim", "fill"):
             raise ValueError(f"unknown mix_strategy {self.mix_strategy!r}; use 'trim' or 'fill'")
         if not 0 < self.max_pool_share <= 1:
@@ -87,6 +96,7 @@ class SampleInfo:
     limit: str = ""  # why the sample is smaller than target_examples ("" when it is not)
     shipped_in_pool: int = 0  # target mode: rows of the published dataset still in the pool (kept first)
     shipped_per_cell: dict | None = None  # target mode: (cell_id, category) -> those rows: a cell keeps them above q
+    cell_bound: dict | None = None  # target mode: (cell_id, category) -> the most it may give (its level + 1, or its shipped rows)
 
 
 def category_of(template_id: str, general_template: str = "general") -> str:
@@ -306,14 +316,16 @@ def sample_to_target(df: pd.DataFrame, s: SampleSettings,
             for cat in (GENERAL, SPECIFIC)}
     info.shipped_per_cell = {(c, cat): n for cat in kept for c, n in kept[cat].items()}
     info.shipped_in_pool = sum(info.shipped_per_cell.values())
+    topic_of = dict(zip(work["cell_id"], work["cluster_id"]))
+    info.cell_bound = {}
     for cat, goal in ((GENERAL, tg), (SPECIFIC, ts)):
         key = (lambda c, i, cat=cat: float(keys[cat][c][i]))
-        if sum(kept[cat].values()) > goal:  # the goal shrank: keep the most even share of what shipped
-            alloc, q = water_fill(kept[cat], goal, key)
-        else:
-            alloc, q = water_fill(avail[cat], goal, key, floor=kept[cat])
+        shrank = sum(kept[cat].values()) > goal  # the goal shrank: keep the most even share of what shipped
+        cells_avail, floor = (kept[cat], None) if shrank else (avail[cat], kept[cat])
+        alloc, q, bound = BALANCES[s.balance](cells_avail, goal, key, floor, topic_of)
         info.quota[cat] = q
         limits.update({(c, cat): n for c, n in alloc.items()})
+        info.cell_bound.update({(c, cat): b for c, b in bound.items()})
     info.size_goal = tg + ts
     if info.size_goal < s.target_examples:
         info.limit = (f"max_pool_share {s.max_pool_share} of {len(df):,} pool rows" if by_share < s.target_examples
@@ -325,6 +337,43 @@ def sample_to_target(df: pd.DataFrame, s: SampleSettings,
     lim = np.array([limits.get((c, cat), 0) for c, cat in zip(work["cell_id"], work["category"])])
     chosen = work[work["sample_rank"].to_numpy() < lim]
     return chosen.drop(columns=["_k", "_new", "_quality"]).sort_values(["cluster_id", "generation_id"]).reset_index(drop=True), info
+
+
+def _balance_cells(avail: dict, goal: int, key, floor: dict | None, topic_of: dict) -> tuple[dict, int, dict]:
+    """(picks per cell, level q, most a cell may give): one water-filling over every cell."""
+    alloc, q = water_fill(avail, goal, key, floor=floor)
+    return alloc, q, {c: max(q + 1, (floor or {}).get(c, 0)) for c in alloc}
+
+
+def _balance_topics(avail: dict, goal: int, key, floor: dict | None, topic_of: dict) -> tuple[dict, int, dict]:
+    """(picks per cell, topic level q, most a cell may give): the goal water-filled across the named
+    topics first (every topic gives min(its rows, q)), then each topic's share water-filled across
+    its own cells. Cells are cut to about the same size, so filling them alone gives a big topic a
+    share in proportion to its size, as a random sample would; filling topics first flattens that."""
+    floor = floor or {}
+    by_topic: dict = {}
+    for c in avail:
+        by_topic.setdefault(topic_of[c], []).append(c)
+    t_avail = {t: sum(avail[c] for c in cs) for t, cs in by_topic.items()}
+    t_floor = {t: sum(min(avail[c], floor.get(c, 0)) for c in cs) for t, cs in by_topic.items()}
+    # a topic's next row: the smallest key among its cells' next rows at an even spread
+    t_key = {t: np.sort(np.concatenate([[key(c, i) for i in range(avail[c])] for c in cs])) for t, cs in by_topic.items()}
+    t_alloc, q = water_fill(t_avail, goal, lambda t, i: float(t_key[t][i]), floor=t_floor)
+    alloc, bound = {}, {}
+    for t, cs in by_topic.items():
+        sub = {c: avail[c] for c in cs}
+        a, qc = water_fill(sub, t_alloc[t], key, floor={c: floor.get(c, 0) for c in cs})
+        alloc.update(a)
+        bound.update({c: max(qc + 1, floor.get(c, 0)) for c in cs})
+    return alloc, q, bound
+
+
+#: how a category's goal is spread: a name -> function(rows per cell, goal, next-row key, shipped floor,
+#: cell -> topic) -> (picks per cell, level, most a cell may give); SampleSettings.balance
+BALANCES: dict[str, Callable[..., tuple[dict, int, dict]]] = {
+    "topics": _balance_topics,
+    "cells": _balance_cells,
+}
 
 
 def _order_cells(work: pd.DataFrame, s: SampleSettings, limits: dict, shipped: dict) -> pd.DataFrame:

@@ -106,19 +106,19 @@ def test_sampling_checks():
     assert not by_name(sampling_checks(s, *per_cluster(1), 0.05))["sample_within_quota"].passed
     assert not by_name(sampling_checks(pd.concat([s, s.iloc[:1]]), *per_cluster(5), 0.5))["sample_within_quota"].passed
     assert not by_name(sampling_checks(s, *per_cluster(2, 0.8), 0.05))["category_mix_on_target"].passed
-    # target mode: each (cell, category) may give its water-filling level q, or q + 1 for the remainder
+    # target mode: each (cell, category) may give at most its bound (its level q + 1, or what it shipped)
     target = SampleSettings(target_examples=4)
-    assert by_name(sampling_checks(s, target, SampleInfo("target", 4, 4, quota={"general": 0, "template_specific": 0}),
+    one_each = {(c, cat): 1 for c in (0, 1) for cat in ("general", "template_specific")}
+    assert by_name(sampling_checks(s, target, SampleInfo("target", 4, 4, cell_bound=one_each),
                                    0.05))["sample_within_quota"].passed
-    two_in_a_cell = s.assign(cell_id=[0, 0, 0, 0])  # 2 general rows in cell 0 with q = 0
+    two_in_a_cell = s.assign(cell_id=[0, 0, 0, 0])  # 2 general rows in cell 0, which may give 1
     assert not by_name(sampling_checks(two_in_a_cell, target, SampleInfo(
-        "target", 4, 4, quota={"general": 0, "template_specific": 0}), 0.05))["sample_within_quota"].passed
-    # unless those 2 shipped before: a cell keeps the published examples it holds
-    assert by_name(sampling_checks(two_in_a_cell, target, SampleInfo(
-        "target", 4, 4, quota={"general": 0, "template_specific": 0}, shipped_per_cell={(0, "general"): 2, (0, "template_specific"): 2}),
-        0.05))["sample_within_quota"].passed
+        "target", 4, 4, cell_bound=one_each), 0.05))["sample_within_quota"].passed
+    # a cell with no bound at all may give nothing
+    assert not by_name(sampling_checks(s, target, SampleInfo("target", 4, 4, cell_bound={}),
+                                       0.05))["sample_within_quota"].passed
     over_target = by_name(sampling_checks(s, SampleSettings(target_examples=3), SampleInfo(
-        "target", 4, 3, quota={"general": 5, "template_specific": 5}), 0.05))["sample_within_quota"]
+        "target", 4, 3, cell_bound={k: 5 for k in one_each}), 0.05))["sample_within_quota"]
     assert not over_target.passed
 
 

@@ -12,6 +12,11 @@ from curation_dagster.lib.sampling import (GENERAL, SPECIFIC, SampleSettings, ac
                                            daily_growth, sample, sample_to_target, water_fill)
 
 
+#: the figures of the growth and keep-shipped tests were worked out by hand for these settings: one
+#: water-filling over every cell, at most half the pool (the defaults before topics came first)
+HALF_BY_CELLS = {"balance": "cells", "max_pool_share": 0.5}
+
+
 def pool(cell_sizes, template="general", prefix="r", quality=0.5, day="2026-11-01"):
     rows = []
     for c, n in enumerate(cell_sizes):
@@ -39,9 +44,9 @@ def test_size_is_the_target_or_the_pool_share_and_cells_are_balanced():
     assert len(out) == 100 and info.limit == ""
     per_cell = out.groupby("cell_id").size().to_dict()
     assert per_cell == {0: 40, 1: 40, 2: 10, 3: 10}  # q = 40: the big cell gives no more than the next one
-    # a target above half the pool: the sample stops at max_pool_share and says why
+    # a target above 0.4 of the pool: the sample stops at max_pool_share and says why
     out, info = sample_to_target(df, SampleSettings(target_examples=10_000, general_share=1.0))
-    assert len(out) == 230 and "max_pool_share" in info.limit
+    assert len(out) == 184 and "max_pool_share" in info.limit  # 0.4 x 460
     assert out["generation_id"].is_unique
 
 
@@ -93,7 +98,7 @@ def test_deterministic_order_independent_and_seeded():
 
 def test_a_new_day_adds_examples_and_displaces_few():
     day1 = pool([100] * 20, day="2026-11-01")
-    s = SampleSettings(target_examples=5_000, general_share=1.0)
+    s = SampleSettings(**HALF_BY_CELLS, target_examples=5_000, general_share=1.0)
     first, _ = sample_to_target(day1, s)
     day2 = pd.concat([day1, pool([10] * 20, prefix="n", day="2026-11-02")])
     second, _ = sample_to_target(day2, s)
@@ -102,7 +107,7 @@ def test_a_new_day_adds_examples_and_displaces_few():
     assert len(dropped) / len(first) <= 0.02
     # once the target is reached, a new day only displaces the picks its rows out-rank
     full = pool([100] * 20, day="2026-11-01")
-    s = SampleSettings(target_examples=400, general_share=1.0)
+    s = SampleSettings(**HALF_BY_CELLS, target_examples=400, general_share=1.0)
     before, _ = sample_to_target(full, s)
     after, _ = sample_to_target(pd.concat([full, pool([2] * 20, prefix="n", day="2026-11-02")]), s)
     assert len(after) == 400 and len(set(before["generation_id"]) - set(after["generation_id"])) <= 0.02 * 400
@@ -120,7 +125,7 @@ def test_per_cluster_mode_is_the_seed_recipe_with_its_ceiling():
 def test_daily_growth_is_measured_by_sampling_the_older_pool():
     days = [pool([20], prefix=f"d{d}", day=f"2026-11-{d:02d}") for d in range(1, 11)]  # 20 rows a day
     df = pd.concat(days)
-    s = SampleSettings(target_examples=10_000, general_share=1.0)
+    s = SampleSettings(**HALF_BY_CELLS, target_examples=10_000, general_share=1.0)
     now, _ = sample_to_target(df, s)
     rate, then = daily_growth(df, s, len(now), window_days=7)
     assert len(now) == 100 and then == 30 and rate == pytest.approx(10.0)  # half of 20 new rows a day
@@ -182,7 +187,7 @@ def test_water_fill_gives_the_remainder_to_cells_at_the_level_not_to_a_floor_abo
 
 def test_shipped_examples_stay_when_a_day_is_added_or_the_cells_are_refit():
     full = pool([100] * 20, day="2026-11-01")  # 2,000 rows in 20 cells
-    s = SampleSettings(target_examples=400, general_share=1.0)
+    s = SampleSettings(**HALF_BY_CELLS, target_examples=400, general_share=1.0)
     before, _ = sample_to_target(full, s)
     shipped = set(before["generation_id"])
     # a new day brings 300 rows in 3 new cells: without the shipped set, q falls from 20 to 17 (9 cells
@@ -194,7 +199,7 @@ def test_shipped_examples_stay_when_a_day_is_added_or_the_cells_are_refit():
     kept, info = sample_to_target(grown, s, shipped)
     assert len(kept) == 400 and shipped <= set(kept["generation_id"]) and info.shipped_in_pool == 400
     # below the target the new day's quota goes to the new rows, on top of everything shipped
-    s_big = SampleSettings(target_examples=5_000, general_share=1.0)
+    s_big = SampleSettings(**HALF_BY_CELLS, target_examples=5_000, general_share=1.0)
     first, _ = sample_to_target(full, s_big)
     second, _ = sample_to_target(grown, s_big, set(first["generation_id"]))
     assert len(second) == 1_150 and set(first["generation_id"]) <= set(second["generation_id"])
@@ -203,7 +208,7 @@ def test_shipped_examples_stay_when_a_day_is_added_or_the_cells_are_refit():
     after, _ = sample_to_target(refit, s, shipped)
     assert set(after["generation_id"]) == shipped
     # a smaller goal keeps only shipped rows, evenly: 10 from each of the 20 cells
-    small, _ = sample_to_target(full, SampleSettings(target_examples=200, general_share=1.0), shipped)
+    small, _ = sample_to_target(full, SampleSettings(**HALF_BY_CELLS, target_examples=200, general_share=1.0), shipped)
     assert set(small["generation_id"]) <= shipped and small.groupby("cell_id").size().eq(10).all()
 
 
@@ -213,7 +218,7 @@ def test_a_shrinking_pool_keeps_what_shipped():
     # below that and 60 new ones join; excluding 7 cells leaves 300 rows (120 shipped): half is 150,
     # so all 120 stay and 30 join. No shipped row still in the pool is dropped.
     full = pool([100] * 10)
-    s = SampleSettings(target_examples=400, general_share=1.0)
+    s = SampleSettings(**HALF_BY_CELLS, target_examples=400, general_share=1.0)
     shipped = set(sample_to_target(full, s)[0]["generation_id"])
     assert len(shipped) == 400
     for excluded, still, added in ((4, 240, 60), (7, 120, 30)):
@@ -263,3 +268,63 @@ def test_a_pool_whose_mix_moves_keeps_what_shipped():
     # a share of 1 says template-specific rows are not wanted: the shipped ones leave
     only_general, _ = sample_to_target(df, SampleSettings(target_examples=200, general_share=1.0), shipped)
     assert (only_general["category"] == GENERAL).all() and len(only_general) == 200
+
+
+def topic_pool(cells_per_topic, rows_per_cell=10):
+    """Topic t has cells_per_topic[t] cells of rows_per_cell rows; cell ids numbered topic by topic."""
+    rows, cell = [], 0
+    for t, n_cells in enumerate(cells_per_topic):
+        for _ in range(n_cells):
+            rows += [{"generation_id": f"t{t}c{cell}-{i}", "cluster_id": t, "cell_id": cell, "template_id": "general",
+                      "instruction": f"question {cell} {i}", "input_message": None, "quality_score": 0.5,
+                      "created_at": pd.Timestamp("2026-11-01")} for i in range(rows_per_cell)]
+            cell += 1
+    return pd.DataFrame(rows)
+
+
+def test_balance_topics_levels_the_topics_before_their_cells():
+    # topic 0: four cells of 10 rows, topic 1: one cell of 10; goal 10
+    df = topic_pool([4, 1])
+    by_cells, _ = sample_to_target(df, SampleSettings(target_examples=10, general_share=1.0, max_pool_share=1.0,
+                                                      balance="cells"))
+    # five equal cells, level 2: the big topic gives 4 x 2 = 8, as a random sample would in proportion
+    assert by_cells.groupby("cluster_id").size().to_dict() == {0: 8, 1: 2}
+    by_topics, info = sample_to_target(df, SampleSettings(target_examples=10, general_share=1.0, max_pool_share=1.0,
+                                                          balance="topics"))
+    # topics first: level 5, each topic gives 5; topic 0's 5 over its four cells: level 1, one cell gives 2
+    assert by_topics.groupby("cluster_id").size().to_dict() == {0: 5, 1: 5}
+    assert sorted(by_topics[by_topics.cluster_id == 0].groupby("cell_id").size().tolist()) == [1, 1, 1, 2]
+    assert info.quota == {GENERAL: 5, SPECIFIC: 0}
+    # the bound the quota check applies: a cell's level in its topic + 1
+    assert {c: info.cell_bound[(c, GENERAL)] for c in range(5)} == {0: 2, 1: 2, 2: 2, 3: 2, 4: 6}
+
+
+def test_balance_topics_keeps_what_shipped():
+    df = topic_pool([4, 1])
+    shipped = {f"t0c0-{i}" for i in range(3)}  # three rows of topic 0's first cell were published
+    out, info = sample_to_target(df, SampleSettings(target_examples=10, general_share=1.0, max_pool_share=1.0,
+                                                    balance="topics"), shipped=shipped)
+    assert shipped <= set(out["generation_id"])
+    # topic 0 still gives 5: the 3 shipped in cell 0 and 2 more from two of its other cells
+    assert out.groupby("cluster_id").size().to_dict() == {0: 5, 1: 5}
+    per_cell = out[out.cluster_id == 0].groupby("cell_id").size().to_dict()
+    assert per_cell[0] == 3 and sorted(v for c, v in per_cell.items() if c) == [1, 1]
+    assert info.cell_bound[(0, GENERAL)] == 3
+
+
+def test_unknown_balance_is_refused():
+    with pytest.raises(ValueError, match="unknown balance"):
+        SampleSettings(balance="clusters")
+
+
+def test_default_settings_grow_with_the_pool_and_keep_what_shipped():
+    full = topic_pool([4, 2, 1], rows_per_cell=25)  # 175 rows in three topics
+    s = SampleSettings(target_examples=1_000, general_share=1.0)  # defaults: topics first, 0.4 of the pool
+    first, _ = sample_to_target(full, s)
+    assert len(first) == 70  # 0.4 x 175
+    new_topic = pd.DataFrame([{"generation_id": f"n-{i}", "cluster_id": 3, "cell_id": 7, "template_id": "general",
+                               "instruction": f"new question {i}", "input_message": None, "quality_score": 0.5,
+                               "created_at": pd.Timestamp("2026-11-02")} for i in range(25)])
+    second, info = sample_to_target(pd.concat([full, new_topic]), s, set(first["generation_id"]))
+    assert len(second) == 80 and set(first["generation_id"]) <= set(second["generation_id"])  # 0.4 x 200
+    assert (second["cluster_id"] == 3).sum() == 10  # the new day's 10 picks all come from its new topic

@@ -22,8 +22,8 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig, 
     """The examples chosen for fine-tuning, with the configured share of the general template.
 
     Default mode 'target': the sample grows with the pool toward `target_examples` (at most
-    `max_pool_share` of the pool), its quota balanced across the topics' sampling cells (every cell
-    gives min(its rows, q)), picks inside a cell as unlike each other as their words allow and
+    `max_pool_share` of the pool), its quota balanced across the named topics (every topic gives
+    min(its rows, q)) and inside each topic across its sampling cells, picks inside a cell as unlike each other as their words allow and
     favouring the usage-based quality score (`within_cell`), a prompt asked many times counted once. Mode 'per_cluster': at most N per cluster (the seed's recipe).
     Selection depends only on the rows' content, a seeded hash of each id and config, never on the
     order partitions were materialized in. What the published dataset holds stays picked while it
@@ -76,7 +76,9 @@ def sampling_metadata(chosen: pd.DataFrame, pool: pd.DataFrame, s, info, shipped
         "mode": s.mode,
         **({"target_examples": s.target_examples, "size_goal": info.size_goal,
             "sampling_cells": info.cells, "cells_sampled": int(chosen["cell_id"].nunique()) if len(chosen) else 0,
-            "cell_quota": ", ".join(f"{k} {v}" for k, v in (info.quota or {}).items()),
+            "balance": s.balance,
+            # the water-filling level per category: of the topics with balance 'topics', of the cells with 'cells'
+            "quota_level": ", ".join(f"{k} {v}" for k, v in (info.quota or {}).items()),
             "prompt_repeats_skipped": info.prompt_repeats_skipped,
             # rows of the published dataset still in the pool, and how many of them stayed picked
             "shipped_in_pool": info.shipped_in_pool,

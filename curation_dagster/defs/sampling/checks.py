@@ -8,8 +8,9 @@ from curation_dagster.lib.sampling import GENERAL, SampleInfo, SampleSettings
 CHECK_SPECS = [
     spec("sample_within_quota", "sampled_examples",
          "No generation sampled twice and no more than the quota: target mode, at most target_examples "
-         "and at most q + 1 per sampling cell and category (the water-filling level), or the examples of "
-         "the published dataset the cell already holds when that is more; per_cluster mode, "
+         "and at most q + 1 per sampling cell and category (q: the water-filling level of the cell's topic "
+         "with balance 'topics', of every cell with 'cells'), or the examples of the published dataset "
+         "the cell already holds when that is more; per_cluster mode, "
          "at most N per cluster.", ERROR),
     spec("category_mix_on_target", "sampled_examples",
          "The share of the general template is within `mix_tolerance` of the target share.", WARN),
@@ -21,9 +22,8 @@ def sampling_checks(sampled: pd.DataFrame, s: SampleSettings, info: SampleInfo,
     target_share = s.general_share
     if s.mode == "target":
         groups = sampled.groupby(["cell_id", "category"]).size().rename("examples").reset_index()
-        shipped = info.shipped_per_cell or {}
-        groups["quota"] = [max((info.quota or {}).get(cat, 0) + 1, shipped.get((c, cat), 0))
-                           for c, cat in zip(groups["cell_id"], groups["category"])]
+        bound = info.cell_bound or {}
+        groups["quota"] = [bound.get((c, cat), 0) for c, cat in zip(groups["cell_id"], groups["category"])]
         groups["over_quota"] = groups["examples"] > groups["quota"]
         expectations = [
             (sampled, [gxe.ExpectColumnValuesToBeUnique(column="generation_id")]),
@@ -33,7 +33,7 @@ def sampling_checks(sampled: pd.DataFrame, s: SampleSettings, info: SampleInfo,
         ]
         extra = {"examples": len(sampled), "target_examples": s.target_examples,
                  "largest_cell_sample": int(groups["examples"].max()) if len(groups) else 0,
-                 "cell_quota": ", ".join(f"{k} {v}" for k, v in (info.quota or {}).items())}
+                 "quota_level": ", ".join(f"{k} {v}" for k, v in (info.quota or {}).items())}
     else:
         per_cluster = sampled.groupby("cluster_id").size().rename("examples").reset_index()
         expectations = [
