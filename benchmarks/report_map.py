@@ -48,7 +48,7 @@ def main() -> None:
     for n in args.rows:
         pool, assigned, sampled = synthetic_pool(n, args.clusters)
         t0 = time.perf_counter()
-        points, method, total = map_points(pool, assigned, sampled, cap=args.cap)
+        points, method, total, _ = map_points(pool, assigned, sampled, cap=args.cap)
         t1 = time.perf_counter()
         png = plot_map(points, method, total)
         t2 = time.perf_counter()

@@ -131,14 +131,81 @@ def project_2d(vectors: np.ndarray, seed: int = 42) -> tuple[np.ndarray, str]:
     return np.asarray(coords, dtype=float), "pca"
 
 
+@dataclass(frozen=True)
+class MapLayout:
+    """The map's places of pool rows from one projection, kept so that a daily refresh does not run
+    UMAP again (its first call in a process compiles for 15-70 s on 2 cores): rows it does not hold
+    are put at the similarity-weighted mean place of their MAP_NEIGHBOURS most similar rows it holds.
+    `key` says what the projection was made for (the topic model version): another key, or more than
+    MAX_PLACED_SHARE of the drawn rows missing from it, projects the map afresh."""
+
+    key: str
+    method: str
+    places: pd.DataFrame  # generation_id, x, y
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.places.assign(key=self.key, method=self.method)
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame | None) -> "MapLayout | None":
+        if df is None or df.empty or not {"generation_id", "x", "y", "key", "method"} <= set(df.columns):
+            return None
+        return cls(str(df["key"].iloc[0]), str(df["method"].iloc[0]),
+                   df[["generation_id", "x", "y"]].astype({"generation_id": str}).reset_index(drop=True))
+
+
+MAP_NEIGHBOURS = 5
+MAX_PLACED_SHARE = 0.25
+
+
+def place_by_neighbours(vectors: np.ndarray, known: np.ndarray, known_xy: np.ndarray,
+                        k: int = MAP_NEIGHBOURS) -> np.ndarray:
+    """(m, 2) places for `vectors` (m x d): the mean place of their k most similar `known` rows
+    (cosine), each weighted by its similarity (negative ones count as 0, ties to the lower index)."""
+    if len(vectors) == 0:
+        return np.zeros((0, 2))
+    unit = lambda x: x / np.clip(np.linalg.norm(x, axis=1, keepdims=True), 1e-12, None)  # noqa: E731
+    sim = unit(np.asarray(vectors, np.float32)) @ unit(np.asarray(known, np.float32)).T
+    k = min(k, sim.shape[1])
+    top = np.argsort(-sim, axis=1, kind="stable")[:, :k]
+    w = np.clip(np.take_along_axis(sim, top, axis=1), 0, None) + 1e-6
+    return (known_xy[top] * w[:, :, None]).sum(axis=1) / w.sum(axis=1, keepdims=True)
+
+
+def layout_map(ids: list[str], vectors: np.ndarray, seed: int = 42, layout: MapLayout | None = None,
+               key: str = "") -> tuple[np.ndarray, str, int, MapLayout]:
+    """(coordinates, method, rows placed by neighbours, the layout to keep) for rows `ids` with
+    `vectors`. With a `layout` made for the same `key` that holds at least 1 - MAX_PLACED_SHARE of
+    the rows (and was made by UMAP, or by PCA on a pool still too small for UMAP), its places are
+    reused and the other rows placed by neighbours; otherwise the rows are projected afresh."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if layout is not None and layout.key == key and len(ids):
+        where = dict(zip(layout.places["generation_id"], range(len(layout.places))))
+        pos = np.array([where.get(str(g), -1) for g in ids])
+        held = pos >= 0
+        method_ok = layout.method == "umap" or (layout.method == "pca" and len(ids) < UMAP_MIN_ROWS)
+        if method_ok and held.sum() >= 3 and (~held).mean() <= MAX_PLACED_SHARE:
+            xy = layout.places[["x", "y"]].to_numpy(dtype=float)
+            coords = np.zeros((len(ids), 2))
+            coords[held] = xy[pos[held]]
+            coords[~held] = place_by_neighbours(vectors[~held], vectors[held], coords[held])
+            # the kept layout stays the projection's own places: placed rows never become anchors
+            return coords, layout.method, int((~held).sum()), layout
+    coords, method = project_2d(vectors, seed)
+    places = pd.DataFrame({"generation_id": [str(g) for g in ids], "x": coords[:, 0], "y": coords[:, 1]})
+    return coords, method, 0, MapLayout(key, method, places)
+
+
 def map_points(pool: pd.DataFrame, clusters: pd.DataFrame, sampled: pd.DataFrame | None = None,
-               cap: int = 20_000, seed: int = 42) -> tuple[pd.DataFrame, str, int]:
-    """Pool rows to draw (x, y, cluster_id, cluster_name, is_outlier, sampled), the projection method
-    and how many pool rows there were. Above `cap` rows a seeded sample is drawn; sampled examples are
-    kept first so the marks stay complete."""
+               cap: int = 20_000, seed: int = 42, layout: MapLayout | None = None,
+               layout_key: str = "") -> tuple[pd.DataFrame, str, int, dict]:
+    """Pool rows to draw (x, y, cluster_id, cluster_name, is_outlier, sampled), the projection method,
+    how many pool rows there were, and {"placed": rows placed by neighbours, "layout": the MapLayout
+    to keep} (see layout_map). Above `cap` rows a seeded sample is drawn; sampled examples are kept
+    first so the marks stay complete."""
     cols = ["generation_id", "x", "y", "cluster_id", "cluster_name", "is_outlier", "sampled"]
     if not _has(pool, "generation_id", "embedding"):
-        return pd.DataFrame(columns=cols), "none", 0 if pool is None else len(pool)
+        return pd.DataFrame(columns=cols), "none", 0 if pool is None else len(pool), {"placed": 0, "layout": None}
     df = pool[["generation_id", "embedding"]].copy()
     total = len(df)
     if _has(clusters, "generation_id", "cluster_id"):
@@ -159,9 +226,11 @@ def map_points(pool: pd.DataFrame, clusters: pd.DataFrame, sampled: pd.DataFrame
         rest = np.random.default_rng(seed).permutation(np.flatnonzero(~mask))
         keep = np.concatenate([np.flatnonzero(mask), rest])[:cap]
         df = df.iloc[np.sort(keep)].reset_index(drop=True)
-    coords, method = project_2d(np.stack(df["embedding"].to_numpy()), seed)
+    vectors = np.stack(df["embedding"].to_numpy()) if len(df) else np.zeros((0, 1), np.float32)
+    coords, method, placed, kept = layout_map(df["generation_id"].astype(str).tolist(), vectors, seed, layout,
+                                              layout_key)
     df["x"], df["y"] = coords[:, 0], coords[:, 1]
-    return df[cols], method, total
+    return df[cols], method, total, {"placed": placed, "layout": kept}
 
 
 def _cluster_palette(points: pd.DataFrame) -> dict[int, str]:
@@ -511,6 +580,7 @@ class Report:
     html: str
     images: dict[str, bytes] = field(default_factory=dict)  # name -> PNG bytes (map, clusters, ...)
     summary: dict = field(default_factory=dict)  # counts for the asset's metadata
+    map_layout: MapLayout | None = None  # the map's places, to reuse on the next refresh (layout_map)
 
 
 def render_report(pool: pd.DataFrame, clusters: pd.DataFrame, summaries: pd.DataFrame, sampled: pd.DataFrame,
@@ -518,7 +588,8 @@ def render_report(pool: pd.DataFrame, clusters: pd.DataFrame, summaries: pd.Data
                   manifest: dict | None = None, experiments: pd.DataFrame | None = None, *,
                   target_examples: int = 50_000, general_share: float = 0.5, general_template: str = "general",
                   map_cap: int = 20_000, seed: int = 42, title: str = "Fine-tuning dataset report",
-                  generated_at: str | None = None) -> Report:
+                  generated_at: str | None = None, map_layout: MapLayout | None = None,
+                  map_layout_key: str = "") -> Report:
     """The report page and its PNGs.
 
     pool: deduplicated_generations (generation_id, embedding; created_at, template_id optional)
@@ -526,6 +597,8 @@ def render_report(pool: pd.DataFrame, clusters: pd.DataFrame, summaries: pd.Data
     rejected: rejected_generations (created_at, rule); decisions: review_decisions (may have no columns)
     manifest: the finetuning_dataset manifest.json, when the export exists
     experiments: the clustering_experiments table, when it was materialized
+    map_layout / map_layout_key: the map's last layout and what it must have been made for (see
+    layout_map); the layout to keep next time is Report.map_layout
     """
     generated_at = generated_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
     sampled = sampled if sampled is not None else pd.DataFrame()
@@ -533,7 +606,8 @@ def render_report(pool: pd.DataFrame, clusters: pd.DataFrame, summaries: pd.Data
     parts: list[str] = []
 
     # map
-    points, method, pool_rows = map_points(pool, clusters, sampled, cap=map_cap, seed=seed)
+    points, method, pool_rows, placing = map_points(pool, clusters, sampled, cap=map_cap, seed=seed,
+                                                    layout=map_layout, layout_key=map_layout_key)
     images["map"] = plot_map(points, method, pool_rows)
     # clusters
     ctable = cluster_table(summaries, sampled)
@@ -578,6 +652,7 @@ def render_report(pool: pd.DataFrame, clusters: pd.DataFrame, summaries: pd.Data
         "pool_rows": int(pool_rows),
         "map_points": int(len(points)),
         "map_method": method,
+        "map_rows_placed_by_neighbours": placing["placed"],
         "clusters": n_clusters,
         "sampled_examples": int(n_sampled),
         "achieved_general_share": round(achieved, 4),
@@ -627,6 +702,9 @@ def render_report(pool: pd.DataFrame, clusters: pd.DataFrame, summaries: pd.Data
                 "dataset. Nearby points are similar; a cluster's id sits at its centre.")
     if method == "pca":
         map_lead += " Fewer than 50 rows: the projection is PCA instead of UMAP."
+    if placing["placed"]:
+        map_lead += (f" The projection was made on an earlier refresh of this topic model; the "
+                     f"{placing['placed']:,} rows it did not hold sit at the mean place of their most similar rows.")
     parts.append(_section("map", map_lead, _img(images["map"], "map of the pool coloured by cluster")))
 
     cbody = _img(images["clusters"], "cluster sizes") + html_table(
@@ -712,4 +790,4 @@ def render_report(pool: pd.DataFrame, clusters: pd.DataFrame, summaries: pd.Data
         f'generated {html.escape(generated_at)}</p>'
         f"{nav}{''.join(parts)}</main></body></html>\n"
     )
-    return Report(html=page, images=images, summary=summary)
+    return Report(html=page, images=images, summary=summary, map_layout=placing["layout"])

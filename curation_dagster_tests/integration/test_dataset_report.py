@@ -89,3 +89,36 @@ def test_page_renders_in_chromium_from_the_file_alone(report):
     assert len(images) >= 5 and all(ok for _, ok in images), images
     assert headings == list(SECTIONS.values())
     assert shot.stat().st_size > 20_000
+
+
+def test_a_refresh_reuses_the_map_projection_until_the_topic_model_changes(report, tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    from curation_dagster.definitions import build_definitions
+    from curation_dagster.defs.report.assets import LAYOUT_FILE
+
+    _, first_meta, data_dir = report
+    copy = tmp_path / "copy"
+    shutil.copytree(data_dir, copy)
+    layout_path = copy / "exports" / "reports" / LAYOUT_FILE
+    stored = pd.read_parquet(layout_path)
+    assert first_meta["map_rows_placed_by_neighbours"].value == 0
+    assert len(stored) == first_meta["map_points"].value and (stored["method"] == "umap").all()
+    job = build_definitions(resources=build_resources("local", data_dir=copy)).resolve_implicit_global_asset_job_def()
+
+    def refresh():
+        res = job.execute_in_process(asset_selection=[dg.AssetKey("dataset_report")],
+                                     instance=dg.DagsterInstance.ephemeral())
+        (mat,) = res.get_asset_materialization_events()
+        return mat.materialization.metadata
+
+    before = layout_path.stat().st_mtime_ns
+    meta = refresh()  # same topic model, same pool: the stored places are used, the file is not rewritten
+    assert meta["map_method"].value == "umap" and layout_path.stat().st_mtime_ns == before
+    assert pd.read_parquet(layout_path).equals(stored)
+    # a layout made for another topic model is projected afresh and replaced
+    stored.assign(key="another model").to_parquet(layout_path, index=False)
+    refresh()
+    assert (pd.read_parquet(layout_path)["key"] != "another model").all()

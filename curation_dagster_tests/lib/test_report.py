@@ -116,8 +116,8 @@ def test_empty_everything_still_renders():
 
 def test_map_cap_keeps_sampled_examples_and_is_seeded():
     f = frames(n=200)
-    a, method, total = map_points(f["pool"], f["clusters"], f["sampled"], cap=80, seed=3)
-    b, _, _ = map_points(f["pool"], f["clusters"], f["sampled"], cap=80, seed=3)
+    a, method, total, _ = map_points(f["pool"], f["clusters"], f["sampled"], cap=80, seed=3)
+    b, _, _, _ = map_points(f["pool"], f["clusters"], f["sampled"], cap=80, seed=3)
     assert total == 200 and len(a) == 80 and method == "umap"
     assert set(f["sampled"]["generation_id"]) <= set(a["generation_id"])
     assert a["generation_id"].tolist() == b["generation_id"].tolist()
@@ -172,3 +172,44 @@ def test_diversity_and_progress_come_from_the_manifest():
 def test_no_diversity_block_says_not_measured(report):
     section = report.html[report.html.find("<h2>Diversity against random</h2>"):]
     assert "Not measured" in section and report.summary["beats_random"] is None
+
+
+def test_place_by_neighbours_is_the_similarity_weighted_mean_of_the_nearest():
+    from curation_dagster.lib.report import place_by_neighbours
+    known = np.array([[1, 0], [0, 1], [-1, 0]], dtype=np.float32)
+    xy = np.array([[10.0, 0.0], [0.0, 10.0], [-10.0, 0.0]])
+    # (1, 1) is equally like the first two (cosine 0.707 each) and unlike the third (-0.707 -> weight 0)
+    got = place_by_neighbours(np.array([[1, 1]], np.float32), known, xy, k=3)
+    assert np.allclose(got, [[5.0, 5.0]], atol=1e-4)
+    # k = 1: the single most similar row's place
+    assert np.allclose(place_by_neighbours(np.array([[0.9, 0.1]], np.float32), known, xy, k=1), [[10.0, 0.0]])
+
+
+def test_map_layout_is_reused_for_the_same_topic_model_and_redone_otherwise():
+    from curation_dagster.lib.report import MAX_PLACED_SHARE, MapLayout, layout_map
+    rng = np.random.default_rng(0)
+    vecs = rng.normal(size=(120, 8)).astype(np.float32)
+    ids = [f"g{i}" for i in range(120)]
+    coords, method, placed, layout = layout_map(ids[:100], vecs[:100], layout=None, key="v1")
+    assert method == "umap" and placed == 0 and len(layout.places) == 100
+    # a day later: 20 new rows (20 / 120 <= MAX_PLACED_SHARE), same topic model: old places kept
+    assert 20 / 120 <= MAX_PLACED_SHARE
+    again, method2, placed2, kept = layout_map(ids, vecs, layout=layout, key="v1")
+    assert placed2 == 20 and method2 == "umap" and kept is layout
+    assert np.array_equal(again[:100], coords)
+    # a new copy of row 7 sits at the similarity-weighted mean place of row 7 and its 4 nearest rows
+    twin_ids = ids[:100] + ["twin"]
+    twin, _, _, _ = layout_map(twin_ids, np.vstack([vecs[:100], vecs[7:8]]), layout=layout, key="v1")
+    unit = vecs[:100] / np.linalg.norm(vecs[:100], axis=1, keepdims=True)
+    sims = unit @ unit[7]
+    top = np.argsort(-sims)[:5]
+    assert top[0] == 7
+    w = np.clip(sims[top], 0, None) + 1e-6
+    assert np.allclose(twin[-1], (coords[top] * w[:, None]).sum(0) / w.sum(), atol=1e-4)
+    # the layout survives a round trip through the stored table
+    back = MapLayout.from_frame(layout.to_frame())
+    assert back.key == "v1" and back.method == "umap" and back.places["generation_id"].tolist() == ids[:100]
+    # a refit (another key), or too many rows it does not hold: projected afresh
+    assert layout_map(ids, vecs, layout=layout, key="v2")[2:4][0] == 0
+    fresh = layout_map(ids[:60] + [f"n{i}" for i in range(60)], vecs, layout=layout, key="v1")
+    assert fresh[2] == 0 and fresh[3] is not layout

@@ -12,9 +12,11 @@ from pydantic import Field
 from curation_dagster.defs.partitions import OWNERS, WAREHOUSE_POOL
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.defs.settings import team_defaults
-from curation_dagster.lib.report import data_uri, render_report, thumbnail_png
+from curation_dagster.lib.report import MapLayout, data_uri, render_report, thumbnail_png
 
 REPORT_FILE = "dataset_report.html"
+#: the map's last projection (generation_id, x, y, key, method), beside the page: reused while the topic model stays
+LAYOUT_FILE = "map_layout.parquet"
 
 
 class ReportConfig(dg.Config):
@@ -41,6 +43,27 @@ def write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_layout(path: Path) -> MapLayout | None:
+    """The stored map layout, or None when there is none or it cannot be read (the map is then projected afresh)."""
+    try:
+        return MapLayout.from_frame(pd.read_parquet(path))
+    except (OSError, ValueError):
+        return None
+
+
+def write_layout(path: Path, layout: MapLayout) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        layout.to_frame().to_parquet(tmp, index=False)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -81,18 +104,27 @@ def dataset_report(context: dg.AssetExecutionContext, config: ReportConfig, data
     grid when that table exists.
 
     Written after every export to `<export dir>/reports/dataset_report.html` (temp file, then a rename).
+    The map's projection is kept beside it (`map_layout.parquet`) and reused while the topic model
+    stays, new rows placed at their most similar rows' places, so a daily refresh runs no UMAP.
     The `report_path` metadata entry links the file; `map_preview` shows the map right here.
     """
     manifest = read_manifest(dataset_store.path(config.dataset_name))
+    path = report_path(dataset_store, config.dataset_name)
+    layout_path = path.parent / LAYOUT_FILE
+    layout = read_layout(layout_path)
+    model_version = (str(generation_clusters["model_version"].iloc[0])
+                     if "model_version" in generation_clusters.columns and len(generation_clusters) else "")
     report = render_report(
         deduplicated_generations, generation_clusters, cluster_summaries, sampled_examples,
         rejected_generations, review_decisions, manifest,
         None if clustering_experiments.empty else clustering_experiments,
         target_examples=config.target_examples, general_share=config.general_share,
         general_template=config.general_template, map_cap=config.map_point_cap, seed=config.seed,
+        map_layout=layout, map_layout_key=f"{model_version}|seed={config.seed}",
     )
-    path = report_path(dataset_store, config.dataset_name)
     write_atomically(path, report.html)
+    if report.map_layout is not None and report.map_layout is not layout:
+        write_layout(layout_path, report.map_layout)
     s = report.summary
     context.log.info(f"dataset report written to {path} ({len(report.html):,} bytes)")
     preview = thumbnail_png(report.images["map"], max_width=560, max_bytes=140_000)
@@ -106,6 +138,8 @@ def dataset_report(context: dg.AssetExecutionContext, config: ReportConfig, data
         "pool_rows": s["pool_rows"],
         "map_points": s["map_points"],
         "map_method": s["map_method"],
+        # rows put at their neighbours' places on a projection kept from an earlier refresh (0: projected now)
+        "map_rows_placed_by_neighbours": s["map_rows_placed_by_neighbours"],
         "clusters": s["clusters"],
         "sampled_examples": s["sampled_examples"],
         "shipped_rows": s["shipped_rows"] if s["shipped_rows"] is not None else 0,
