@@ -109,18 +109,51 @@ def tfidf_svd_instrument(texts: Sequence[str], ids: Sequence[object], s: Diversi
     n = len(texts)
     if len(ids) != n:
         raise ValueError(f"{n} texts but {len(ids)} ids")
+    cut = _cut(texts, s)
+    fitted = _fit_lexical(cut, ids, s)
+    if isinstance(fitted, LexicalModel):
+        return fitted.vectors(cut, s)
+    return fitted
+
+
+def _cut(texts: Sequence[str], s: DiversitySettings) -> list[str]:
+    return ["" if t is None else str(t)[:s.max_chars] for t in texts]
+
+
+@dataclass(frozen=True)
+class LexicalModel:
+    """The fitted lexical instrument: TF-IDF vocabulary (terms by column) and idf, SVD components."""
+
+    terms: np.ndarray
+    idf: np.ndarray
+    components: np.ndarray  # (k, len(terms))
+
+    def vectors(self, cut_texts: Sequence[str], s: DiversitySettings) -> np.ndarray:
+        vec = _vectorizer(vocabulary={t: i for i, t in enumerate(self.terms.tolist())})
+        vec.idf_ = self.idf
+        # TruncatedSVD.transform is this product: the same numbers whether fitted now or stored
+        return _unit_rows(vec.transform(cut_texts) @ self.components.T).astype(np.float32)
+
+
+def _vectorizer(**kw) -> TfidfVectorizer:
+    return TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), max_features=50_000,
+                           strip_accents="unicode", dtype=np.float32, **kw)
+
+
+def _fit_lexical(cut: list[str], ids: Sequence[object], s: DiversitySettings) -> "LexicalModel | np.ndarray":
+    """A LexicalModel fitted on the seeded fit sample, or, when there is nothing to fit an SVD on,
+    the instrument's vectors of `cut` themselves (zeros, or the one TF-IDF column)."""
+    n = len(cut)
     zeros = np.zeros((n, 1), dtype=np.float32)
     if n <= 2:
         return zeros
-    cut = ["" if t is None else str(t)[:s.max_chars] for t in texts]
     fit_idx = fit_sample(ids, s.seed, s.fit_cap)
     fit_texts = [cut[i] for i in fit_idx]
     tfidf = None
     # min_df=2 drops one-off tokens (typos, ids) that would dominate SVD; a tiny or fully distinct
     # fit sample can have none, then every token counts
     for min_df in (2, 1):
-        vec = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=min_df, max_features=50_000,
-                              strip_accents="unicode", dtype=np.float32)
+        vec = _vectorizer(min_df=min_df)
         try:
             vec.fit(fit_texts)
         except ValueError:  # "empty vocabulary" / "no terms remain"
@@ -129,16 +162,16 @@ def tfidf_svd_instrument(texts: Sequence[str], ids: Sequence[object], s: Diversi
         break
     if tfidf is None:
         return zeros
-    m = tfidf.transform(cut)
     vocab = len(tfidf.vocabulary_)
     k = min(s.svd_components, vocab - 1, len(fit_idx) - 1)
     if k < 1:
         # a one-word vocabulary: the TF-IDF column already is the whole (1-d) instrument
-        return _unit_rows(m.toarray()).astype(np.float32) if vocab == 1 else zeros
+        return _unit_rows(tfidf.transform(cut).toarray()).astype(np.float32) if vocab == 1 else zeros
     svd = TruncatedSVD(n_components=k, random_state=s.seed)
     with np.errstate(divide="ignore", invalid="ignore"):  # identical texts: explained-variance ratio is 0/0
-        svd.fit(m[fit_idx])
-    return _unit_rows(svd.transform(m)).astype(np.float32)
+        svd.fit(tfidf.transform(fit_texts))
+    return LexicalModel(tfidf.get_feature_names_out(), tfidf.idf_.astype(np.float32),
+                        svd.components_.astype(np.float32))
 
 
 def vendi_score(x: np.ndarray) -> float:
@@ -191,6 +224,11 @@ def fit_cells(x: np.ndarray, ids: Sequence[object], s: DiversitySettings) -> np.
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     x = x.reshape(n, -1)
+    return nearest_centre(x, fit_centres(x, ids, s))
+
+
+def fit_centres(x: np.ndarray, ids: Sequence[object], s: DiversitySettings) -> np.ndarray:
+    """The k-means centres fit_cells assigns to (float32, (cells, dim))."""
     fit_idx = fit_sample(ids, s.seed, s.fit_cap)
     k = max(1, min(s.cells, len(fit_idx)))
     if len(fit_idx) > _MINIBATCH_ABOVE:
@@ -201,7 +239,18 @@ def fit_cells(x: np.ndarray, ids: Sequence[object], s: DiversitySettings) -> np.
         # duplicate rows leave fewer distinct points than cells; fewer occupied cells is the answer
         warnings.simplefilter("ignore", ConvergenceWarning)
         km.fit(x[fit_idx])
-    return km.predict(x).astype(np.int64)
+    return km.cluster_centers_.astype(np.float32)
+
+
+def nearest_centre(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Label of each row: the nearest centre by Euclidean distance (ties to the lower label), in blocks."""
+    x = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
+    c2 = (centres.astype(np.float64) ** 2).sum(axis=1)
+    out = np.empty(len(x), dtype=np.int64)
+    for a in range(0, len(x), 8192):
+        block = x[a:a + 8192].astype(np.float64)
+        out[a:a + 8192] = np.argmin(c2[None, :] - 2.0 * block @ centres.T.astype(np.float64), axis=1)
+    return out
 
 
 def coverage(cell_labels_of_rows: np.ndarray, n_cells: int) -> float:
@@ -259,10 +308,48 @@ def compare_to_random(x: np.ndarray, cells: np.ndarray, sample_mask: np.ndarray,
     return out
 
 
-def _instrument_block(name: str, x: np.ndarray, ids: list[str], mask: np.ndarray, s: DiversitySettings) -> dict:
-    cells = fit_cells(x, ids, s)
+def _instrument_block(name: str, x: np.ndarray, cells: np.ndarray, mask: np.ndarray, s: DiversitySettings) -> dict:
     return {"name": name, "dim": int(x.shape[1]) if x.ndim == 2 else 1, "cells": int(len(np.unique(cells))),
             **compare_to_random(x, cells, mask, s)}
+
+
+#: a kept instrument is fitted again once the pool has grown past this many times the rows it was fitted on
+REFIT_GROWTH = 1.25
+
+
+@dataclass(frozen=True)
+class Instruments:
+    """What diversity_report fitted on a pool, kept so the next export compares on the same rulers
+    without fitting them again (the TF-IDF, SVD and two k-means fits are most of its time): the
+    lexical model and the cell centres of both instruments. `key` says what they were fitted for
+    (topic model version and settings); `pool_rows` how large the pool was."""
+
+    key: str
+    pool_rows: int
+    lexical: LexicalModel
+    lexical_centres: np.ndarray
+    semantic_centres: np.ndarray  # (0, 0) when the report had no semantic vectors
+
+    def fits(self, key: str, pool_rows: int, semantic: bool) -> bool:
+        return (self.key == key and pool_rows <= REFIT_GROWTH * self.pool_rows
+                and semantic == (self.semantic_centres.size > 0))
+
+    def save(self, path) -> None:
+        """One .npz file (no pickle): the arrays, the terms as unicode, key and pool size as 0-d arrays."""
+        with open(path, "wb") as fh:
+            np.savez(fh, key=np.array(self.key), pool_rows=np.array(self.pool_rows), terms=self.lexical.terms.astype(str),
+                     idf=self.lexical.idf, components=self.lexical.components, lexical_centres=self.lexical_centres,
+                     semantic_centres=self.semantic_centres)
+
+    @classmethod
+    def load(cls, path) -> "Instruments | None":
+        """The saved instruments, or None when the file is missing or unreadable."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return cls(str(z["key"]), int(z["pool_rows"]), LexicalModel(z["terms"], z["idf"], z["components"]),
+                           z["lexical_centres"], z["semantic_centres"])
+        except (OSError, ValueError, KeyError):
+            return None
 
 
 def _verdict(lexical: dict, beats: bool, s: DiversitySettings, semantic: dict | None) -> str:
@@ -280,7 +367,19 @@ def _verdict(lexical: dict, beats: bool, s: DiversitySettings, semantic: dict | 
 def diversity_report(pool_ids: Sequence[object], pool_texts: Sequence[str], sample_ids: Sequence[object],
                      s: DiversitySettings = DiversitySettings(),
                      semantic_vectors: np.ndarray | None = None) -> dict:
-    """JSON-ready answer to "is this export more diverse than a random sample of the same size?".
+    """compare_to_pool's report, fitting every instrument afresh."""
+    return compare_to_pool(pool_ids, pool_texts, sample_ids, s, semantic_vectors)[0]
+
+
+def compare_to_pool(pool_ids: Sequence[object], pool_texts: Sequence[str], sample_ids: Sequence[object],
+                    s: DiversitySettings = DiversitySettings(), semantic_vectors: np.ndarray | None = None,
+                    kept: Instruments | None = None, key: str = "") -> tuple[dict, Instruments | None]:
+    """(report, instruments to keep). `kept`: instruments of an earlier export, used when they were
+    fitted for `key` on a pool at least 1 / REFIT_GROWTH of this one's size (and with semantic vectors
+    when these are given); otherwise everything is fitted on this pool. `instruments_fit` in the
+    report says which: fitted_now, and the pool rows they were fitted on.
+
+    The report is a JSON-ready answer to "is this export more diverse than a random sample of the same size?".
 
     pool_rows / export_rows: distinct pool ids and exported ids found in the pool;
     export_rows_not_in_pool: exported ids missing from the pool (ignored);
@@ -300,9 +399,9 @@ def diversity_report(pool_ids: Sequence[object], pool_texts: Sequence[str], samp
     order = sorted(range(len(pool_ids)), key=lambda i: (str(pool_ids[i]), str(pool_texts[i])))
     keep, seen = [], set()
     for i in order:
-        key = str(pool_ids[i])
-        if key not in seen:
-            seen.add(key)
+        id_ = str(pool_ids[i])
+        if id_ not in seen:
+            seen.add(id_)
             keep.append(i)
     ids = [str(pool_ids[i]) for i in keep]
     texts = ["" if pool_texts[i] is None else str(pool_texts[i]) for i in keep]
@@ -314,24 +413,39 @@ def diversity_report(pool_ids: Sequence[object], pool_texts: Sequence[str], samp
                     "random_samples": s.random_samples, "instruments": {}, "beats_random": False}
     if not ids:
         report["verdict"] = "the pool is empty: nothing to compare"
-        return report
+        return report, kept
     if not in_pool:
         report["verdict"] = ("the export is empty: nothing to compare" if not wanted else
                              f"none of the {len(wanted)} exported ids is in the pool: nothing to compare")
-        return report
+        return report, kept
 
-    lexical = _instrument_block("tfidf_svd", tfidf_svd_instrument(texts, ids, s), ids, mask, s)
+    cut = _cut(texts, s)
+    sem = None if semantic_vectors is None else _unit_rows(np.asarray(semantic_vectors)[keep]).astype(np.float32)
+    reuse = kept is not None and kept.fits(key, len(ids), sem is not None)
+    if reuse:
+        instruments = kept
+        lex = kept.lexical.vectors(cut, s)
+    else:
+        fitted = _fit_lexical(cut, ids, s)
+        lex = fitted.vectors(cut, s) if isinstance(fitted, LexicalModel) else fitted
+        instruments = None if not isinstance(fitted, LexicalModel) else Instruments(
+            key, len(ids), fitted, fit_centres(lex, ids, s),
+            fit_centres(sem, ids, s) if sem is not None else np.zeros((0, 0), np.float32))
+    lex_cells = nearest_centre(lex, instruments.lexical_centres) if instruments else fit_cells(lex, ids, s)
+    report["instruments_fit"] = {"fitted_now": not reuse,
+                                 "pool_rows": instruments.pool_rows if instruments else len(ids)}
+    lexical = _instrument_block("tfidf_svd", lex, lex_cells, mask, s)
     report["instruments"]["lexical"] = lexical
     semantic = None
-    if semantic_vectors is not None:
-        sem = _unit_rows(np.asarray(semantic_vectors)[keep]).astype(np.float32)
-        semantic = {**_instrument_block("embedding", sem, ids, mask, s), "note": SEMANTIC_NOTE}
+    if sem is not None:
+        sem_cells = nearest_centre(sem, instruments.semantic_centres) if instruments else fit_cells(sem, ids, s)
+        semantic = {**_instrument_block("embedding", sem, sem_cells, mask, s), "note": SEMANTIC_NOTE}
         report["instruments"]["semantic"] = semantic
 
     if mask.all():
         report["verdict"] = "the export is the whole pool: nothing to compare"
-        return report
+        return report, instruments
     v = lexical["vendi"]
     report["beats_random"] = bool(v["ratio"] > 1 and v["z"] >= s.min_z)
     report["verdict"] = _verdict(lexical, report["beats_random"], s, semantic)
-    return report
+    return report, instruments

@@ -175,6 +175,23 @@ def test_capped_topic_model_fit_still_covers_the_pool(own_pipeline):
     assert sorted(clusters.generation_id) == sorted(kept.generation_id) and clusters.cluster_name.str.len().min() > 0
     checks = {c.check_name: c for c in res.get_asset_check_evaluations()}
     assert checks["clusters_cover_pool"].passed and checks["finetuning_dataset_valid"].passed
+    # a new topic model: the diversity instruments are fitted again on this pool
+    manifest = json.loads((data_dir / "exports" / "finetuning_dataset" / "manifest.json").read_text())
+    assert manifest["diversity"]["instruments_fit"]["fitted_now"] is True
+
+
+def test_a_pool_refresh_compares_diversity_on_the_kept_instruments(own_pipeline):
+    data_dir, _ = own_pipeline
+    path = data_dir / "exports" / "finetuning_dataset" / "manifest.json"
+    first = json.loads(path.read_text())["diversity"]
+    assert first["instruments_fit"] == {"fitted_now": True, "pool_rows": first["pool_rows"]}
+    assert (data_dir / "exports" / ".diversity" / "finetuning_dataset.npz").is_file()
+    defs = build_definitions(resources=build_resources("local", data_dir=data_dir))
+    assert defs.resolve_job_def("pool_refresh_job").execute_in_process(instance=dg.DagsterInstance.ephemeral()).success
+    again = json.loads(path.read_text())["diversity"]
+    # same topic model, same pool: nothing fitted, the same figures
+    assert again["instruments_fit"] == {"fitted_now": False, "pool_rows": first["pool_rows"]}
+    assert again["instruments"] == first["instruments"] and again["verdict"] == first["verdict"]
 
 
 def test_dataset_table_matches_the_jsonl_line_for_line(pipeline):

@@ -359,3 +359,35 @@ def test_pool_texts_read_prompt_input_and_reply_with_a_missing_input_as_empty():
     df = pd.DataFrame({"instruction": ["Sum", "Name"], "input_message": ["1 2", None], "output": ["3", "Ada"]})
     assert pool_texts(df) == ["Sum\n1 2\n3", "Name\n\nAda"]
     assert pool_texts(df.drop(columns="input_message")) == ["Sum\n\n3", "Name\n\nAda"]
+
+
+def test_kept_instruments_give_the_same_report_and_are_refitted_when_they_no_longer_fit(tmp_path):
+    from curation_dagster.lib.diversity import REFIT_GROWTH, Instruments, compare_to_pool
+
+    ids, texts, labels = topic_pool()
+    sample = [i for i, keep in zip(ids, first_k_per_cluster(labels, 8)) if keep]
+    sem = np.eye(16)[labels] + 0.01 * np.random.default_rng(1).standard_normal((len(ids), 16))
+    s = DiversitySettings(cells=20)
+    fresh, kept = compare_to_pool(ids, texts, sample, s, sem, kept=None, key="model-a")
+    assert fresh["instruments_fit"] == {"fitted_now": True, "pool_rows": len(ids)}
+    assert fresh["instruments"] == diversity_report(ids, texts, sample, s, semantic_vectors=sem)["instruments"]
+    # stored and read back (a .npz, no pickle), then used on the same pool: the same figures, no fit
+    kept.save(tmp_path / "instruments.npz")
+    back = Instruments.load(tmp_path / "instruments.npz")
+    assert back.key == "model-a" and back.pool_rows == len(ids)
+    again, same = compare_to_pool(ids, texts, sample, s, sem, kept=back, key="model-a")
+    assert again["instruments_fit"] == {"fitted_now": False, "pool_rows": len(ids)} and same is back
+    assert again["instruments"] == fresh["instruments"] and again["verdict"] == fresh["verdict"]
+    # another topic model, a report without semantic vectors, or a pool grown past REFIT_GROWTH: fitted afresh
+    assert compare_to_pool(ids, texts, sample, s, sem, kept=back, key="model-b")[0]["instruments_fit"]["fitted_now"]
+    assert compare_to_pool(ids, texts, sample, s, None, kept=back, key="model-a")[0]["instruments_fit"]["fitted_now"]
+    extra = int(len(ids) * (REFIT_GROWTH - 1)) + 1
+    more_ids = ids + [f"new-{i}" for i in range(extra)]
+    more_texts = texts + texts[:extra]
+    more_sem = np.vstack([sem, sem[:extra]])
+    grown, refit = compare_to_pool(more_ids, more_texts, sample, s, more_sem, kept=back, key="model-a")
+    assert grown["instruments_fit"] == {"fitted_now": True, "pool_rows": len(more_ids)} and refit is not back
+    # a missing or broken file is no instruments
+    assert Instruments.load(tmp_path / "missing.npz") is None
+    (tmp_path / "broken.npz").write_bytes(b"not an npz")
+    assert Instruments.load(tmp_path / "broken.npz") is None

@@ -1,5 +1,7 @@
 import json
+import os
 from datetime import datetime, timezone
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -8,7 +10,7 @@ from curation_dagster.defs.export.config import ExportConfig
 from curation_dagster.defs.export.validation import validate_dataset
 from curation_dagster.defs.partitions import OWNERS
 from curation_dagster.defs.resources import DatasetStore
-from curation_dagster.lib.diversity import DiversitySettings, diversity_report, pool_texts
+from curation_dagster.lib.diversity import DiversitySettings, Instruments, compare_to_pool, pool_texts
 from curation_dagster.lib.dataset import (DatasetBuild, apply_reviews, build_dataset, dataset_changes,
                                           dataset_manifest, manifest_bytes, nothing_to_export, review_summary,
                                           topic_model_version)
@@ -36,14 +38,24 @@ CHURN_CHECK = dg.AssetCheckSpec(
 )
 
 
-def export_diversity(pool: pd.DataFrame, shipped_ids, config: ExportConfig) -> dict | None:
+def export_diversity(pool: pd.DataFrame, shipped_ids, config: ExportConfig, state: Path, model_version: str) -> dict | None:
+    """The manifest's diversity block. The instruments (TF-IDF + SVD, the cells of both) are kept in
+    `state` and used again while the topic model and settings stay and the pool has not grown past
+    REFIT_GROWTH times the rows they were fitted on: a daily refresh then only applies them."""
     if not config.diversity_random_samples:
         return None
     vectors = embedding_matrix(pool) if "embedding" in pool.columns and len(pool) else None
-    return diversity_report(pool["generation_id"].astype(str).tolist(), pool_texts(pool), list(shipped_ids),
-                            DiversitySettings(random_samples=config.diversity_random_samples,
-                                              min_z=config.diversity_min_z, seed=config.seed),
-                            semantic_vectors=vectors)
+    s = DiversitySettings(random_samples=config.diversity_random_samples, min_z=config.diversity_min_z, seed=config.seed)
+    key = f"{model_version}|{s.seed}|{s.cells}|{s.svd_components}|{s.max_chars}|{s.fit_cap}"
+    kept = Instruments.load(state) if state.is_file() else None
+    report, instruments = compare_to_pool(pool["generation_id"].astype(str).tolist(), pool_texts(pool),
+                                          list(shipped_ids), s, vectors, kept=kept, key=key)
+    if instruments is not None and instruments is not kept:
+        state.parent.mkdir(parents=True, exist_ok=True)
+        tmp = state.with_name(f".{state.name}.tmp")
+        instruments.save(tmp)
+        os.replace(tmp, state)
+    return report
 
 
 def _latest_metadata(context: dg.AssetExecutionContext, key: str) -> dict:
@@ -114,7 +126,9 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     change = dataset_changes(build, previous, set(deduplicated_generations["generation_id"].astype(str)),
                              review_decisions, target, cluster_decisions)
     refit = bool(previous) and _previous_manifest(target).get("topic_model_version") != topic_model_version(build.frame)
-    diversity = export_diversity(deduplicated_generations, build.frame["generation_id"].astype(str), config)
+    diversity = export_diversity(deduplicated_generations, build.frame["generation_id"].astype(str), config,
+                                 target.parent / ".diversity" / f"{config.dataset_name}.npz",
+                                 topic_model_version(build.frame))
     progress, progress_md, on_track = export_progress(context, config, build.frame, deduplicated_generations)
     manifest = dataset_manifest(
         build, name=config.dataset_name, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
