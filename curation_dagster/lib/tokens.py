@@ -8,7 +8,12 @@ target model's tokenizer folder for exact counts.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
 
 from curation_dagster.lib.embedding import DEFAULT_MODEL, resolve_model_path
 
@@ -32,6 +37,33 @@ def count_tokens(texts: list[str], tokenizer_path: str = DEFAULT_MODEL) -> list[
     tok = _tokenizer(tokenizer_path)
     enc = tok(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
     return [len(ids) for ids in enc]
+
+
+def count_tokens_cached(texts: list[str], tokenizer_path: str = DEFAULT_MODEL, cache: Path | None = None) -> list[int]:
+    """count_tokens, with the counts of texts seen in the last call kept in `cache` (one .npz: sha256 of
+    tokenizer and text -> count), so a daily export counts only its new examples. The file is rewritten
+    with exactly this call's texts (an atomic rename): it follows the dataset, it does not grow forever.
+    An unreadable file counts everything again."""
+    if cache is None:
+        return count_tokens(texts, tokenizer_path)
+    keys = [hashlib.sha256(f"{tokenizer_path}\x1f{t}".encode("utf-8", "surrogatepass")).hexdigest() for t in texts]
+    known: dict[str, int] = {}
+    try:
+        with np.load(cache, allow_pickle=False) as z:
+            known = dict(zip(z["keys"].tolist(), z["counts"].tolist()))
+    except (OSError, ValueError, KeyError):
+        pass
+    missing = [i for i, k in enumerate(keys) if k not in known]
+    for i, n in zip(missing, count_tokens([texts[i] for i in missing], tokenizer_path)):
+        known[keys[i]] = n
+    counts = [int(known[k]) for k in keys]
+    if missing or len(known) != len(set(keys)):
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            np.savez(fh, keys=np.array(keys, dtype="U64"), counts=np.array(counts, dtype=np.int64))
+        os.replace(tmp, cache)
+    return counts
 
 
 def example_text(messages: list[dict]) -> str:

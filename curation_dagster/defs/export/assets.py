@@ -7,7 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from curation_dagster.defs.export.config import ExportConfig
-from curation_dagster.defs.export.validation import validate_dataset
+from curation_dagster.defs.export.validation import state_path, validate_dataset
 from curation_dagster.defs.partitions import OWNERS
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.lib.diversity import DiversitySettings, Instruments, compare_to_pool, pool_texts
@@ -127,7 +127,7 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
                              review_decisions, target, cluster_decisions)
     refit = bool(previous) and _previous_manifest(target).get("topic_model_version") != topic_model_version(build.frame)
     diversity = export_diversity(deduplicated_generations, build.frame["generation_id"].astype(str), config,
-                                 target.parent / ".diversity" / f"{config.dataset_name}.npz",
+                                 state_path(target, "diversity.npz"),
                                  topic_model_version(build.frame))
     progress, progress_md, on_track = export_progress(context, config, build.frame, deduplicated_generations)
     manifest = dataset_manifest(
@@ -136,7 +136,8 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         progress={**progress_md, "summary": progress.summary()})
     files = {**build.files, "manifest.json": manifest_bytes(manifest)}
     # Gate before publishing: a dataset that fails validation never replaces the last good one.
-    gate = validate_dataset(files, manifest, config.max_tokens_per_example, config.tokenizer)
+    gate = validate_dataset(files, manifest, config.max_tokens_per_example, config.tokenizer,
+                            state_path(target, "token_counts.npz"))
     if not gate.passed:
         raise dg.Failure(description=f"export validation failed ({gate.metadata['failed_expectations'].value}); "
                                      f"the previous dataset in {target} was left in place", metadata=gate.metadata)

@@ -6,7 +6,7 @@ import dagster as dg
 
 from curation_dagster.defs.export.assets import finetuning_dataset
 from curation_dagster.defs.export.config import ExportConfig
-from curation_dagster.defs.export.validation import CHECK_NAME, DESCRIPTION, validate_dataset
+from curation_dagster.defs.export.validation import CHECK_NAME, DESCRIPTION, state_path, validate_dataset
 from curation_dagster.defs.resources import DatasetStore
 
 
@@ -22,4 +22,4 @@ def finetuning_dataset_valid(dataset_store: DatasetStore) -> dg.AssetCheckResult
     files = {name: (target / name).read_bytes() for name in manifest["files"] if (target / name).exists()}
     max_tokens = int(manifest.get("config", {}).get("max_tokens_per_example", ExportConfig().max_tokens_per_example))
     tokenizer = str(manifest.get("config", {}).get("tokenizer", ExportConfig().tokenizer))
-    return validate_dataset(files, manifest, max_tokens, tokenizer)
+    return validate_dataset(files, manifest, max_tokens, tokenizer, state_path(target, "token_counts.npz"))

@@ -3,6 +3,7 @@ good export on disk) and again on the published files by the `finetuning_dataset
 
 import hashlib
 import json
+from pathlib import Path
 
 import dagster as dg
 import great_expectations.expectations as gxe
@@ -11,7 +12,7 @@ import pandas as pd
 from curation_dagster.defs.checks import ERROR, gx_check
 from curation_dagster.lib.export import chat_duplicates, jsonl_lines, validate_chat_record
 from curation_dagster.lib.pii import first_pii_kind
-from curation_dagster.lib.tokens import DEFAULT_TOKENIZER, count_tokens
+from curation_dagster.lib.tokens import DEFAULT_TOKENIZER, count_tokens_cached
 
 CHECK_NAME = "finetuning_dataset_valid"
 DESCRIPTION = (
@@ -24,7 +25,8 @@ DESCRIPTION = (
 )
 
 
-def line_frame(files: dict[str, bytes], provenance: list[dict], tokenizer: str = DEFAULT_TOKENIZER) -> pd.DataFrame:
+def line_frame(files: dict[str, bytes], provenance: list[dict], tokenizer: str = DEFAULT_TOKENIZER,
+               token_cache: Path | None = None) -> pd.DataFrame:
     ids = {(p["split"], p["line"]): p["generation_id"] for p in provenance}
     rows = []
     for split in ("train", "validation"):
@@ -43,14 +45,15 @@ def line_frame(files: dict[str, bytes], provenance: list[dict], tokenizer: str =
     hits = {h.generation_id: h for h in chat_duplicates(keys, df["record"].tolist())}
     df["duplicate"] = [f"{hits[k].kind} of {hits[k].duplicate_of}" if k in hits else None for k in keys]
     df = df.drop(columns=["record"])
-    df["tokens"] = count_tokens(df["text"].tolist(), tokenizer) if len(df) else pd.Series(dtype="int64")
+    df["tokens"] = (count_tokens_cached(df["text"].tolist(), tokenizer, token_cache) if len(df)
+                    else pd.Series(dtype="int64"))
     return df.drop(columns=["text"])
 
 
 def dataset_suites(files: dict[str, bytes], manifest: dict, max_tokens: int,
-                   tokenizer: str = DEFAULT_TOKENIZER) -> list[tuple[pd.DataFrame, list]]:
+                   tokenizer: str = DEFAULT_TOKENIZER, token_cache: Path | None = None) -> list[tuple[pd.DataFrame, list]]:
     provenance = [json.loads(x) for x in jsonl_lines(files.get("provenance.jsonl", b"").decode()) if x.strip()]
-    lines = line_frame(files, provenance, tokenizer)
+    lines = line_frame(files, provenance, tokenizer, token_cache)
     hashes = pd.DataFrame([
         {"file": name, "matches": name in files and hashlib.sha256(files[name]).hexdigest() == meta["sha256"]}
         for name, meta in manifest.get("files", {}).items()
@@ -68,7 +71,15 @@ def dataset_suites(files: dict[str, bytes], manifest: dict, max_tokens: int,
     ]
 
 
+def state_path(dataset_dir: Path, what: str) -> Path:
+    """Where the export keeps what it may reuse next time (token counts, diversity instruments):
+    `<export dir>/.state/<dataset>.<what>`, beside the published folder, never inside it."""
+    return dataset_dir.parent / ".state" / f"{dataset_dir.name}.{what}"
+
+
 def validate_dataset(files: dict[str, bytes], manifest: dict, max_tokens: int,
-                     tokenizer: str = DEFAULT_TOKENIZER) -> dg.AssetCheckResult:
-    return gx_check(dataset_suites(files, manifest, max_tokens, tokenizer), CHECK_NAME, "finetuning_dataset", ERROR,
+                     tokenizer: str = DEFAULT_TOKENIZER, token_cache: Path | None = None) -> dg.AssetCheckResult:
+    """The blocking check's verdict on these files. `token_cache`: counts of unchanged examples from the
+    last validation (lib.tokens.count_tokens_cached), so each is tokenized once."""
+    return gx_check(dataset_suites(files, manifest, max_tokens, tokenizer, token_cache), CHECK_NAME, "finetuning_dataset", ERROR,
                     extra={"rows": manifest.get("rows", {}).get("total", 0), "max_tokens_per_example": max_tokens})
