@@ -206,6 +206,17 @@ class EmbeddingCacheResource(dg.ConfigurableResource):
         return EmbeddingCache(self.path)
 
 
+class DedupCacheResource(dg.ConfigurableResource):
+    """Each pool row's dedup hashes by content (a DuckDB file): the pool's dedup hashes only new rows."""
+
+    path: str = Field(description="DuckDB file of cached exact keys and MinHash signatures.")
+
+    def open(self):
+        from curation_dagster.lib.dedup_cache import SignatureCache
+
+        return SignatureCache(self.path)
+
+
 def alert_channels(log_path: Path) -> dg.ConfigurableResource:
     """Log file always; webhook and Slack when their environment variables are set."""
     import os
@@ -249,7 +260,7 @@ def build_resources(deployment: str | None = None, data_dir: str | Path | None =
     """Resources for a deployment; `data_dir` overrides CURATION_DATA_DIR (tests use a temp dir).
 
     `local`: source table and asset tables in embedded DuckDB files. `prod`: both in Snowflake
-    (credentials from SNOWFLAKE_* env vars). Exports, the embedding cache and the alert log are files
+    (credentials from SNOWFLAKE_* env vars). Exports, the embedding and dedup caches and the alert log are files
     under the data dir in both (a mounted volume in docker-compose). Optional services (Label Studio, the
     naming LLM, Slack) are configured from their env vars in both, and unconfigured when those are unset.
     """
@@ -260,6 +271,7 @@ def build_resources(deployment: str | None = None, data_dir: str | Path | None =
         "naming_llm": naming_llm_resource(environ),
         "dataset_store": DatasetStore(export_dir=str(base / "exports" if base else settings.export_dir())),
         "embedding_cache": EmbeddingCacheResource(path=str((base or settings.data_dir()) / "embedding_cache.duckdb")),
+        "dedup_cache": DedupCacheResource(path=str((base or settings.data_dir()) / "dedup_cache.duckdb")),
         "alerts": alert_channels((base or settings.data_dir()) / "alerts.jsonl"),
     }
     if deployment == "local":

@@ -57,6 +57,22 @@ def _minhash(sets: list[set[int]], num_perm: int, seed: int) -> np.ndarray:
     return sig
 
 
+@dataclass(frozen=True)
+class RowSignatures:
+    """Per row: the exact-duplicate key and the MinHash signature of its word 3-shingles (num_perm x uint64)."""
+
+    exact_keys: list[str]
+    signatures: np.ndarray
+
+
+def row_signatures(instructions: list[str | None], input_messages: list[str | None], outputs: list[str | None],
+                   num_perm: int = 64, seed: int = 0) -> RowSignatures:
+    """What find_duplicates hashes per row, computed apart so it can be kept between runs."""
+    texts = [" ".join(t or "" for t in row) for row in zip(instructions, input_messages, outputs)]
+    return RowSignatures([exact_key(*row) for row in zip(instructions, input_messages, outputs)],
+                         _minhash([shingles(t) for t in texts], num_perm, seed))
+
+
 def find_duplicates(
     ids: list[str],
     order_keys: list[tuple],
@@ -67,14 +83,22 @@ def find_duplicates(
     num_perm: int = 64,
     bands: int = 16,
     seed: int = 0,
+    known: "RowSignatures | None" = None,
 ) -> list[DuplicateHit]:
-    """Return one hit per row that duplicates an earlier-ordered row of the batch."""
+    """Return one hit per row that duplicates an earlier-ordered row of the batch.
+
+    `known`: each row's exact key and MinHash signature, computed before (row_signatures, e.g. from
+    a cache); the result is the same as without it, only the per-row hashing is skipped. The word
+    shingles are then built only for rows whose signatures collide, to confirm the Jaccard."""
     order = sorted(range(len(ids)), key=lambda i: order_keys[i])
     hits: dict[int, DuplicateHit] = {}
+    texts = [" ".join(t or "" for t in (instructions[i], input_messages[i], outputs[i])) for i in range(len(ids))]
+    exact = known.exact_keys if known is not None else [
+        exact_key(instructions[i], input_messages[i], outputs[i]) for i in range(len(ids))]
 
     first_by_key: dict[str, int] = {}
     for i in order:
-        key = exact_key(instructions[i], input_messages[i], outputs[i])
+        key = exact[i]
         if key in first_by_key:
             hits[i] = DuplicateHit(ids[i], ids[first_by_key[key]], "exact_duplicate", 1.0)
         else:
@@ -83,8 +107,18 @@ def find_duplicates(
     survivors = [i for i in order if i not in hits]
     if near_threshold >= 1.0 or len(survivors) < 2:
         return [hits[i] for i in order if i in hits]
-    sets = [shingles(" ".join(t or "" for t in (instructions[i], input_messages[i], outputs[i]))) for i in survivors]
-    sig = _minhash(sets, num_perm, seed)
+    if known is not None:
+        sig = known.signatures[survivors]
+        memo: dict[int, set[int]] = {}
+
+        def shingle_set(pos: int) -> set[int]:
+            if pos not in memo:
+                memo[pos] = shingles(texts[survivors[pos]])
+            return memo[pos]
+    else:
+        sets = [shingles(texts[i]) for i in survivors]
+        sig = _minhash(sets, num_perm, seed)
+        shingle_set = sets.__getitem__
     rows = num_perm // bands
     candidates: dict[int, set[int]] = {}
     for band in range(bands):
@@ -100,7 +134,7 @@ def find_duplicates(
         for other in sorted(candidates.get(pos, ())):
             if survivors[other] in hits:
                 continue
-            sim = jaccard(sets[pos], sets[other])
+            sim = jaccard(shingle_set(pos), shingle_set(other))
             if sim >= near_threshold:
                 best = (other, sim)
                 break
@@ -148,7 +182,7 @@ def keep_order(quality: list[float], created_at: list, ids: list[str]) -> list[i
 def deduplicate_pool(ids: list[str], created_at: list, quality: list[float], instructions: list[str | None],
                      input_messages: list[str | None], outputs: list[str | None], vectors: np.ndarray | None,
                      near_threshold: float = 0.7, semantic_threshold: float = 0.995,
-                     seed: int = 0) -> list[DuplicateHit]:
+                     seed: int = 0, known: RowSignatures | None = None) -> list[DuplicateHit]:
     """Exact, near and semantic duplicates across the whole pool (every day at once).
 
     Keep rule: in each group the row with the highest quality score is kept (ties: earliest, then
@@ -158,7 +192,7 @@ def deduplicate_pool(ids: list[str], created_at: list, quality: list[float], ins
     order = keep_order(quality, created_at, ids)
     rank = {i: r for r, i in enumerate(order)}
     hits = find_duplicates(ids, [(rank[i],) for i in range(len(ids))], instructions, input_messages, outputs,
-                           near_threshold=near_threshold, seed=seed)
+                           near_threshold=near_threshold, seed=seed, known=known)
     gone = {h.generation_id for h in hits}
     if vectors is not None and semantic_threshold <= 1.0:
         survivors = [i for i in order if ids[i] not in gone]

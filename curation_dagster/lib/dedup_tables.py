@@ -3,9 +3,10 @@ it duplicates and a reason. Pure pandas over lib.dedup."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from curation_dagster.lib.dedup import deduplicate_pool
+from curation_dagster.lib.dedup import RowSignatures, deduplicate_pool
 from curation_dagster.lib.frames import embedding_matrix
 
 REMOVED_COLUMNS = ["generation_id", "created_at", "template_id", "quality_score", "instruction", "output"]
@@ -19,18 +20,22 @@ def pool_frame(filtered: pd.DataFrame, embeddings: pd.DataFrame) -> pd.DataFrame
 
 
 def deduplicate_pool_frame(pool: pd.DataFrame, near_threshold: float, semantic_threshold: float,
-                           seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+                           seed: int, known: RowSignatures | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(kept, removed): `pool` without its exact, near and semantic duplicates, and the removed rows
     (REMOVED_COLUMNS + rule, duplicate_of, similarity, reason). A generation_id seen twice is a broken
-    upstream, not a duplicate: such rows are left in for the clusters_cover_pool check to name."""
+    upstream, not a duplicate: such rows are left in for the clusters_cover_pool check to name.
+    `known`: the pool's rows' dedup hashes (lib.dedup_cache), aligned with `pool`."""
     repeated = pool["generation_id"].duplicated(keep=False).to_numpy()
     candidates = pool[~repeated]
+    if known is not None:
+        keep = np.flatnonzero(~repeated)
+        known = RowSignatures([known.exact_keys[i] for i in keep], known.signatures[keep])
     hits = deduplicate_pool(
         ids=candidates["generation_id"].tolist(), created_at=candidates["created_at"].tolist(),
         quality=candidates["quality_score"].tolist(), instructions=candidates["instruction"].tolist(),
         input_messages=candidates["input_message"].tolist(), outputs=candidates["output"].tolist(),
         vectors=embedding_matrix(candidates), near_threshold=near_threshold,
-        semantic_threshold=semantic_threshold, seed=seed)
+        semantic_threshold=semantic_threshold, seed=seed, known=known)
     by_id = {h.generation_id: h for h in hits}
     gone = pool["generation_id"].isin(by_id).to_numpy()
     removed = pool.loc[gone, REMOVED_COLUMNS].reset_index(drop=True)

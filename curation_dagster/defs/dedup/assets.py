@@ -10,6 +10,8 @@ from curation_dagster.defs.dedup.checks import CHECK_SPECS, dedup_checks
 from curation_dagster.defs.dedup.config import DedupConfig
 from curation_dagster.defs.metadata import counts_table, preview
 from curation_dagster.defs.partitions import OWNERS, STORAGE_KIND, WAREHOUSE_POOL
+from curation_dagster.defs.resources import DedupCacheResource
+from curation_dagster.lib.dedup_cache import cached_row_signatures
 from curation_dagster.lib.dedup_tables import DUPLICATE_RULES, across_days, deduplicate_pool_frame, pool_frame
 
 
@@ -37,7 +39,7 @@ from curation_dagster.lib.dedup_tables import DUPLICATE_RULES, across_days, dedu
     pool=WAREHOUSE_POOL,
     check_specs=CHECK_SPECS,
 )
-def deduplicate_generations(context: dg.AssetExecutionContext, config: DedupConfig,
+def deduplicate_generations(context: dg.AssetExecutionContext, config: DedupConfig, dedup_cache: DedupCacheResource,
                             filtered_generations: pd.DataFrame, generation_embeddings: pd.DataFrame):
     """Step `deduplicate_generations` (run-config key; settings-file section `dedup`): every day's
     kept rows joined to their vectors with duplicates across days removed, published as
@@ -52,8 +54,11 @@ def deduplicate_generations(context: dg.AssetExecutionContext, config: DedupConf
         context.log.warning("the pool is empty (no kept row with an embedding): topic_model and "
                             "generation_clusters will fail naming the cause; the export is left as it is")
     t0 = time.perf_counter()
+    known, hits, misses = cached_row_signatures(
+        pool["instruction"].tolist(), pool["input_message"].tolist(), pool["output"].tolist(),
+        dedup_cache.open() if config.use_cache else None, seed=config.seed)
     kept, removed = deduplicate_pool_frame(pool, config.near_duplicate_threshold, config.semantic_threshold,
-                                           config.seed)
+                                           config.seed, known)
     elapsed = time.perf_counter() - t0
     by_rule = removed["rule"].value_counts().to_dict()
     yield dg.Output(kept, "deduplicated_generations", metadata={
@@ -63,6 +68,9 @@ def deduplicate_generations(context: dg.AssetExecutionContext, config: DedupConf
         "kept_rows_without_embedding": unembedded,
         "removed_rows": len(removed),
         "dedup_seconds": round(elapsed, 2),
+        # rows whose dedup hashes came from earlier refreshes / were hashed now
+        "signature_cache_hits": hits,
+        "signature_cache_misses": misses,
         "rows_per_second": round(len(pool) / elapsed, 1) if elapsed > 0 else 0.0,
     })
     yield dg.Output(removed, "duplicate_generations", metadata={

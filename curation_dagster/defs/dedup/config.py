@@ -16,6 +16,9 @@ class DedupConfig(dg.Config):
         "the same reply written for another person or date, which the sample data's labels count as "
         "distinct (benchmarks/dedup_scores.py prints the trade-off)."))
     seed: int = 0
+    use_cache: bool = Field(True, description=(
+        "Reuse each row's exact key and MinHash signature from earlier refreshes (dedup_cache.duckdb): "
+        "only rows not seen before are hashed. The result is the same either way."))
 
 
 DedupConfig = team_defaults(DedupConfig, "dedup")
