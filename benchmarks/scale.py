@@ -18,9 +18,15 @@ file this script writes (`embedding.backend`, `export.target_examples`):
    rows are then embedded alone with the same backend (model already loaded, no cache) for the
    ratio; churn comes from the new manifest's `changes_since_previous`.
 
-The real development half runs through `benchmarks/real_data.py` (import with the CLI, `curation
-run` in a subprocess, per-step seconds and peak RSS) and `benchmarks/diversity.py` (export vs random
-vs the notebook recipe): scale on real data is measured there.
+Real pool (`--sharegpt DUMP`, e.g. the development half from ../shared/tools/real-conversations):
+conversation i is dated day i mod (days + 1); every day but the last is imported with `curation
+import`, `curation init` writes the settings (then the backend and target are appended), and the
+same two steps run; the held-back day arrives by importing the whole dump again (rows already there
+are skipped), as a user's next day would.
+
+    .venv/bin/python benchmarks/scale.py --sharegpt /tmp/real/dev.json --days 13 --target 1300 --backend onnx-int8
+
+`benchmarks/diversity.py` compares an export with random samples and the notebook recipe.
 """
 
 from __future__ import annotations
@@ -33,7 +39,10 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from datetime import date, timedelta
 from pathlib import Path
+
+import duckdb
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -44,6 +53,33 @@ def peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
 
 
+def spread_dump(dump: Path, n_days: int, work: Path) -> tuple[Path, Path]:
+    """Two copies of a ShareGPT dump with created_at set, conversation i on day i mod n_days from
+    START: every day but the last, and all of it."""
+    records = json.loads(Path(dump).read_text())
+    start = date.fromisoformat(START)
+    for i, rec in enumerate(records):
+        rec["created_at"] = f"{start + timedelta(days=i % n_days)}T12:00:00Z"
+    last = f"{start + timedelta(days=n_days - 1)}"
+    first_file, all_file = work / "dump_first_days.json", work / "dump_all_days.json"
+    first_file.write_text(json.dumps([r for r in records if not r["created_at"].startswith(last)]))
+    all_file.write_text(json.dumps(records))
+    return first_file, all_file
+
+
+def curation_cli(work: Path, *argv: str) -> None:
+    """`curation ...` in a subprocess on the workdir's data, as a user would run it."""
+    import subprocess
+
+    exe = Path(sys.executable).parent / "curation"
+    env = {**os.environ, "CURATION_DATA_DIR": str(work / "data"), "DAGSTER_HOME": str(work / "home"),
+           "CURATION_START_DATE": START}
+    env.pop("CURATION_CONFIG", None)
+    done = subprocess.run([str(exe), *argv], cwd=work, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"curation {' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=100_000, help="rows over --days (the extra day adds rows/days more)")
@@ -52,18 +88,30 @@ def main() -> None:
     ap.add_argument("--backend", default="onnx-int8", help="embedding backend of generation_embeddings")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None, help="also write every figure here")
+    ap.add_argument("--sharegpt", type=Path, default=None,
+                    help="a ShareGPT dump (../shared/tools/real-conversations OUT.json) instead of generated rows: "
+                         "its conversations spread over --days + 1 days, imported with `curation import`, "
+                         "settings from `curation init` (--rows is ignored)")
     args = ap.parse_args()
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="scale-"))
     work.mkdir(parents=True, exist_ok=True)
     (work / "home").mkdir(exist_ok=True)
     settings = work / "curation.yaml"
-    settings.write_text(f"embedding:\n  backend: {args.backend}\nexport:\n  target_examples: {args.target}\n")
+    data = work / "data"
+    n_days = args.days + 1
+    if args.sharegpt:  # before the settings are read: `curation init` writes them from the imported rows
+        first_file, all_file = spread_dump(args.sharegpt, n_days, work)
+        curation_cli(work, "import", str(first_file))
+        curation_cli(work, "init", "--force", "-o", str(settings))
+    else:
+        settings.write_text("")
+    with settings.open("a") as fh:
+        fh.write(f"\nembedding:\n  backend: {args.backend}\nexport:\n  target_examples: {args.target}\n")
     # read when the definitions are imported, as the CLI and the code location read them
     os.environ.update(DAGSTER_HOME=str(work / "home"), CURATION_START_DATE=START, CURATION_CONFIG=str(settings))
 
     import dagster as dg
-    import duckdb
 
     from curation_dagster.definitions import build_definitions
     from curation_dagster.defs.resources import build_resources
@@ -72,17 +120,23 @@ def main() -> None:
     from curation_dagster.sample_data import generate_sample_data
 
     t0 = time.perf_counter()
-    n_days = args.days + 1
-    gens, labels = generate_sample_data(n_rows=round(args.rows * n_days / args.days), days=n_days,
-                                        start_date=START, seed=7)
-    day_of = gens["created_at"].dt.strftime("%Y-%m-%d")
-    days = sorted(day_of.unique())
-    first, last_day = gens[day_of < days[-1]], days[-1]
-    data = work / "data"
-    write_generations(data / "warehouse.duckdb", first, labels)
-    print(f"generated {len(gens):,} rows over {len(days)} days ({len(first):,} in the first {len(days) - 1}) "
-          f"in {time.perf_counter() - t0:.0f}s; backend {args.backend}, target {args.target:,}; workdir {work}",
-          flush=True)
+    days = [(date.fromisoformat(START) + timedelta(days=i)).isoformat() for i in range(n_days)]
+    last_day = days[-1]
+    if args.sharegpt:
+        with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+            first_rows = int(con.execute("SELECT count(*) FROM generations").fetchone()[0])
+        print(f"imported {first_rows:,} conversations of {args.sharegpt} over the first {len(days) - 1} of "
+              f"{len(days)} days; backend {args.backend}, target {args.target:,}; workdir {work}", flush=True)
+    else:
+        gens, labels = generate_sample_data(n_rows=round(args.rows * n_days / args.days), days=n_days,
+                                            start_date=START, seed=7)
+        day_of = gens["created_at"].dt.strftime("%Y-%m-%d")
+        first = gens[day_of < last_day]
+        first_rows = len(first)
+        write_generations(data / "warehouse.duckdb", first, labels)
+        print(f"generated {len(gens):,} rows over {len(days)} days ({len(first):,} in the first {len(days) - 1}) "
+              f"in {time.perf_counter() - t0:.0f}s; backend {args.backend}, target {args.target:,}; workdir {work}",
+              flush=True)
 
     defs = build_definitions(resources=build_resources("local", data_dir=data))
     instance = dg.DagsterInstance.ephemeral()
@@ -125,7 +179,10 @@ def main() -> None:
 
     # ---- 2. one more day
     per_asset.clear()
-    write_generations(data / "warehouse.duckdb", gens, labels)
+    if args.sharegpt:
+        curation_cli(work, "import", str(all_file))  # the rows already there are skipped
+    else:
+        write_generations(data / "warehouse.duckdb", gens, labels)
     inc_daily = run("daily_curation_job", last_day)
     inc_pool = run("pool_refresh_job")
     inc_steps = dict(per_asset)
@@ -145,7 +202,7 @@ def main() -> None:
         return f"{v['ratio']:.3f}x (z {v['z']:+.1f})" if v else "not measured"
 
     out = {
-        "rows": int(len(first)), "days": args.days, "backend": args.backend, "target_examples": args.target,
+        "rows": first_rows, "source": str(args.sharegpt or "generated"), "days": args.days, "backend": args.backend, "target_examples": args.target,
         "kept_rows": int(kept_rows), "pool_rows": int(pool_rows), "topics": int(topics), "cells": int(cells),
         "cold_seconds": {k: round(v, 1) for k, v in cold.items()}, "cold_total_seconds": round(cold_total, 1),
         "cold_seconds_per_asset": {k: round(v, 1) for k, v in sorted(cold_steps.items(), key=lambda kv: -kv[1])},

@@ -85,8 +85,8 @@ def test_clusters_named_and_sample_bounded(pipeline):
     # cells inside topics: about 25 pool rows each, so more cells than topics
     assert clusters["cell_id"].nunique() > len(summaries) and clusters["cell_id"].min() >= 0
     assert abs(len(clusters) / clusters["cell_id"].nunique() - 25) <= 15
-    # target mode, 50,000 out of reach: 0.4 of the pool ships (the mix may trim one)
-    assert len(sampled) in (int(0.4 * len(clusters)), int(0.4 * len(clusters)) - 1)
+    # target mode, 50,000 out of reach: 0.2 of the pool ships (the mix may trim one)
+    assert len(sampled) in (int(0.2 * len(clusters)), int(0.2 * len(clusters)) - 1)
     biggest = clusters["cluster_id"].value_counts().idxmax()  # topics balanced: the largest gives less than its share
     assert (sampled["cluster_id"] == biggest).mean() < (clusters["cluster_id"] == biggest).mean()
     assert abs((sampled["category"] == "general").mean() - 0.5) <= 0.05

@@ -40,24 +40,27 @@ def test_water_fill_gives_small_cells_everything_and_levels_the_big_ones():
 
 def test_size_is_the_target_or_the_pool_share_and_cells_are_balanced():
     df = pool([400, 40, 10, 10])  # 460 rows, one dominant cell
-    out, info = sample_to_target(df, SampleSettings(target_examples=100, general_share=1.0))
+    out, info = sample_to_target(df, SampleSettings(target_examples=100, general_share=1.0, balance="topics",
+                                                    max_pool_share=0.5))
     assert len(out) == 100 and info.limit == ""
     per_cell = out.groupby("cell_id").size().to_dict()
-    assert per_cell == {0: 40, 1: 40, 2: 10, 3: 10}  # q = 40: the big cell gives no more than the next one
-    # a target above 0.4 of the pool: the sample stops at max_pool_share and says why
+    # topics (cells 0-1: 440 rows, 2-3: 20) at level 80 give 80 and 20; inside the first, q = 40:
+    # the big cell gives no more than the next one
+    assert per_cell == {0: 40, 1: 40, 2: 10, 3: 10}
+    # a target above 0.2 of the pool (the default share): the sample stops at max_pool_share and says why
     out, info = sample_to_target(df, SampleSettings(target_examples=10_000, general_share=1.0))
-    assert len(out) == 184 and "max_pool_share" in info.limit  # 0.4 x 460
+    assert len(out) == 92 and "max_pool_share" in info.limit  # 0.2 x 460
     assert out["generation_id"].is_unique
 
 
 def test_category_mix_is_held_across_cells():
     df = pd.concat([pool([150, 150], "general", "g"), pool([30, 10], "follow_up", "s")])  # 340 rows
-    out, _ = sample_to_target(df, SampleSettings(target_examples=60, general_share=0.5))
+    out, _ = sample_to_target(df, SampleSettings(max_pool_share=0.5, target_examples=60, general_share=0.5))
     assert len(out) == 60 and achieved_mix(out)[GENERAL] == 0.5
     # only 40 template-specific rows: trim keeps the share, fill keeps the size
-    trim, _ = sample_to_target(df, SampleSettings(target_examples=100, general_share=0.5))
+    trim, _ = sample_to_target(df, SampleSettings(max_pool_share=0.5, target_examples=100, general_share=0.5))
     assert achieved_mix(trim)[GENERAL] == 0.5 and len(trim) == 80
-    fill, _ = sample_to_target(df, SampleSettings(target_examples=100, general_share=0.5, mix_strategy="fill"))
+    fill, _ = sample_to_target(df, SampleSettings(max_pool_share=0.5, target_examples=100, general_share=0.5, mix_strategy="fill"))
     assert len(fill) == 100 and (fill["category"] == SPECIFIC).sum() == 40  # general fills the shortfall
     assert category_targets(100, 120, 40, 0.5, "fill") == (60, 40)
     assert category_targets(100, 120, 40, 0.5, "trim") == (40, 40)
@@ -68,10 +71,11 @@ def test_a_prompt_asked_many_times_counts_once():
     df = pool([50, 50])
     df.loc[df["cell_id"] == 0, "instruction"] = "What is the capital of France?"
     df.loc[(df["cell_id"] == 0) & (df.index % 2 == 0), "instruction"] = "what is the capital of france"
-    out, info = sample_to_target(df, SampleSettings(target_examples=40, general_share=1.0))
+    out, info = sample_to_target(df, SampleSettings(**HALF_BY_CELLS, target_examples=40, general_share=1.0))
     assert (out["cell_id"] == 0).sum() == 1  # case and punctuation fold into one prompt
     assert info.prompt_repeats_skipped == 49 and len(out) == 40  # cell 1 fills the rest
-    out, _ = sample_to_target(df, SampleSettings(target_examples=40, general_share=1.0, max_per_prompt=0))
+    out, _ = sample_to_target(df, SampleSettings(**HALF_BY_CELLS, target_examples=40, general_share=1.0,
+                                                 max_per_prompt=0))
     assert (out["cell_id"] == 0).sum() == 20
 
 
@@ -255,7 +259,7 @@ def test_a_pool_whose_mix_moves_keeps_what_shipped():
     gen = pool([100] * 4, "general", "g")
     spec = pool([100, 100, 100, 30], "follow_up", "s").assign(cell_id=lambda d: d["cell_id"] + 4)
     df = pd.concat([gen, spec])
-    s = SampleSettings(target_examples=200, general_share=0.5)
+    s = SampleSettings(**HALF_BY_CELLS, target_examples=200, general_share=0.5)
     first = sample_to_target(df, s)[0]
     shipped = set(first["generation_id"])
     assert len(shipped) == 200 and (first["cell_id"] == 7).sum() == 25
@@ -266,7 +270,7 @@ def test_a_pool_whose_mix_moves_keeps_what_shipped():
     blind, _ = sample_to_target(left, s)
     assert len(blind) == 60 and achieved_mix(blind)[GENERAL] == 0.5
     # a share of 1 says template-specific rows are not wanted: the shipped ones leave
-    only_general, _ = sample_to_target(df, SampleSettings(target_examples=200, general_share=1.0), shipped)
+    only_general, _ = sample_to_target(df, SampleSettings(**HALF_BY_CELLS, target_examples=200, general_share=1.0), shipped)
     assert (only_general["category"] == GENERAL).all() and len(only_general) == 200
 
 
@@ -297,6 +301,11 @@ def test_balance_topics_levels_the_topics_before_their_cells():
     assert info.quota == {GENERAL: 5, SPECIFIC: 0}
     # the bound the quota check applies: a cell's level in its topic + 1
     assert {c: info.cell_bound[(c, GENERAL)] for c in range(5)} == {0: 2, 1: 2, 2: 2, 3: 2, 4: 6}
+    # weighted by the square root of their size (40 and 10 rows: 6.32 and 3.16), the topics give 7 and 3:
+    # between proportional (8 and 2) and level (5 and 5)
+    by_sqrt, _ = sample_to_target(df, SampleSettings(target_examples=10, general_share=1.0, max_pool_share=1.0,
+                                                     balance="topics_sqrt"))
+    assert by_sqrt.groupby("cluster_id").size().to_dict() == {0: 7, 1: 3}
 
 
 def test_balance_topics_keeps_what_shipped():
@@ -319,12 +328,15 @@ def test_unknown_balance_is_refused():
 
 def test_default_settings_grow_with_the_pool_and_keep_what_shipped():
     full = topic_pool([4, 2, 1], rows_per_cell=25)  # 175 rows in three topics
-    s = SampleSettings(target_examples=1_000, general_share=1.0)  # defaults: topics first, 0.4 of the pool
+    s = SampleSettings(target_examples=1_000, general_share=1.0)  # defaults: topics by sqrt first, 0.2 of the pool
     first, _ = sample_to_target(full, s)
-    assert len(first) == 70  # 0.4 x 175
+    # 0.2 x 175 = 35: topics of 100, 50 and 25 rows weigh 10, 7.07 and 5; the level 1.69 gives 16 + 11 + 8
+    assert len(first) == 35 and first.groupby("cluster_id").size().to_dict() == {0: 16, 1: 11, 2: 8}
     new_topic = pd.DataFrame([{"generation_id": f"n-{i}", "cluster_id": 3, "cell_id": 7, "template_id": "general",
                                "instruction": f"new question {i}", "input_message": None, "quality_score": 0.5,
                                "created_at": pd.Timestamp("2026-11-02")} for i in range(25)])
     second, info = sample_to_target(pd.concat([full, new_topic]), s, set(first["generation_id"]))
-    assert len(second) == 80 and set(first["generation_id"]) <= set(second["generation_id"])  # 0.4 x 200
-    assert (second["cluster_id"] == 3).sum() == 10  # the new day's 10 picks all come from its new topic
+    assert len(second) == 40 and set(first["generation_id"]) <= set(second["generation_id"])  # 0.2 x 200
+    # the old topics sit on what shipped (their level x weight stays below it up to 1.69): the new
+    # topic's weight 5 takes the 5 new picks at a level of 1
+    assert (second["cluster_id"] == 3).sum() == 5
