@@ -93,7 +93,7 @@ class SampleInfo:
     pool_rows: int
     size_goal: int  # rows the sample aimed for (target mode: min(target, share x pool); per_cluster: sum of min(N, size))
     cells: int = 0  # sampling cells holding rows
-    quota: dict[str, int] | None = None  # category -> water-filling level q (cells give min(size, q) or q + 1)
+    quota: dict[str, float] | None = None  # category -> the water-filling level (of topics or cells; see BALANCES)
     prompt_repeats_skipped: int = 0  # rows left out because their prompt was already picked max_per_prompt times
     limit: str = ""  # why the sample is smaller than target_examples ("" when it is not)
     shipped_in_pool: int = 0  # target mode: rows of the published dataset still in the pool (kept first)
@@ -371,7 +371,7 @@ def weighted_fill(avail: dict, target: int, weight: dict, next_key: Callable[[ob
     alloc = {g: level(g, lo) for g in groups}
     rest = target - sum(alloc.values())
     if rest > 0:
-        open_ = sorted((g for g in groups if alloc[g] < avail[g] and floor[g] <= alloc[g]),
+        open_ = sorted((g for g in groups if alloc[g] < avail[g] and math.floor(lo * weight[g] + 1e-9) >= floor[g]),
                        key=lambda g: (next_key(g, alloc[g]), str(g)))
         for g in open_[:rest]:
             alloc[g] += 1

@@ -340,3 +340,17 @@ def test_default_settings_grow_with_the_pool_and_keep_what_shipped():
     # the old topics sit on what shipped (their level x weight stays below it up to 1.69): the new
     # topic's weight 5 takes the 5 new picks at a level of 1
     assert (second["cluster_id"] == 3).sum() == 5
+
+
+def test_weighted_fill_gives_shares_by_weight_and_no_extra_to_a_group_its_floor_holds():
+    from curation_dagster.lib.sampling import weighted_fill
+    # weights 4 and 1: at level 2 the groups give 8 and 2
+    alloc, level = weighted_fill({"a": 100, "b": 100}, 10, {"a": 4.0, "b": 1.0}, lambda g, i: 0.0)
+    assert alloc == {"a": 8, "b": 2} and 2 <= level < 2.25
+    # level 3 gives 3 + 3 + c's floor 6 = 12; the 13th goes to the open group with the smaller next key,
+    # never to c, whose floor holds it above the level
+    keys = {"a": 0.5, "b": 0.1, "c": 0.0}
+    alloc, _ = weighted_fill({"a": 10, "b": 10, "c": 10}, 13, {g: 1.0 for g in "abc"}, lambda g, i: keys[g],
+                             floor={"c": 6})
+    assert alloc == {"a": 3, "b": 4, "c": 6}
+    assert weighted_fill({}, 5, {}, lambda g, i: 0.0) == ({}, 0.0)
