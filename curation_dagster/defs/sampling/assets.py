@@ -22,9 +22,11 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig, 
     """The examples chosen for fine-tuning, with the configured share of the general template.
 
     Default mode 'target': the sample grows with the pool toward `target_examples` (at most
-    `max_pool_share` of the pool), its quota balanced across the named topics (every topic gives
-    min(its rows, q)) and inside each topic across its sampling cells, picks inside a cell as unlike each other as their words allow and
-    favouring the usage-based quality score (`within_cell`), a prompt asked many times counted once. Mode 'per_cluster': at most N per cluster (the seed's recipe).
+    `max_pool_share` of the pool, 0.2 by default), its quota balanced across the named topics (by
+    default each gives min(its rows, level x sqrt(its rows)): `balance`) and inside each topic across
+    its sampling cells, picks inside a cell as unlike each other as their words allow and favouring
+    the usage-based quality score (`within_cell`), a prompt asked many times counted once. Mode
+    'per_cluster': at most N per cluster (the seed's recipe).
     Selection depends only on the rows' content, a seeded hash of each id and config, never on the
     order partitions were materialized in. What the published dataset holds stays picked while it
     stays in the pool (`keep_shipped`): a new day or a refit of the topic model only adds.
