@@ -73,8 +73,9 @@ def dataset_suites(files: dict[str, bytes], manifest: dict, max_tokens: int,
 
 def state_path(dataset_dir: Path, what: str) -> Path:
     """Where the export keeps what it may reuse next time (token counts, diversity instruments):
-    `<export dir>/.state/<dataset>.<what>`, beside the published folder, never inside it."""
-    return dataset_dir.parent / ".state" / f"{dataset_dir.name}.{what}"
+    `<export dir>/state/<dataset>.<what>`, beside the published folder, never inside it (a dot
+    folder there is a publish in progress)."""
+    return dataset_dir.parent / "state" / f"{dataset_dir.name}.{what}"
 
 
 def validate_dataset(files: dict[str, bytes], manifest: dict, max_tokens: int,
