@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import uuid
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from curation_dagster.lib.export import jsonl_bytes, jsonl_lines
+from curation_dagster.lib.files import tmp_beside, write_atomic
 from curation_dagster.lib.formats import record_of
 from curation_dagster.lib.registry import Registry, first_doc_line
 
@@ -196,25 +196,6 @@ def _created_at_from_storage(df: pd.DataFrame, storage_path: Path) -> dict:
     return info
 
 
-def _tmp_beside(target: Path) -> Path:
-    return target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-
-
-def _write_atomic(target: Path, write) -> None:
-    """Call write(tmp_path), fsync it and rename it onto target; on any failure remove the temp file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_beside(target)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-
-
 def _manifest_rows(manifest: dict, prefix: str = "") -> list[tuple[str, object]]:
     """Flatten the manifest into (dotted key, value) rows; lists become JSON text."""
     rows: list[tuple[str, object]] = []
@@ -296,7 +277,7 @@ def _export_jsonl(out: Path, df: pd.DataFrame, manifest: dict, data: dict) -> li
     tmps = {}
     try:
         for split in SPLITS:  # both complete on disk before either is renamed into place
-            tmps[split] = _tmp_beside(out / f"{split}.jsonl")
+            tmps[split] = tmp_beside(out / f"{split}.jsonl")
             with open(tmps[split], "wb") as f:
                 f.write(data[f"{split}.jsonl"])
                 f.flush()
@@ -349,7 +330,7 @@ def export_dataset(export_dir: Path, out: Path, fmt: str, storage_path: Path | N
         summary["files"] = [str(f) for f in files]
     else:
         target = _target_file(out, fmt)
-        _write_atomic(target, lambda tmp: writer.write(tmp, df, manifest, data))
+        write_atomic(target, lambda tmp: writer.write(tmp, df, manifest, data))
         summary["out"] = str(target)
         summary["files"] = [str(target)]
     counts = df["split"].value_counts().to_dict()

@@ -9,13 +9,13 @@ target model's tokenizer folder for exact counts.
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from curation_dagster.lib.embedding import DEFAULT_MODEL, resolve_model_path
+from curation_dagster.lib.files import write_atomic
 
 #: the one token budget of an example (every message of the exported chat record): the filter rejects
 #: longer rows (rule too_many_tokens) and the export's blocking check verifies the same number. Real
@@ -58,11 +58,11 @@ def count_tokens_cached(texts: list[str], tokenizer_path: str = DEFAULT_MODEL, c
         known[keys[i]] = n
     counts = [int(known[k]) for k in keys]
     if missing or len(known) != len(set(keys)):
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            np.savez(fh, keys=np.array(keys, dtype="U64"), counts=np.array(counts, dtype=np.int64))
-        os.replace(tmp, cache)
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, keys=np.array(keys, dtype="U64"), counts=np.array(counts, dtype=np.int64))
+
+        write_atomic(cache, write)
     return counts
 
 

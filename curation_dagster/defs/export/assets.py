@@ -1,5 +1,4 @@
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from curation_dagster.lib.dataset import (DatasetBuild, apply_reviews, build_dat
                                           dataset_manifest, manifest_bytes, nothing_to_export, review_summary,
                                           topic_model_version)
 from curation_dagster.lib.export import publish_directory, published_ids
+from curation_dagster.lib.files import write_atomic
 from curation_dagster.lib.frames import embedding_matrix
 from curation_dagster.lib.progress import dataset_progress, projected_progress
 
@@ -47,14 +47,11 @@ def export_diversity(pool: pd.DataFrame, shipped_ids, config: ExportConfig, stat
     vectors = embedding_matrix(pool) if "embedding" in pool.columns and len(pool) else None
     s = DiversitySettings(random_samples=config.diversity_random_samples, min_z=config.diversity_min_z, seed=config.seed)
     key = f"{model_version}|{s.seed}|{s.cells}|{s.svd_components}|{s.max_chars}|{s.fit_cap}"
-    kept = Instruments.load(state) if state.is_file() else None
+    kept = Instruments.load(state)
     report, instruments = compare_to_pool(pool["generation_id"].astype(str).tolist(), pool_texts(pool),
                                           list(shipped_ids), s, vectors, kept=kept, key=key)
     if instruments is not None and instruments is not kept:
-        state.parent.mkdir(parents=True, exist_ok=True)
-        tmp = state.with_name(f".{state.name}.tmp")
-        instruments.save(tmp)
-        os.replace(tmp, state)
+        write_atomic(state, instruments.save)
     return report
 
 

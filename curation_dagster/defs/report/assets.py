@@ -1,8 +1,6 @@
 """The dataset report: one HTML page about the pool, the clusters, the sample and review."""
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -12,6 +10,8 @@ from pydantic import Field
 from curation_dagster.defs.partitions import OWNERS, WAREHOUSE_POOL
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.defs.settings import team_defaults
+from curation_dagster.lib.dataset import topic_model_version
+from curation_dagster.lib.files import write_atomic
 from curation_dagster.lib.report import MapLayout, data_uri, render_report, thumbnail_png
 
 REPORT_FILE = "dataset_report.html"
@@ -38,16 +38,7 @@ def report_path(dataset_store: DatasetStore, dataset_name: str = "finetuning_dat
 
 def write_atomically(path: Path, text: str) -> None:
     """Write to a temp file in the same folder, then rename over the old page: readers never see half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def read_layout(path: Path) -> MapLayout | None:
@@ -59,16 +50,7 @@ def read_layout(path: Path) -> MapLayout | None:
 
 
 def write_layout(path: Path, layout: MapLayout) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        layout.to_frame().to_parquet(tmp, index=False)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda tmp: layout.to_frame().to_parquet(tmp, index=False))
 
 
 def read_manifest(folder: Path) -> dict | None:
@@ -112,15 +94,13 @@ def dataset_report(context: dg.AssetExecutionContext, config: ReportConfig, data
     path = report_path(dataset_store, config.dataset_name)
     layout_path = path.parent / LAYOUT_FILE
     layout = read_layout(layout_path)
-    model_version = (str(generation_clusters["model_version"].iloc[0])
-                     if "model_version" in generation_clusters.columns and len(generation_clusters) else "")
     report = render_report(
         deduplicated_generations, generation_clusters, cluster_summaries, sampled_examples,
         rejected_generations, review_decisions, manifest,
         None if clustering_experiments.empty else clustering_experiments,
         target_examples=config.target_examples, general_share=config.general_share,
         general_template=config.general_template, map_cap=config.map_point_cap, seed=config.seed,
-        map_layout=layout, map_layout_key=f"{model_version}|seed={config.seed}",
+        map_layout=layout, map_layout_key=f"{topic_model_version(generation_clusters)}|seed={config.seed}",
     )
     write_atomically(path, report.html)
     if report.map_layout is not None and report.map_layout is not layout:

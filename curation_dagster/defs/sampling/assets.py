@@ -79,7 +79,8 @@ def sampling_metadata(chosen: pd.DataFrame, pool: pd.DataFrame, s, info, shipped
         **({"target_examples": s.target_examples, "size_goal": info.size_goal,
             "sampling_cells": info.cells, "cells_sampled": int(chosen["cell_id"].nunique()) if len(chosen) else 0,
             "balance": s.balance,
-            # the water-filling level per category: of the topics with balance 'topics', of the cells with 'cells'
+            # the water-filling level per category: of the topics ('topics'; times sqrt(rows) with
+            # 'topics_sqrt'), of the cells ('cells')
             "quota_level": ", ".join(f"{k} {v}" for k, v in (info.quota or {}).items()),
             "prompt_repeats_skipped": info.prompt_repeats_skipped,
             # rows of the published dataset still in the pool, and how many of them stayed picked

@@ -8,9 +8,9 @@ from curation_dagster.lib.sampling import GENERAL, SampleInfo, SampleSettings
 CHECK_SPECS = [
     spec("sample_within_quota", "sampled_examples",
          "No generation sampled twice and no more than the quota: target mode, at most target_examples "
-         "and at most q + 1 per sampling cell and category (q: the water-filling level of the cell's topic "
-         "with balance 'topics', of every cell with 'cells'), or the examples of the published dataset "
-         "the cell already holds when that is more; per_cluster mode, "
+         "and at most q + 1 per sampling cell and category (q: the cell's level in the water-filling of "
+         "its topic's share with balance 'topics' or 'topics_sqrt', of every cell with 'cells'), or the "
+         "examples of the published dataset the cell already holds when that is more; per_cluster mode, "
          "at most N per cluster.", ERROR),
     spec("category_mix_on_target", "sampled_examples",
          "The share of the general template is within `mix_tolerance` of the target share.", WARN),
