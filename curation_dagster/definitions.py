@@ -13,6 +13,7 @@ from curation_dagster.defs.filtering.assets import filter_generations
 from curation_dagster.defs.ingest.assets import generations_source, raw_generations
 from curation_dagster.defs.report.assets import dataset_report
 from curation_dagster.defs.ingest.checks import source_table_matches_contract
+from curation_dagster.defs.llm import with_llm_key
 from curation_dagster.defs.resources import build_resources
 from curation_dagster.defs.review.assets import (cluster_review_queue, decide_reviews, pull_review_annotations,
                                                   review_imports, review_queue)
@@ -35,7 +36,7 @@ def build_definitions(resources: dict | None = None, deployment: Deployment | No
         schedules=build_schedules(deployment),
         sensors=[check_failure_alerts, *sensors, build_label_studio_sensor(deployment.review_poll_seconds),
                  human_review_refilter],
-        resources=resources if resources is not None else build_resources(deployment.name),
+        resources=with_llm_key(resources) if resources is not None else build_resources(deployment.name),
         executor=STEP_EXECUTOR,
     )
 

@@ -12,7 +12,7 @@ from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
 from pydantic import Field
 
 from curation_dagster import settings
-from curation_dagster.defs.clustering.resources import naming_llm_resource
+from curation_dagster.defs.llm import llm_endpoint_resource
 from curation_dagster.lib.contract import CONTRACT_COLUMNS
 
 
@@ -261,14 +261,15 @@ def build_resources(deployment: str | None = None, data_dir: str | Path | None =
 
     `local`: source table and asset tables in embedded DuckDB files. `prod`: both in Snowflake
     (credentials from SNOWFLAKE_* env vars). Exports, the embedding and dedup caches and the alert log are files
-    under the data dir in both (a mounted volume in docker-compose). Optional services (Label Studio, the
-    naming LLM, Slack) are configured from their env vars in both, and unconfigured when those are unset.
+    under the data dir in both (a mounted volume in docker-compose), and so is the LLM response cache.
+    Optional services (Label Studio, the LLM endpoint, Slack) are configured from their env vars in both,
+    and unconfigured when those are unset.
     """
     deployment = deployment or settings.deployment()
     base = Path(data_dir) if data_dir else None
     shared = {
         "label_studio": label_studio_resource(environ),
-        "naming_llm": naming_llm_resource(environ),
+        "llm": llm_endpoint_resource(environ, cache_path=str((base or settings.data_dir()) / "llm_cache.duckdb")),
         "dataset_store": DatasetStore(export_dir=str(base / "exports" if base else settings.export_dir())),
         "embedding_cache": EmbeddingCacheResource(path=str((base or settings.data_dir()) / "embedding_cache.duckdb")),
         "dedup_cache": DedupCacheResource(path=str((base or settings.data_dir()) / "dedup_cache.duckdb")),

@@ -4,8 +4,9 @@ Off unless asked for (TopicModelConfig.naming = "llm") and configured (CURATION_
 CURATION_LLM_MODEL; CURATION_LLM_API_KEY when the server wants a key). Per cluster, the model gets the
 cluster's keywords and a few example instructions and answers a 2-5 word name. An answer that is empty
 or not a short name, or a request that still fails after a bounded retry (each attempt with a timeout),
-keeps the keyword label instead; names stay unique. The HTTP call is injectable (`post`), so the logic
-here is tested without a server; only `requests` is needed.
+keeps the keyword label instead; names stay unique. The requests go through lib.llm's client (bounded
+concurrency, retries with backoff, the response cache, token counts); the HTTP call is injectable
+(`post`), so the logic here is tested without a server.
 """
 
 from __future__ import annotations
@@ -15,40 +16,24 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-#: Environment variables that configure the endpoint (the defs' `naming_llm` resource reads them through
-#: dg.EnvVar; never run config).
-ENV_BASE_URL, ENV_MODEL, ENV_API_KEY = "CURATION_LLM_BASE_URL", "CURATION_LLM_MODEL", "CURATION_LLM_API_KEY"
+from curation_dagster.lib.llm import (ENV_API_KEY, ENV_BASE_URL, ENV_MODEL, SKIPPED, ChatRequest,  # noqa: F401
+                                      LLMClient, LLMRequestError, LLMSettings, Post)
+from curation_dagster.lib.llm import settings_from_values as _settings_from_values
 
 SYSTEM_PROMPT = (
     "You name topic clusters of user requests to a writing assistant. Answer with one name of 2 to 5 "
     "words in title case that says what the requests are about. No quotes, no explanation, nothing else."
 )
 
-
-@dataclass(frozen=True)
-class LLMSettings:
-    base_url: str  # e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1 (…/chat/completions is appended)
-    model: str
-    api_key: str = ""  # sent as "Authorization: Bearer <key>" when set; local servers often need none
-    timeout_s: float = 20.0  # per attempt (connect and read)
-    max_retries: int = 1  # attempts = 1 + max_retries, on timeouts, connection errors, 429 and 5xx
-    backoff_s: float = 1.0  # sleep before retry n: backoff_s * n
-    max_failures: int = 3  # after this many clusters whose request failed, stop asking (endpoint is down)
-
-    def __repr__(self) -> str:  # never print the key
-        return f"LLMSettings(base_url={self.base_url!r}, model={self.model!r}, api_key={'***' if self.api_key else ''!r})"
+#: Part of the cache key of every naming request: bump it when what is done with the answer changes.
+PROMPT_VERSION = "cluster-name/1"
 
 
 def settings_from_values(base_url: str | None, model: str | None, api_key: str | None = None,
                          **options) -> LLMSettings:
     """LLMSettings from the three env var values; ValueError naming what is missing."""
-    missing = [name for name, value in ((ENV_BASE_URL, base_url), (ENV_MODEL, model)) if not (value or "").strip()]
-    if missing:
-        raise ValueError(
-            f"naming='llm' needs an OpenAI-compatible endpoint, but {' and '.join(missing)} "
-            f"{'is' if len(missing) == 1 else 'are'} not set: set {ENV_BASE_URL} and {ENV_MODEL} "
-            f"(and {ENV_API_KEY} if the server needs a key), or use naming='keybert_mmr'.")
-    return LLMSettings(base_url=base_url.strip(), model=model.strip(), api_key=(api_key or "").strip(), **options)
+    return _settings_from_values(base_url, model, api_key, purpose="naming='llm'",
+                                 hint="or use naming='keybert_mmr'", **options)
 
 
 def build_messages(keywords: list[str], examples: list[str], max_keywords: int = 10,
@@ -113,45 +98,13 @@ def make_unique(names: dict[int, str], hints: dict[int, list[str]] | None = None
     return out
 
 
-Post = Callable[..., object]
-
-
-class LLMRequestError(RuntimeError):
-    pass
-
-
 def chat_completion(settings: LLMSettings, messages: list[dict], post: Post | None = None,
                     sleep: Callable[[float], None] = time.sleep) -> str:
-    """The answer text of POST {base_url}/chat/completions (temperature 0). Retries timeouts,
-    connection errors, 429 and 5xx up to `max_retries` times; raises LLMRequestError when it gives up."""
-    import requests
-
-    post = post or requests.post
-    url = settings.base_url.rstrip("/") + "/chat/completions"
-    headers = {"Content-Type": "application/json"}
-    if settings.api_key:
-        headers["Authorization"] = f"Bearer {settings.api_key}"
-    body = {"model": settings.model, "messages": messages, "temperature": 0}
-    last = "no attempt"
-    for attempt in range(1 + max(0, settings.max_retries)):
-        if attempt:
-            sleep(settings.backoff_s * attempt)
-        try:
-            resp = post(url, json=body, headers=headers, timeout=settings.timeout_s)
-        except requests.RequestException as exc:
-            last = f"{type(exc).__name__}"  # the message may echo the URL; never the key (headers)
-            continue
-        status = getattr(resp, "status_code", 0)
-        if status == 429 or status >= 500:
-            last = f"HTTP {status}"
-            continue
-        if status >= 400:
-            raise LLMRequestError(f"HTTP {status}")  # a bad model name or key does not get better by retrying
-        try:
-            return str(resp.json()["choices"][0]["message"]["content"] or "")
-        except (ValueError, KeyError, IndexError, TypeError):
-            raise LLMRequestError("the response is not a chat completion") from None
-    raise LLMRequestError(f"gave up after {1 + max(0, settings.max_retries)} attempts: {last}")
+    """The answer text of one chat completion (temperature 0, no cache); LLMRequestError when it fails."""
+    res = LLMClient(settings, post=post, sleep=sleep).chat(messages, prompt_version=PROMPT_VERSION)
+    if not res.ok:
+        raise LLMRequestError(res.error)
+    return res.text or ""
 
 
 @dataclass
@@ -161,24 +114,25 @@ class LLMNames:
 
 
 def llm_cluster_names(keywords: dict[int, list[str]], examples: dict[int, list[str]], fallback: dict[int, str],
-                      settings: LLMSettings, post: Post | None = None,
+                      llm: LLMSettings | LLMClient, post: Post | None = None,
                       sleep: Callable[[float], None] = time.sleep) -> LLMNames:
-    """One request per cluster (in id order); `fallback` (the keyword label) wherever the LLM gives no
-    usable name. After `max_failures` failed requests the rest keep their fallback without a request."""
+    """One request per cluster (in id order, `max_concurrency` at a time); `fallback` (the keyword
+    label) wherever the LLM gives no usable name. After `max_failures` failed requests the rest keep
+    their fallback without a request. `llm` is a client (its cache and counters) or bare settings."""
+    client = llm if isinstance(llm, LLMClient) else LLMClient(llm, post=post, sleep=sleep)
+    clusters = sorted(fallback)
+    requests = [ChatRequest(build_messages(keywords.get(c, []), examples.get(c, [])), 0.0, {}, PROMPT_VERSION)
+                for c in clusters]
     names: dict[int, str] = {}
     why: dict[int, str] = {}
-    failures = 0
-    for c in sorted(fallback):
-        if failures >= settings.max_failures:
-            names[c], why[c] = fallback[c], "skipped: endpoint failing"
+    for c, res in zip(clusters, client.complete_many(requests)):
+        if res.skipped:
+            names[c], why[c] = fallback[c], SKIPPED
             continue
-        try:
-            answer = chat_completion(settings, build_messages(keywords.get(c, []), examples.get(c, [])), post, sleep)
-        except LLMRequestError as exc:
-            failures += 1
-            names[c], why[c] = fallback[c], f"request failed: {exc}"
+        if not res.ok:
+            names[c], why[c] = fallback[c], f"request failed: {res.error}"
             continue
-        name = clean_answer(answer)
+        name = clean_answer(res.text)
         if name is None:
             names[c], why[c] = fallback[c], "answer is not a 2-5 word name"
         else:

@@ -108,7 +108,8 @@ class TopicModel:
 def name_clusters(docs: list[str], labels: list[int], vectors: np.ndarray | None, naming: str = "keybert_mmr",
                   embedding_model=None, llm=None, llm_post=None) -> tuple[dict[int, str], str, dict[int, str]]:
     """(names, method used, llm fallbacks). keybert_mmr without `embedding_model` falls back to the c-TF-IDF
-    label; llm needs `llm` (lib.llm_naming.LLMSettings) and keeps the offline label where it gives none."""
+    label; llm needs `llm` (lib.llm.LLMSettings, or an LLMClient with its cache and counters) and keeps
+    the offline label where it gives none."""
     if naming not in NAMING_METHODS:
         raise ValueError(f"unknown naming {naming!r}; use one of {', '.join(NAMING_METHODS)}")
     if naming == "llm" and llm is None:

@@ -1,5 +1,5 @@
-"""The `naming_llm` resource: topic_model's naming='llm' through it against a real HTTP server on
-127.0.0.1, the code location without it, and the error when a run asks for it unconfigured."""
+"""The `llm` resource (formerly `naming_llm`): topic_model's naming='llm' through it against a real
+HTTP server on 127.0.0.1, the code location without it, and the error when a run asks for it unconfigured."""
 
 import dagster as dg
 import numpy as np
@@ -69,7 +69,7 @@ def test_llm_names_come_through_the_resource_built_from_the_env_vars(monkeypatch
         monkeypatch.setenv("CURATION_LLM_API_KEY", KEY)
         resources = build_resources("local", data_dir=tmp_path)
         # the key reaches the resource as an EnvVar, never as a value in the code location's config
-        assert isinstance(resources["naming_llm"].api_key, dg.EnvVar)
+        assert isinstance(resources["llm"].api_key, dg.EnvVar)
         result = fit(resources, pool, naming="llm", llm_timeout_s=2.0)
     assert result.success
     (mat,) = result.asset_materializations_for_node("topic_model")
@@ -90,7 +90,7 @@ def test_llm_names_come_through_the_resource_built_from_the_env_vars(monkeypatch
 def test_run_config_overrides_the_resources_retries(tmp_path, pool):
     with FakeLLM({w: ("status", 503) for words in TOPICS.values() for w in words}) as llm:
         resources = {**build_resources("local", data_dir=tmp_path, environ={}),
-                     "naming_llm": NamingLLMResource(base_url=llm.base_url, model="m", max_retries=3, timeout_s=2)}
+                     "llm": NamingLLMResource(base_url=llm.base_url, model="m", max_retries=3, timeout_s=2)}
         result = fit(resources, pool, naming="llm", llm_max_retries=0)
     assert result.success  # every cluster keeps its keybert_mmr label
     meta = result.asset_materializations_for_node("topic_model")[0].metadata
@@ -102,12 +102,12 @@ def test_run_config_overrides_the_resources_retries(tmp_path, pool):
 
 def test_code_location_loads_and_other_namings_work_with_the_vars_unset(no_llm_env, tmp_path, pool):
     resources = build_resources("local", data_dir=tmp_path)
-    llm = resources["naming_llm"]
+    llm = resources["llm"]
     assert isinstance(llm, NamingLLMResource) and not llm.configured
     assert (llm.base_url, llm.model, llm.api_key) == (None, None, None)
     defs = build_definitions(resources=resources)
     dg.Definitions.validate_loadable(defs)
-    assert "naming_llm" in defs.resolve_job_def("topic_model_job").resource_defs
+    assert "llm" in defs.resolve_job_def("topic_model_job").resource_defs
     assert TopicModelConfig().naming == "keybert_mmr"  # off by default
     result = fit(resources, pool, naming="ctfidf")
     assert result.success
@@ -125,7 +125,7 @@ def test_llm_naming_unconfigured_fails_before_the_fit_naming_the_vars(monkeypatc
     assert not result.success
     message = failure_message(result)
     assert "CURATION_LLM_BASE_URL and CURATION_LLM_MODEL are not set" in message
-    assert "naming_llm" in message
+    assert "`llm` resource" in message
     assert calls == []  # failed before loading a model or fitting
 
 
@@ -150,3 +150,23 @@ def test_resource_settings_and_partial_configuration(monkeypatch):
         s = initialized.naming_llm.llm_settings()
     assert (s.base_url, s.model, s.api_key) == ("http://127.0.0.1:9/v1", "m2", "")
     assert naming_llm_resource({"CURATION_LLM_BASE_URL": "x", "CURATION_LLM_MODEL": " "}).model is None
+
+
+def test_a_refit_on_the_same_pool_asks_nothing_again_and_the_metadata_counts_calls(monkeypatch, tmp_path, pool):
+    answers = {w: name for name, words in TOPICS.items() for w in words}
+    with FakeLLM(answers) as llm:
+        monkeypatch.setenv("CURATION_LLM_BASE_URL", llm.base_url)
+        monkeypatch.setenv("CURATION_LLM_MODEL", "env-model")
+        monkeypatch.delenv("CURATION_LLM_API_KEY", raising=False)
+        resources = build_resources("local", data_dir=tmp_path)
+        first = fit(resources, pool, naming="llm", llm_timeout_s=2.0)
+        assert len(llm.requests) == 2
+        second = fit(resources, pool, naming="llm", llm_timeout_s=2.0)
+        assert len(llm.requests) == 2  # every name came from data/llm_cache.duckdb
+    assert first.success and second.success
+    metas = [{k: v.value for k, v in r.asset_materializations_for_node("topic_model")[0].metadata.items()}
+             for r in (first, second)]
+    assert [(m["llm_calls"], m["llm_cached"], m["llm_failures"], m["llm_model"]) for m in metas] == \
+        [(2, 0, 0, "env-model"), (0, 2, 0, "env-model")]
+    assert sorted(second.output_for_node("topic_model")["cluster_name"]) == sorted(TOPICS)
+    assert (tmp_path / "llm_cache.duckdb").exists()

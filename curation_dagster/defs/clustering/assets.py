@@ -7,7 +7,7 @@ import pandas as pd
 
 from curation_dagster.defs.clustering.checks import CHECK_SPECS, TOPIC_MODEL_SPECS, cluster_checks, topic_model_checks
 from curation_dagster.defs.clustering.config import ClusterConfig, TopicModelConfig
-from curation_dagster.defs.clustering.resources import NamingLLMResource
+from curation_dagster.defs.llm import LLMEndpointResource, llm_metadata
 from curation_dagster.defs.metadata import counts_table
 from curation_dagster.defs.partitions import OWNERS, REFIT_REASON_TAG, STORAGE_KIND, WAREHOUSE_POOL
 from curation_dagster.defs.pool_status import REJECTED_RULES_IN, empty_pool_failure
@@ -29,14 +29,16 @@ def _pool(deduplicated: pd.DataFrame) -> pd.DataFrame:
 
 @dg.asset(group_name="clustering", owners=OWNERS, kinds={"bertopic", STORAGE_KIND}, pool=WAREHOUSE_POOL,
           check_specs=TOPIC_MODEL_SPECS, ins={"rejected_generations": REJECTED_RULES_IN})
-def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, naming_llm: NamingLLMResource,
+def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, llm: LLMEndpointResource,
                 deduplicated_generations: pd.DataFrame, rejected_generations: pd.DataFrame):
     """The fitted topic model: one row per cluster with its readable name, c-TF-IDF keywords and centroid.
 
     Names (config `naming`): 'keybert_mmr' by default, 2-3 distinct words such as "Invoice · Delayed ·
     Refund" (c-TF-IDF words re-ranked with the packaged embedding model, offline); 'ctfidf' for the
-    plain keyword label; 'llm' for names from the OpenAI-compatible endpoint of the `naming_llm` resource
+    plain keyword label; 'llm' for names from the OpenAI-compatible endpoint of the `llm` resource
     (CURATION_LLM_* env vars; unset, every other naming still works and 'llm' fails before the fit).
+    Its answers are cached (a refit on the same rows asks nothing again); the llm_* metadata counts
+    calls, cache hits, failures and tokens.
 
     Fitting (BERTopic: UMAP + HDBSCAN, or KMeans) runs on a seeded sample of at most `fit_sample_cap`
     pool rows, and only when this asset is materialized: by `topic_model_job` (weekly schedule), by the
@@ -51,11 +53,12 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, nam
     """
     if config.naming not in NAMING_METHODS:
         raise dg.Failure(f"unknown naming {config.naming!r}; use one of {', '.join(NAMING_METHODS)}")
-    try:  # before the (long) fit: naming='llm' without an endpoint is a configuration error
-        llm = (naming_llm.llm_settings(config.llm_timeout_s, config.llm_max_retries)
-               if config.naming == "llm" else None)
-    except ValueError as exc:
-        raise dg.Failure(f"the naming_llm resource is not configured: {exc}") from None
+    client = None
+    if config.naming == "llm":  # before the (long) fit: naming='llm' without an endpoint is a configuration error
+        client, why = llm.client("naming='llm'", hint="or use naming='keybert_mmr'",
+                                 timeout_s=config.llm_timeout_s, max_retries=config.llm_max_retries)
+        if client is None:
+            raise dg.Failure(f"the `llm` resource is not configured: {why}")
     pool = _pool(deduplicated_generations)
     if pool.empty:
         raise empty_pool_failure(context, rejected_generations, "cannot fit the topic model",
@@ -66,11 +69,13 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, nam
     t0 = time.perf_counter()
     model = fit_topic_model(pool["generation_id"].tolist(), embedding_matrix(pool), docs, config.to_settings(),
                             created_at=[str(t) for t in pool["created_at"]], naming=config.naming,
-                            embedding_model=embedder, llm=llm)
+                            embedding_model=embedder, llm=client)
     elapsed = time.perf_counter() - t0
     if model.naming_fallbacks:
         context.log.warning(f"LLM naming kept the keyword label of {len(model.naming_fallbacks)} cluster(s): "
                             + "; ".join(f"{c}: {why}" for c, why in sorted(model.naming_fallbacks.items())))
+    if client is not None and client.usage.cache_error:
+        context.log.warning(f"the LLM response cache was not used: {client.usage.cache_error}")
     if model.fit_fallback:
         context.log.warning(f"topic model fit on {model.fit_rows} rows degraded: {model.fit_fallback}")
     frame = model.to_frame()
@@ -78,7 +83,8 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, nam
         **topic_model_metadata(model, frame, len(pool), elapsed),
         "refit_reason": context.run.tags.get(REFIT_REASON_TAG, "manual or first fit"),
         "algorithm": config.algorithm,
-        **({"naming_llm_model": llm.model, "naming_llm_fallbacks": len(model.naming_fallbacks)} if llm else {}),
+        **({"naming_llm_model": client.model, "naming_llm_fallbacks": len(model.naming_fallbacks),
+            **llm_metadata(client)} if client else {}),
     })
     yield from topic_model_checks(frame)
 

@@ -38,17 +38,17 @@ class TopicModelConfig(dg.Config):
         "similarity to the cluster's representative instructions with `naming_model`, near-synonyms and "
         "abbreviations removed by MMR, e.g. 'Invoice · Delayed · Refund'. 'ctfidf': the top 3 c-TF-IDF "
         "words, e.g. 'invoice / delayed / inv' (no model). 'llm': a 2-5 word name from the "
-        "OpenAI-compatible endpoint of the `naming_llm` resource (CURATION_LLM_BASE_URL / CURATION_LLM_MODEL / "
+        "OpenAI-compatible endpoint of the `llm` resource (CURATION_LLM_BASE_URL / CURATION_LLM_MODEL / "
         "CURATION_LLM_API_KEY env vars, never run config), keeping the keybert_mmr label where it gives none."))
     naming_model: str = Field(DEFAULT_MODEL, description=(
         "sentence-transformers model for keybert_mmr naming (the packaged embedding model, offline; "
         "loaded once per process)."))
     llm_timeout_s: Optional[float] = Field(None, description=(
-        "naming='llm': timeout of each request (seconds) for this run; unset uses the naming_llm "
+        "naming='llm': timeout of each request (seconds) for this run; unset uses the `llm` "
         "resource's timeout_s (20 s by default)."))
     llm_max_retries: Optional[int] = Field(None, description=(
         "naming='llm': retries of a request that timed out or got 429/5xx, for this run; unset uses the "
-        "naming_llm resource's max_retries (1 by default)."))
+        "`llm` resource's max_retries (2 by default)."))
 
     def to_settings(self) -> ClusterSettings:
         return ClusterSettings(
