@@ -238,6 +238,8 @@ def print_pool_state(s: dict) -> None:
 
 
 def print_summary(s: dict) -> None:
+    from curation_dagster.lib.splits import counted_splits, rows_text
+
     click.echo(f"\nRows in: {s['rows_in']}  kept: {s['kept']}  rejected: {s['rejected']}")
     click.echo("Rejected by rule: " + ", ".join(f"{k}={v}" for k, v in s["rejections_by_rule"].items()))
     dups = s.get("pool_duplicates") or {}
@@ -252,9 +254,10 @@ def print_summary(s: dict) -> None:
                        f"P={r['precision']:.3f} R={r['recall']:.3f}")
     if "dataset_rows" in s:
         rows = s["dataset_rows"]
-        click.echo(f"Dataset: {rows['train']} train / {rows['validation']} validation examples")
-    click.echo(f"\nFine-tuning JSONL: {Path(s['export_dir']) / 'train.jsonl'}")
-    click.echo(f"                   {Path(s['export_dir']) / 'validation.jsonl'}")
+        click.echo(f"Dataset: {rows_text(rows)} examples")
+    click.echo("")
+    for i, split in enumerate(counted_splits(s.get("dataset_rows") or {})):
+        click.echo(f"{'Fine-tuning JSONL:' if i == 0 else '':<19}{Path(s['export_dir']) / f'{split}.jsonl'}")
     click.echo(f"Manifest:          {Path(s['export_dir']) / 'manifest.json'}")
     report = Path(s["export_dir"]).parent / "reports" / "dataset_report.html"
     if report.exists():
@@ -561,6 +564,7 @@ def export(out, fmt, export_dir) -> None:
     """
     from curation_dagster import settings
     from curation_dagster.lib.dataset_export import export_dataset
+    from curation_dagster.lib.splits import rows_text
 
     storage = settings.storage_path()
     try:
@@ -569,7 +573,7 @@ def export(out, fmt, export_dir) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     rows = result["rows"]
-    click.echo(f"Exported {rows['total']:,} examples ({rows['train']:,} train / {rows['validation']:,} validation) "
+    click.echo(f"Exported {rows['total']:,} examples ({rows_text(rows)}) "
                f"as {fmt} to {result['out']}")
 
 

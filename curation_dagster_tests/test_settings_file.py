@@ -89,6 +89,7 @@ def test_no_file_keeps_the_builtin_defaults_and_a_missing_named_file_is_an_error
     ("filter:\n  target_languages: [xx]\n", r"filter: .*unknown language code 'xx'"),
     ("filter:\n  max_tokens_per_example: 100\n", r"filter.max_tokens_per_example: set it at the top level"),
     ("report:\n  target_examples: 10\n", r"report.target_examples: comes from export.target_examples"),
+    ("export:\n  validation_fraction: 0.5\n  test_fraction: 0.5\n", r"export: .*must be below 1"),
     ("filter: [1, 2\n", r"curation.yaml: not valid YAML at line 2"),
     ("- filter\n", r"curation.yaml: expected a mapping of sections"),
 ])

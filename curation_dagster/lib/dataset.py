@@ -12,12 +12,12 @@ from pathlib import Path
 import pandas as pd
 
 from curation_dagster.lib.dedup import DuplicateHit
-from curation_dagster.lib.export import (assign_splits, churn, drop_chat_duplicates, excluded_cluster_ids,
-                                         explain_churn, jsonl_bytes, to_chat_record)
+from curation_dagster.lib.export import (churn, drop_chat_duplicates, excluded_cluster_ids, explain_churn,
+                                         jsonl_bytes, to_chat_record)
 from curation_dagster.lib.frames import with_columns
 from curation_dagster.lib.review import decide_all, item_fleiss_kappa, pairwise_kappa
+from curation_dagster.lib.splits import assign_splits, dataset_splits, split_groups, split_grouping
 
-SPLITS = ("train", "validation")
 SHIPPED_COLUMNS = ["split", "line", "generation_id", "cluster_id", "cluster_name", "template_id", "quality_score"]
 
 
@@ -76,18 +76,21 @@ def nothing_to_export(sampled_rows: int) -> str:
 
 @dataclass
 class DatasetBuild:
-    """One version of the dataset before it is written: the rows in file order with their split, the
-    file bytes (train, validation, provenance; the manifest is added last), one provenance record and
-    one `messages` JSON per line, and the sampled examples left out as chat-record duplicates."""
+    """One version of the dataset before it is written: the rows in file order with their split and
+    split group, the file bytes (one JSONL per split, provenance; the manifest is added last), one
+    provenance record and one `messages` JSON per line, the sampled examples left out as chat-record
+    duplicates, the splits written and the manifest's `split_grouping` block."""
     frame: pd.DataFrame
     files: dict[str, bytes]
     provenance: list[dict]
     messages: list[str]
     duplicates: list[DuplicateHit] = field(default_factory=list)
+    splits: tuple[str, ...] = ("train", "validation")
+    grouping: dict = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, int]:
-        return {s: int((self.frame["split"] == s).sum()) for s in SPLITS}
+        return {s: int((self.frame["split"] == s).sum()) for s in self.splits}
 
     @property
     def days(self) -> list[str]:
@@ -108,28 +111,32 @@ class DatasetBuild:
 def _provenance(split: str, line: int, r: dict) -> dict:
     return {"split": split, "line": line, "generation_id": r["generation_id"], "cluster_id": int(r["cluster_id"]),
             "cluster_name": r["cluster_name"], "template_id": r["template_id"],
-            "quality_score": float(r["quality_score"]),
+            "quality_score": float(r["quality_score"]), "split_group": r["split_group"],
             **({"review_state": r["review_state"]} if r.get("review_state") else {}),
             **({"original_output": r["original_output"]} if r.get("original_output") else {})}
 
 
 def build_dataset(reviewed: pd.DataFrame, shipped: set[str] | None, validation_fraction: float,
-                  seed: int) -> DatasetBuild:
+                  seed: int, test_fraction: float = 0.0) -> DatasetBuild:
     """The dataset's files from the reviewed sample: chat-record duplicates left out (the shipped one
-    of a pair stays), rows ordered by cluster then id, split stratified by cluster (seeded), and each
-    split's lines in that order. The same rows and settings always give the same bytes."""
+    of a pair stays), rows ordered by cluster then id, split by whole split groups (same prompt or
+    same `source_group`: lib.splits) stratified by cluster (seeded), and each split's lines in that
+    order; test.jsonl only when test_fraction > 0. The same rows and settings always give the same bytes."""
     df, duplicates = drop_chat_duplicates(reviewed, shipped)
     df = df.sort_values(["cluster_id", "generation_id"], kind="mergesort").reset_index(drop=True)
-    df["split"] = assign_splits(df, validation_fraction, seed)
+    df["split_group"] = split_groups(df)
+    df["split"] = assign_splits(df, validation_fraction, seed, test_fraction, groups=df["split_group"])
+    splits = dataset_splits(test_fraction)
     files, provenance, messages = {}, [], []
-    for split in SPLITS:
+    for split in splits:
         rows = df[df["split"] == split].to_dict("records")
         records = [to_chat_record(r) for r in rows]
         files[f"{split}.jsonl"] = jsonl_bytes(records)
         messages += [json.dumps(rec["messages"], ensure_ascii=False) for rec in records]
         provenance += [_provenance(split, i + 1, r) for i, r in enumerate(rows)]
     files["provenance.jsonl"] = jsonl_bytes(provenance)
-    return DatasetBuild(df, files, provenance, messages, duplicates)
+    grouping = split_grouping(df["split"], df["split_group"], splits, validation_fraction, test_fraction)
+    return DatasetBuild(df, files, provenance, messages, duplicates, splits, grouping)
 
 
 def dataset_changes(build: DatasetBuild, previous: set[str] | None, pool_ids: set[str],
@@ -146,9 +153,9 @@ def dataset_changes(build: DatasetBuild, previous: set[str] | None, pool_ids: se
 
 def dataset_manifest(build: DatasetBuild, *, name: str, created_at: str, run_id: str, config: dict, change: dict,
                      review: dict, diversity: dict | None, progress: dict) -> dict:
-    """manifest.json: what the version holds (rows per split, sha256 of each file, source days,
-    templates, clusters and cells), how it was made (config, run, topic model) and what it is worth
-    (review, diversity, progress, changes since the previous version)."""
+    """manifest.json: what the version holds (rows per split, `split_grouping`: how they were grouped,
+    sha256 of each file, source days, templates, clusters and cells), how it was made (config, run,
+    topic model) and what it is worth (review, diversity, progress, changes since the previous version)."""
     df = build.frame
     return {
         "dataset": name,
@@ -157,6 +164,7 @@ def dataset_manifest(build: DatasetBuild, *, name: str, created_at: str, run_id:
         "created_at": created_at,
         "run_id": run_id,
         "rows": {**build.counts, "total": len(df)},
+        "split_grouping": build.grouping,
         "files": build.file_digests(),
         "config": config,
         "source_partitions": build.days,

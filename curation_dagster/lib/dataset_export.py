@@ -1,12 +1,13 @@
 """Deliver the published fine-tuning dataset in the formats teams ask for: SQLite, CSV, Parquet, ShareGPT JSONL or OpenAI chat JSONL
 (EXPORT_FORMATS: one `@export_format` writer each, below; add one there, plus its test).
 
-The source is what `finetuning_dataset` published: `train.jsonl`, `validation.jsonl`,
-`provenance.jsonl` and `manifest.json` in `<export_dir>/finetuning_dataset/`. Every file is checked
-against its sha256 in the manifest first, so what is delivered is exactly what was validated and
-published. One row per example: its split and line, `generation_id`, `messages` (the JSON text of the
-line's messages list) and the provenance fields (cluster, template, quality score), plus `created_at`
-of the generation when the pipeline's DuckDB storage is given.
+The source is what `finetuning_dataset` published: `train.jsonl`, `validation.jsonl` (`test.jsonl`
+too when the export has a test split), `provenance.jsonl` and `manifest.json` in
+`<export_dir>/finetuning_dataset/`. Every file is checked against its sha256 in the manifest first,
+so what is delivered is exactly what was validated and published. One row per example: its split
+and line, `generation_id`, `messages` (the JSON text of the line's messages list) and the provenance
+fields (cluster, template, quality score), plus `created_at` of the generation when the pipeline's
+DuckDB storage is given.
 
 Outputs are written to a temp path beside the target and renamed into place, so a failed export
 never leaves a half-written file.
@@ -29,8 +30,9 @@ from curation_dagster.lib.export import jsonl_bytes, jsonl_lines
 from curation_dagster.lib.files import tmp_beside, write_atomic
 from curation_dagster.lib.formats import record_of
 from curation_dagster.lib.registry import Registry, first_doc_line
+from curation_dagster.lib.splits import published_splits
 
-SPLITS = ("train", "validation")
+#: files every published dataset has (test.jsonl too when its manifest lists it)
 DATASET_FILES = ("train.jsonl", "validation.jsonl", "provenance.jsonl")
 COLUMNS = ("split", "line", "generation_id", "cluster_id", "cluster_name", "template_id", "quality_score",
            "messages", "created_at")
@@ -103,7 +105,7 @@ def load_published(export_dir: Path) -> tuple[dict, dict[str, bytes], pd.DataFra
     if not isinstance(listed, dict):
         raise ValueError(f"{src / 'manifest.json'} has no files section with sha256 sums")
     data: dict[str, bytes] = {}
-    for name in DATASET_FILES:
+    for name in dict.fromkeys(DATASET_FILES + tuple(f"{s}.jsonl" for s in published_splits(listed))):
         if name not in listed or not isinstance(listed[name], dict) or "sha256" not in listed[name]:
             raise ValueError(f"{src / 'manifest.json'} lists no sha256 for {name}")
         path = src / name
@@ -132,7 +134,7 @@ def _lines(name: str, data: bytes) -> list[dict]:
 def _examples(src: Path, data: dict[str, bytes], manifest: dict) -> pd.DataFrame:
     prov = {(p["split"], int(p["line"])): p for p in _lines("provenance.jsonl", data["provenance.jsonl"])}
     rows = []
-    for split in SPLITS:
+    for split in published_splits(data):
         records = _lines(f"{split}.jsonl", data[f"{split}.jsonl"])
         expected = (manifest.get("rows") or {}).get(split)
         if expected is not None and expected != len(records):
@@ -270,25 +272,26 @@ def _export_sharegpt(tmp: Path, df: pd.DataFrame, manifest: dict, data: dict) ->
 
 @export_format("jsonl")
 def _export_jsonl(out: Path, df: pd.DataFrame, manifest: dict, data: dict) -> list[Path]:
-    """a directory with train.jsonl and validation.jsonl, byte-identical to the published ones"""
+    """a directory with train.jsonl, validation.jsonl (test.jsonl when published), byte-identical to the published ones"""
     if out.exists() and not out.is_dir():
-        raise ValueError(f"{out} is a file: jsonl export writes train.jsonl and validation.jsonl into a directory")
+        raise ValueError(f"{out} is a file: jsonl export writes one JSONL file per split into a directory")
     out.mkdir(parents=True, exist_ok=True)
+    splits = published_splits(data)
     tmps = {}
     try:
-        for split in SPLITS:  # both complete on disk before either is renamed into place
+        for split in splits:  # all complete on disk before any is renamed into place
             tmps[split] = tmp_beside(out / f"{split}.jsonl")
             with open(tmps[split], "wb") as f:
                 f.write(data[f"{split}.jsonl"])
                 f.flush()
                 os.fsync(f.fileno())
-        for split in SPLITS:
+        for split in splits:
             os.replace(tmps[split], out / f"{split}.jsonl")
     finally:
         for tmp in tmps.values():
             with suppress(FileNotFoundError):
                 tmp.unlink()
-    return [out / f"{s}.jsonl" for s in SPLITS]
+    return [out / f"{s}.jsonl" for s in splits]
 
 
 #: the registered names and the one-file formats' suffixes (what the CLI and the README list)
@@ -307,8 +310,8 @@ def export_dataset(export_dir: Path, out: Path, fmt: str, storage_path: Path | N
     - `sqlite`: one file, tables `examples` (indexed on generation_id and split) and `manifest`
       (dotted key / value rows); `csv` and `parquet`: one row per example, `messages` as JSON text.
       `out` is the file (or a directory, which then gets `finetuning_dataset.<ext>`).
-    - `jsonl`: `out` is a directory that gets `train.jsonl` and `validation.jsonl`, byte-identical to
-      the published ones.
+    - `jsonl`: `out` is a directory that gets `train.jsonl` and `validation.jsonl` (and `test.jsonl`
+      when published), byte-identical to the published ones.
 
     `storage_path` (the pipeline's DuckDB storage) fills `created_at` from its `finetuning_dataset`
     table when given; without it the column is empty. Returns a summary: format, out, rows per split.
@@ -334,5 +337,5 @@ def export_dataset(export_dir: Path, out: Path, fmt: str, storage_path: Path | N
         summary["out"] = str(target)
         summary["files"] = [str(target)]
     counts = df["split"].value_counts().to_dict()
-    summary["rows"] = {s: int(counts.get(s, 0)) for s in SPLITS} | {"total": len(df)}
+    summary["rows"] = {s: int(counts.get(s, 0)) for s in published_splits(data)} | {"total": len(df)}
     return summary

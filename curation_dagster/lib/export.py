@@ -1,9 +1,8 @@
-"""OpenAI chat fine-tuning records, a stratified split, and atomic writes of JSONL + manifest."""
+"""OpenAI chat fine-tuning records and atomic writes of JSONL + manifest (the split: lib.splits)."""
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import uuid
@@ -12,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 
 from curation_dagster.lib.dedup import DuplicateHit, find_duplicates
-from curation_dagster.lib.text import stable_unit_hash
 
 ROLES_ORDER = ("system", "user", "assistant")
 HISTORY_KEY = "conversation_history"
@@ -109,22 +107,6 @@ def validate_chat_record(rec: object) -> str | None:
     if not turns or len(turns) % 2 or any(r != ("user", "assistant")[i % 2] for i, r in enumerate(turns)):
         return f"roles out of order: {roles}"
     return None
-
-
-def assign_splits(df: pd.DataFrame, validation_fraction: float, seed: int,
-                  stratify_col: str = "cluster_id") -> pd.Series:
-    """'train' / 'validation' per row: within each stratum, the lowest seeded hashes go to validation."""
-    split = pd.Series("train", index=df.index, dtype=object)
-    if validation_fraction <= 0 or df.empty:
-        return split
-    h = pd.Series([stable_unit_hash(seed, "split", g) for g in df["generation_id"]], index=df.index)
-    for _, idx in df.groupby(stratify_col).groups.items():
-        n_val = math.floor(len(idx) * validation_fraction + 0.5)
-        if len(idx) >= 2 and n_val == 0:
-            n_val = 1 if validation_fraction * len(idx) >= 0.2 else 0
-        chosen = h.loc[idx].sort_values(kind="mergesort").index[:n_val]
-        split.loc[chosen] = "validation"
-    return split
 
 
 def jsonl_lines(text: str) -> list[str]:

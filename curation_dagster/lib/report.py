@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from curation_dagster.lib.progress import dataset_progress
 from curation_dagster.lib.sampling import GENERAL, SPECIFIC, category_of
+from curation_dagster.lib.splits import counted_splits
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -662,6 +663,7 @@ def render_report(pool: pd.DataFrame, clusters: pd.DataFrame, summaries: pd.Data
         "shipped_rows": int(shipped.get("total", 0)) if shipped else None,
         "train_rows": int(shipped.get("train", 0)) if shipped else None,
         "validation_rows": int(shipped.get("validation", 0)) if shipped else None,
+        "test_rows": int(shipped.get("test", 0)) if shipped else None,
         "target_examples": int(target_examples),
         "progress": round(progress.share, 4),
         "projected_date": projected,
@@ -674,8 +676,9 @@ def render_report(pool: pd.DataFrame, clusters: pd.DataFrame, summaries: pd.Data
     # ---- sections, in SECTIONS order
     cards = [("pool rows (after dedup)", f"{pool_rows:,}"), ("clusters", f"{n_clusters:,}"),
              ("sampled examples", f"{n_sampled:,}"),
-             ("shipped (train / validation)",
-              f"{shipped.get('train', 0):,} / {shipped.get('validation', 0):,}" if shipped else "not exported"),
+             (f"shipped ({' / '.join(counted_splits(shipped))})",
+              " / ".join(f"{int(shipped.get(s, 0)):,}" for s in counted_splits(shipped))
+              if shipped else "not exported"),
              ("rejected rows", f"{n_rejected:,}"), ("reviewed examples", f"{sum(rev.values()):,}"),
              ("progress to target", f"{progress.share:.1%}"),
              ("diversity vs random", f"{lexical_vendi['ratio']:.2f}x (z {lexical_vendi['z']:+.1f})"

@@ -1,5 +1,6 @@
 """Every asset check passes on a good frame and fails on a bad one."""
 
+import hashlib
 import json
 from datetime import datetime
 
@@ -128,10 +129,14 @@ def export_files(rows, tamper=None):
     recs = [to_chat_record(r) for r in rows]
     files = {"train.jsonl": jsonl_bytes(recs[:-1]), "validation.jsonl": jsonl_bytes(recs[-1:])}
     files["provenance.jsonl"] = jsonl_bytes(
-        [{"split": "train", "line": i + 1, "generation_id": r["generation_id"]} for i, r in enumerate(rows[:-1])]
-        + [{"split": "validation", "line": 1, "generation_id": rows[-1]["generation_id"]}])
-    manifest = {"rows": {"total": len(rows)}, "files": {
-        n: {"sha256": hashlib.sha256(b).hexdigest()} for n, b in files.items()}}
+        [{"split": "train", "line": i + 1, "generation_id": r["generation_id"],
+          "split_group": f"row:{r['generation_id']}"} for i, r in enumerate(rows[:-1])]
+        + [{"split": "validation", "line": 1, "generation_id": rows[-1]["generation_id"],
+            "split_group": f"row:{rows[-1]['generation_id']}"}])
+    counts = {"train": len(rows) - 1, "validation": 1}
+    manifest = {"rows": {**counts, "total": len(rows)}, "files": {
+        n: {"sha256": hashlib.sha256(b).hexdigest()} for n, b in files.items()},
+        "split_grouping": {"groups": len(rows), "straddling": 0, "rows": counts}}
     if tamper:
         tamper(files, manifest)
     return files, manifest
@@ -157,6 +162,18 @@ def test_export_validation():
     def stale(files, manifest):
         manifest["files"]["train.jsonl"]["sha256"] = "0" * 64
     assert not validate_dataset(*export_files(rows, stale), max_tokens=100).passed
+
+    def straddle(files, manifest):  # the validation example shares a split group with a train example
+        files["provenance.jsonl"] = files["provenance.jsonl"].replace(b'"row:g2"', b'"row:g0"')
+        manifest["split_grouping"]["groups"] = 2
+        manifest["files"]["provenance.jsonl"]["sha256"] = hashlib.sha256(files["provenance.jsonl"]).hexdigest()
+
+    def miscount(files, manifest):  # as many rows in all, but not per split
+        manifest["rows"].update(train=1, validation=2)
+    for tamper in (straddle, miscount):
+        result = validate_dataset(*export_files(rows, tamper), max_tokens=100)
+        assert result.metadata["failed_expectations"].value == "expect_column_values_to_be_null(split_problem)", \
+            tamper.__name__
 
     # the same reply under another id, once re-cased (exact) and once with a changed greeting (near)
     reply = ("Hi Bo,\n\nThanks for the quick call today. I will send the revised quote for the loading dock "

@@ -1,5 +1,7 @@
 """A broken batch never reaches the export, and a failed export leaves the last good one untouched."""
 
+import json
+
 import dagster as dg
 import pandas as pd
 import pytest
@@ -45,6 +47,22 @@ def test_progress_check_warns_when_the_target_date_is_out_of_reach(good_run):
     meta = res.asset_materializations_for_node("finetuning_dataset")[0].metadata
     assert "/ 50,000 examples" in meta["progress_to_target"].value
     assert meta["examples_dropped"].value == 0 and meta["churn_rate"].value == 0.0  # same data, same selection
+
+
+def test_a_test_split_is_written_grouped_and_passes_the_export_check(good_run):
+    data_dir, defs, instance, _ = good_run
+    res = defs.resolve_job_def("pool_refresh_job").execute_in_process(
+        instance=instance, asset_selection=[dg.AssetKey("finetuning_dataset")],
+        run_config={"ops": {"finetuning_dataset": {"config": {"test_fraction": 0.2}}}})
+    assert res.success
+    out = data_dir / "exports" / "finetuning_dataset"
+    manifest = json.loads((out / "manifest.json").read_text())
+    lines = {s: len((out / f"{s}.jsonl").read_text().splitlines()) for s in ("train", "validation", "test")}
+    assert lines["test"] > 0 and {**lines, "total": sum(lines.values())} == manifest["rows"]
+    assert manifest["split_grouping"]["straddling"] == 0 and manifest["split_grouping"]["rows"] == lines
+    assert manifest["config"]["test_fraction"] == 0.2
+    check = {e.check_name: e for e in res.get_asset_check_evaluations()}["finetuning_dataset_valid"]
+    assert check.passed, check.metadata["failed_expectations"].value
 
 
 def test_broken_partition_is_blocked_before_export(good_run):

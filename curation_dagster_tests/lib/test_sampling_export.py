@@ -3,10 +3,10 @@ import json
 import numpy as np
 import pandas as pd
 
-from curation_dagster.lib.export import (assign_splits, jsonl_bytes, publish_directory, to_chat_record,
-                                         validate_chat_record)
+from curation_dagster.lib.export import jsonl_bytes, publish_directory, to_chat_record, validate_chat_record
 from curation_dagster.lib.sampling import (GENERAL, SampleSettings, achieved_mix, allocate, allocate_general,
                                            sample_per_cluster)
+from curation_dagster.lib.splits import assign_splits
 
 
 def pool(sizes_general, sizes_specific):

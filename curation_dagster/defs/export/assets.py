@@ -74,9 +74,11 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
                        sampled_examples: pd.DataFrame, review_decisions: pd.DataFrame,
                        review_annotations: pd.DataFrame, cluster_decisions: pd.DataFrame,
                        deduplicated_generations: pd.DataFrame):
-    """The fine-tuning dataset on disk: OpenAI chat-format `train.jsonl` and `validation.jsonl`
-    (split stratified by cluster, seeded), `provenance.jsonl` (which generation each line came from)
-    and `manifest.json` (row counts, sha256 of each file, config, source partitions).
+    """The fine-tuning dataset on disk: OpenAI chat-format `train.jsonl` and `validation.jsonl`, and
+    `test.jsonl` when `test_fraction` > 0 (split stratified by cluster, seeded, in whole split groups:
+    rows with the same normalised prompt or `source_group` are on one side, lib/splits.py),
+    `provenance.jsonl` (which generation and split group each line came from) and `manifest.json`
+    (row counts, the `split_grouping` block, sha256 of each file, config, source partitions).
 
     The same rows are also a `finetuning_dataset` table in the warehouse storage (DuckDB locally,
     Snowflake in prod): one row per example with its split, line, `messages` (the JSONL line) and
@@ -115,7 +117,7 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
                       "review_rejected": review["rejected_removed_at_export"], "target": str(target)})
     review.update(review_summary(review_annotations, review_decisions, cluster_decisions))
     previous = published_ids(target)  # what is on disk now: the last published version
-    build = build_dataset(df, previous, config.validation_fraction, config.seed)
+    build = build_dataset(df, previous, config.validation_fraction, config.seed, config.test_fraction)
     if build.duplicates:
         context.log.info(f"{len(build.duplicates)} sampled examples left out as duplicates of another's chat "
                          "record: " + ", ".join(f"{h.generation_id} ({h.kind} of {h.duplicate_of})"
@@ -178,10 +180,10 @@ def export_metadata(build: DatasetBuild, manifest: dict, target, progress, progr
         "churn_rate": change["churn_rate"],
         "projected_target_date": progress_md["projected_date"],
         "dagster/row_count": len(build.frame),
-        "train_rows": counts["train"],
-        "validation_rows": counts["validation"],
-        "train_path": dg.MetadataValue.path(str(target / "train.jsonl")),
-        "validation_path": dg.MetadataValue.path(str(target / "validation.jsonl")),
+        **{f"{s}_rows": n for s, n in counts.items()},
+        "split_groups": manifest["split_grouping"]["groups"],
+        "split_groups_of_several_rows": manifest["split_grouping"]["groups_of_several_rows"],
+        **{f"{s}_path": dg.MetadataValue.path(str(target / f"{s}.jsonl")) for s in counts},
         "manifest_path": dg.MetadataValue.path(str(target / "manifest.json")),
         # written by the dataset_report asset right after this one (pool_refresh_job)
         "dataset_report": dg.MetadataValue.path(str(target.parent / "reports" / "dataset_report.html")),

@@ -4,11 +4,17 @@ import dagster as dg
 from pydantic import Field
 
 from curation_dagster.defs.settings import team_defaults
+from curation_dagster.lib.splits import GROUP_COLUMN, check_fractions
 from curation_dagster.lib.tokens import DEFAULT_MAX_TOKENS, DEFAULT_TOKENIZER
 
 
 class ExportConfig(dg.Config):
-    validation_fraction: float = Field(0.1, description="Share of each cluster held out for validation.")
+    validation_fraction: float = Field(0.1, description=(
+        "Share of each cluster held out for validation (validation.jsonl). Rows are split in whole groups: "
+        f"the same normalised prompt, or the same `{GROUP_COLUMN}` when the rows carry one, never straddle splits."))
+    test_fraction: float = Field(0.0, description=(
+        "Share of each cluster held out for a test split (test.jsonl, written only when this is above 0), "
+        "grouped like validation. validation_fraction + test_fraction must stay below 1."))
     seed: int = 42
     max_tokens_per_example: int = Field(DEFAULT_MAX_TOKENS, description=(
         "Longest allowed example (all messages), counted with the packaged MiniLM tokenizer. The same "
@@ -32,4 +38,5 @@ class ExportConfig(dg.Config):
         "The same bound after a refit of the topic model (new cells move picks)."))
 
 
-ExportConfig = team_defaults(ExportConfig, "export")
+ExportConfig = team_defaults(ExportConfig, "export",
+                             check=lambda c: check_fractions(c.validation_fraction, c.test_fraction))

@@ -12,16 +12,18 @@ import pandas as pd
 from curation_dagster.defs.checks import ERROR, gx_check
 from curation_dagster.lib.export import chat_duplicates, jsonl_lines, validate_chat_record
 from curation_dagster.lib.pii import first_pii_kind
+from curation_dagster.lib.splits import SPLITS, split_problems
 from curation_dagster.lib.tokens import DEFAULT_TOKENIZER, count_tokens_cached
 
 CHECK_NAME = "finetuning_dataset_valid"
 DESCRIPTION = (
-    "[ERROR] Every line of train.jsonl and validation.jsonl is valid chat JSON with roles in order "
-    "(system?, user, assistant) and a non-empty assistant message; each example is under "
-    "`max_tokens_per_example` tokens (packaged MiniLM tokenizer); train and validation are disjoint; no "
-    "email, phone, card number, IBAN or secret-carrying URL appears (lib/pii.py, the detector the filter "
-    "uses); no two examples are exact or near duplicates (normalised text; word 3-shingle Jaccard >= 0.7 on "
-    "the user and assistant messages); manifest.json's sha256 and row counts match the files."
+    "[ERROR] Every line of train.jsonl, validation.jsonl (and test.jsonl) is valid chat JSON with roles "
+    "in order (system?, user, assistant) and a non-empty assistant message; each example is under "
+    "`max_tokens_per_example` tokens (packaged MiniLM tokenizer); the splits are disjoint and no split "
+    "group (same normalised prompt or source_group) is on two of them; no email, phone, card number, IBAN "
+    "or secret-carrying URL appears (lib/pii.py, the detector the filter uses); no two examples are exact "
+    "or near duplicates (normalised text; word 3-shingle Jaccard >= 0.7 on the user and assistant "
+    "messages); manifest.json's sha256, its rows per split and its split_grouping block match the files."
 )
 
 
@@ -29,7 +31,7 @@ def line_frame(files: dict[str, bytes], provenance: list[dict], tokenizer: str =
                token_cache: Path | None = None) -> pd.DataFrame:
     ids = {(p["split"], p["line"]): p["generation_id"] for p in provenance}
     rows = []
-    for split in ("train", "validation"):
+    for split in SPLITS:
         for i, line in enumerate(jsonl_lines(files.get(f"{split}.jsonl", b"").decode("utf-8")), 1):
             try:
                 rec = json.loads(line)
@@ -54,6 +56,7 @@ def dataset_suites(files: dict[str, bytes], manifest: dict, max_tokens: int,
                    tokenizer: str = DEFAULT_TOKENIZER, token_cache: Path | None = None) -> list[tuple[pd.DataFrame, list]]:
     provenance = [json.loads(x) for x in jsonl_lines(files.get("provenance.jsonl", b"").decode()) if x.strip()]
     lines = line_frame(files, provenance, tokenizer, token_cache)
+    split_lines = {s: int((lines["split"] == s).sum()) for s in SPLITS if f"{s}.jsonl" in files}
     hashes = pd.DataFrame([
         {"file": name, "matches": name in files and hashlib.sha256(files[name]).hexdigest() == meta["sha256"]}
         for name, meta in manifest.get("files", {}).items()
@@ -68,6 +71,8 @@ def dataset_suites(files: dict[str, bytes], manifest: dict, max_tokens: int,
             gxe.ExpectColumnValuesToBeUnique(column="generation_id"),
         ]),
         (hashes, [gxe.ExpectColumnValuesToBeInSet(column="matches", value_set=[True])]),
+        (pd.DataFrame({"split_problem": split_problems(provenance, split_lines, manifest) or [None]}, dtype=object),
+         [gxe.ExpectColumnValuesToBeNull(column="split_problem")]),
     ]
 
 
