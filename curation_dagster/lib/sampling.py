@@ -417,22 +417,41 @@ BALANCES: dict[str, Callable[..., tuple[dict, int, dict]]] = {
 }
 
 
-def _order_cells(work: pd.DataFrame, s: SampleSettings, limits: dict, shipped: dict) -> pd.DataFrame:
+def _order_cells(work: pd.DataFrame, s: SampleSettings, limits: dict, shipped: dict,
+                 batch_rows: int = 2_000) -> pd.DataFrame:
     """work (sorted by cell, category, shipped first, key) with each cell's rows in the order of
     `s.within_cell` (lib.selection.WITHIN_CELL_ORDERS). Only a cell whose quota takes some but not
     all of its new rows is reordered: elsewhere the order changes nothing that ships, and ordering
-    costs a text vector per row (most of this step's time)."""
+    costs a text vector per row (most of this step's time). Cut cells are vectorised about
+    `batch_rows` rows at a time, so memory follows the batch, not the pool."""
     if s.within_cell == "random":  # the priority order work is already in
         return work
     order_fn = WITHIN_CELL_ORDERS[s.within_cell]
+    groups = [g for _, g in work.groupby(["cell_id", "category"], sort=False)]
+    cut = [shipped.get(key, 0) < limits.get(key, 0) < len(g)
+           for key, g in zip(((g["cell_id"].iat[0], g["category"].iat[0]) for g in groups), groups)]
     view = None
-    parts = []
-    for key, group in work.groupby(["cell_id", "category"], sort=False):
-        if shipped.get(key, 0) < limits.get(key, 0) < len(group):
-            if view is None and s.within_cell in NEEDS_TEXT:  # fitted once, only if a cell needs it
-                view = fit_text_view(example_texts(work), work["generation_id"].astype(str).tolist(), s.seed)
-            group = group.iloc[order_fn(group, view, s.quality_weight)]
-        parts.append(group)
+    if s.within_cell in NEEDS_TEXT and any(cut):  # fitted once, only if a cell needs it
+        view = fit_text_view(example_texts(work), work["generation_id"].astype(str).tolist(), s.seed)
+    parts, pending = [], []
+
+    def flush():
+        x = view.vectors(example_texts(pd.concat(pending))) if view is not None else None
+        at = 0
+        for g in pending:
+            parts.append(g.iloc[order_fn(g, x[at:at + len(g)] if x is not None else None, s.quality_weight)])
+            at += len(g)
+        pending.clear()
+
+    for g, is_cut in zip(groups, cut):
+        if not is_cut:
+            parts.append(g)
+            continue
+        pending.append(g)
+        if sum(len(p) for p in pending) >= batch_rows:
+            flush()
+    if pending:
+        flush()
     return pd.concat(parts) if parts else work
 
 

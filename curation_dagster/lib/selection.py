@@ -9,8 +9,9 @@ key, then the id: the order is a function of the cell's content, not of row orde
 
 "The words" are hashed TF-IDF of character 3-5-grams inside word boundaries over the instruction,
 input message and output (first `max_chars` characters), the IDF fitted on a seeded-by-id sample of
-the pool. Hashing needs no vocabulary, works for any language and for code, and costs one pass; only
-one cell's rows are ever held as vectors, so memory follows the largest cell, not the pool.
+the pool. Hashing needs no vocabulary, works for any language and for code, and costs one pass
+(`char_wb_counts`: scikit-learn's char_wb n-grams, hashed in numpy over many texts at once); cut cells
+are vectorised a batch at a time, so memory follows the batch, not the pool.
 
 Why words, not the clustering embedding: the cells are already cut on the embedding, and on the
 real ShareGPT development half farthest-point order on the embedding won on the embedding (Vendi
@@ -35,6 +36,54 @@ from curation_dagster.lib.text import stable_unit_hash
 TEXT_COLUMNS = ("instruction", "input_message", "output")
 
 
+_POLY = np.uint64(0x100000001B3)  # rolling polynomial hash of an n-gram's code points
+_FIB = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the top bits of h * this pick the feature
+
+
+def char_wb_counts(texts: Sequence[str], n_features: int = 2 ** 20, min_n: int = 3, max_n: int = 5):
+    """Counts of the hashed character n-grams (min_n..max_n) inside word boundaries of each text, as
+    scipy CSR rows: the n-grams of scikit-learn's HashingVectorizer(analyzer="char_wb") (lower-cased,
+    every word padded with a space each side, a word shorter than n gives no n-gram of that size) with
+    another hash, computed over all texts at once in numpy instead of a Python loop per word: 4x faster
+    on the real development half, where this was most of sampled_examples' time."""
+    import scipy.sparse as sp
+
+    if n_features & (n_features - 1):
+        raise ValueError(f"n_features must be a power of two, got {n_features}")
+    padded = [" " + "  ".join(words) + " " if (words := t.lower().split()) else "" for t in texts]
+    lens = np.fromiter((len(p) for p in padded), dtype=np.int64, count=len(padded))
+    codes = np.frombuffer("".join(padded).encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    total = len(codes)
+    if total == 0:
+        return sp.csr_matrix((len(texts), n_features), dtype=np.float32)
+    # padded words are " w " runs separated by nothing: each starts at a space followed by a letter and
+    # ends after a space preceded by one; `room` is how many characters are left in the word from here
+    space = codes == 32
+    before = np.r_[True, space[:-1]]
+    after = np.r_[space[1:], True]
+    ends = np.flatnonzero(space & ~before) + 1
+    room = ends[np.cumsum(space & ~after) - 1] - np.arange(total)
+    cp = np.zeros(total + max_n, np.uint64)
+    cp[:total] = codes
+    h = np.zeros(total, np.uint64)
+    bounds = np.r_[0, np.cumsum(lens)]
+    shift = np.uint64(64 - (n_features.bit_length() - 1))
+    rows, cols = [], []
+    with np.errstate(over="ignore"):  # the hashes wrap around 2^64 on purpose
+        for n in range(1, max_n + 1):
+            h *= _POLY
+            h += cp[n - 1:n - 1 + total]
+            if n < min_n:
+                continue
+            ok = room >= n  # positions are in text order, so each text's n-grams of size n are contiguous
+            seen = np.r_[0, np.cumsum(ok)]
+            rows.append(np.repeat(np.arange(len(texts), dtype=np.int32), seen[bounds[1:]] - seen[bounds[:-1]]))
+            cols.append((((h[ok] + np.uint64(n)) * _FIB) >> shift).astype(np.int32))
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    # COO to CSR sorts by row in one counting pass and sums repeated n-grams
+    return sp.coo_matrix((np.ones(len(cols), np.float32), (rows, cols)), shape=(len(texts), n_features)).tocsr()
+
+
 @dataclass(frozen=True)
 class TextView:
     """Hashed character n-gram TF-IDF: `vectors(texts)` gives unit rows (scipy sparse)."""
@@ -43,14 +92,12 @@ class TextView:
     max_chars: int
     n_features: int
 
-    def _vectorizer(self):
-        from sklearn.feature_extraction.text import HashingVectorizer
-        return HashingVectorizer(n_features=self.n_features, analyzer="char_wb", ngram_range=(3, 5),
-                                 alternate_sign=False, norm=None, dtype=np.float32)
+    def counts(self, texts: Sequence[str]):
+        return char_wb_counts([t[:self.max_chars] for t in texts], self.n_features)
 
     def vectors(self, texts: Sequence[str]):
         from sklearn.preprocessing import normalize
-        m = self._vectorizer().transform([t[:self.max_chars] for t in texts])
+        m = self.counts(texts)
         m.data = 1.0 + np.log(m.data)  # sublinear tf: a repeated n-gram is evidence, not a vote per repeat
         return normalize(m.multiply(self.idf).tocsr())
 
@@ -70,7 +117,7 @@ def fit_text_view(texts: Sequence[str], ids: Sequence[object], seed: int, fit_ca
     fit = [texts[i] for i in order[:fit_cap]]
     if not fit:
         return view
-    m = view._vectorizer().transform([t[:max_chars] for t in fit])
+    m = view.counts(fit)
     df = np.bincount(m.indices, minlength=n_features).astype(np.float64)
     idf = np.log((1 + len(fit)) / (1 + df)) + 1.0  # sklearn's smoothed idf
     return TextView(idf.astype(np.float32), max_chars, n_features)
@@ -110,22 +157,28 @@ def _best(score: np.ndarray, left: np.ndarray, rank: np.ndarray) -> int:
     return int(cand[np.argmin(rank[cand])])
 
 
-def _random_order(group: pd.DataFrame, view: TextView | None, quality_weight: float) -> np.ndarray:
+def _random_order(group: pd.DataFrame, vectors, quality_weight: float) -> np.ndarray:
     return np.arange(len(group))
 
 
-def _diverse_order(group: pd.DataFrame, view: TextView | None, quality_weight: float) -> np.ndarray:
-    if len(group) <= 1 or view is None:
+def _diverse_order(group: pd.DataFrame, vectors, quality_weight: float) -> np.ndarray:
+    if len(group) <= 1 or vectors is None:
         return np.arange(len(group))
-    x = view.vectors(example_texts(group))
-    sim = (x @ x.T).toarray()
+    x = vectors
+    # a dense block over the n-grams the cell uses (x @ x.T on a million columns would first transpose
+    # into a million-row matrix for every cell), in float64 so that equal similarities come out equal
+    # whatever order BLAS sums them in, and ties go to the key as farthest_point_order says
+    used, inv = np.unique(x.indices, return_inverse=True)
+    block = type(x)((x.data.astype(np.float64), inv.ravel(), x.indptr), shape=(x.shape[0], len(used))).toarray()
+    sim = block @ block.T
     q = np.clip(group["_quality"].to_numpy(dtype=float), 1e-3, None) ** quality_weight
     return farthest_point_order(sim, q / q.max(), np.arange(len(group)), int((~group["_new"]).sum()))
 
 
-#: name -> function(one cell's rows in priority order, shipped first, with `_quality` and `_new`;
-#: the text view or None; quality_weight) -> positions in the order the cell gives them
-WITHIN_CELL_ORDERS: dict[str, Callable[[pd.DataFrame, TextView | None, float], np.ndarray]] = {
+#: name -> function(one cell's rows in priority order, shipped first, with `_quality` and `_new`; their
+#: TextView.vectors (CSR unit rows, aligned) or None; quality_weight) -> positions in the order the cell
+#: gives them. NEEDS_TEXT: the orders that read the vectors.
+WITHIN_CELL_ORDERS: dict[str, Callable[[pd.DataFrame, object, float], np.ndarray]] = {
     "diverse": _diverse_order,
     "random": _random_order,
 }

@@ -96,3 +96,25 @@ def test_text_view_is_unit_length_and_reads_every_example_column():
     assert np.allclose(np.sqrt(x.multiply(x).sum(axis=1)).A1, 1.0)
     same = fit_text_view(list(reversed(example_texts(df))), ["y", "x"], seed=1)
     assert np.array_equal(view.idf, same.idf)  # the fit does not depend on row order
+
+
+def test_char_wb_counts_are_scikit_learns_char_wb_ngrams_under_another_hash():
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from curation_dagster.lib.selection import char_wb_counts
+
+    texts = ["Hello world", "a b  c", "", "   ", "ab", "The quick brown fox jumps over the lazy dog",
+             "x\ty\nz", "ÜBER straße 代码 ok", "def f(x):\n    return x ** 2  # square", "last"]
+    ref = HashingVectorizer(n_features=2 ** 20, analyzer="char_wb", ngram_range=(3, 5), alternate_sign=False,
+                            norm=None).transform(texts)
+    ours = char_wb_counts(texts)
+    assert ours.shape == (10, 2 ** 20)
+    # the same n-grams with the same multiplicities in every row (only the feature numbers differ):
+    # "a b  c" is three padded one-letter words, one 3-gram each; "ab" is " ab" and "ab " and " ab "
+    for i in range(len(texts)):
+        assert sorted(ours[i].data.tolist()) == sorted(ref[i].data.tolist()), texts[i]
+    assert ours[1].sum() == 3 and ours[4].sum() == 3 and ours[2].nnz == 0 and ours[3].nnz == 0
+    # "hello world": 5+4+3 n-grams of " hello " (7 chars) and the same of " world "
+    assert ours[0].sum() == 24
+    # a repeated word counts its n-grams twice
+    assert char_wb_counts(["echo echo"]).data.tolist() == [2.0] * 9  # " echo ": 4 + 3 + 2
