@@ -30,6 +30,7 @@ from curation_dagster.lib.pii import KIND_PHRASES, PII_KINDS, PII_TEXT_COLUMNS, 
 from curation_dagster.lib.quality import QualityWeights, row_quality_score
 from curation_dagster.lib.text import encoding_problem, words
 from curation_dagster.lib.tokens import DEFAULT_MAX_TOKENS, DEFAULT_TOKENIZER, count_tokens, example_text
+from curation_dagster.lib.toxicity import DEFAULT_TOXICITY_THRESHOLD, MODEL_NAME, toxicity
 
 DEFAULT_TEMPLATES: tuple[str, ...] = (
     "general", "candidate_rejection", "meeting_request", "follow_up", "sales_outreach", "thank_you",
@@ -64,6 +65,9 @@ class FilterSettings:
     min_language_share: float = 0.08  # below this stop-word share in every language, text is gibberish
     max_symbol_share: float = 0.15
     max_top_token_share: float = 0.25
+    # toxic_output: reject when the offline classifier's probability that the output's prose is offensive
+    # reaches this (above 1: the rule is off)
+    toxicity_threshold: float = DEFAULT_TOXICITY_THRESHOLD
     min_quality: float = 0.4
     quality_weights: QualityWeights = field(default_factory=QualityWeights)
     # pii: "reject" drops rows whose texts carry contact data; "redact" keeps them with typed placeholders
@@ -83,6 +87,9 @@ class FilterSettings:
         if not self.target_languages:
             raise ValueError("target_languages is empty: name at least one language to keep")
         candidate_languages(self.target_languages, self.language_candidates)  # ValueError on unknown codes
+        if not self.toxicity_threshold > 0:
+            raise ValueError(f"toxicity_threshold must be above 0 (a probability; above 1 turns toxic_output off), "
+                             f"not {self.toxicity_threshold!r}")
 
 
 @dataclass(frozen=True)
@@ -472,6 +479,20 @@ def non_target_language(row: dict, s: FilterSettings) -> str | None:
     if guess and guess.language not in s.target_languages and 1 - guess.target_share >= s.min_language_confidence:
         return (f"output looks {guess.language} (confidence {guess.confidence:.2f}, targets together "
                 f"{guess.target_share:.2f}); targets are {','.join(s.target_languages)}")
+    return None
+
+
+@rule("toxic_output", "output prose (code ignored) reads as offensive to the offline classifier "
+                           "(alt-profanity-check); the instruction is not judged")
+def toxic_output(row: dict, s: FilterSettings) -> str | None:
+    # the output only: it is what the fine-tuned model learns to write. A rude prompt answered politely
+    # is good training data; a toxic answer never is
+    if s.toxicity_threshold > 1:
+        return None
+    p = toxicity(_reply(row).prose)
+    if p is not None and p >= s.toxicity_threshold:
+        return (f"output reads as offensive (probability {p:.2f} >= toxicity_threshold "
+                f"{s.toxicity_threshold:.2f}, {MODEL_NAME})")
     return None
 
 

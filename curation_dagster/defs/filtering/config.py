@@ -54,6 +54,11 @@ class FilterConfig(dg.Config):
         "gibberish_output: prose (code ignored) with more symbol characters than this share is gibberish."))
     max_top_token_share: float = Field(_D.max_top_token_share, description=(
         "gibberish_output: prose in which one token makes up more than this share is gibberish."))
+    toxicity_threshold: float = Field(_D.toxicity_threshold, description=(
+        "toxic_output: reject a row when the offline classifier (alt-profanity-check, its model inside the "
+        "wheel) gives its output's prose (code ignored) at least this probability of being offensive. "
+        "The instruction is not judged: a rude request answered politely is good training data. Lower "
+        "catches more and drops more harmless text (anatomy, fiction); above 1 turns the rule off."))
     pii_action: Literal["reject", "redact"] = Field(_D.pii_action, description=(
         "What to do with emails, phone numbers, secret-carrying URLs, card numbers and IBANs in the "
         "output, instruction or input message: reject the row (rule `pii`) or keep it with the data "
