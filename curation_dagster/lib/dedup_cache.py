@@ -36,9 +36,11 @@ class SignatureCache:
     def get(self, keys: list[str]) -> dict[str, tuple[str, np.ndarray]]:
         if not keys:
             return {}
+        import pyarrow as pa
+
         with duckdb.connect(self.path) as con:
-            con.execute("CREATE TEMP TABLE wanted (key VARCHAR)")
-            con.executemany("INSERT INTO wanted VALUES (?)", [(k,) for k in set(keys)])
+            # one Arrow table, not an INSERT per key: 6,600 keys were 2.3 s of a 4.4 s refresh
+            con.register("wanted", pa.table({"key": sorted(set(keys))}))
             rows = con.execute("SELECT c.key, c.exact_key, c.signature FROM dedup_signatures c "
                                "JOIN wanted USING (key)").fetchall()
         return {k: (e, np.asarray(s, dtype=np.uint64)) for k, e, s in rows}

@@ -21,6 +21,7 @@ ids or a seeded generator, so the same pool in any order gives the same report.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 import warnings
 from dataclasses import dataclass
 from typing import Sequence
@@ -133,6 +134,50 @@ class LexicalModel:
         vec.idf_ = self.idf
         # TruncatedSVD.transform is this product: the same numbers whether fitted now or stored
         return _unit_rows(vec.transform(cut_texts) @ self.components.T).astype(np.float32)
+
+
+    @property
+    def identity(self) -> str:
+        """What a row's vector depends on besides its text: kept rows of another model are not reused."""
+        h = hashlib.blake2b(digest_size=16)
+        for a in (self.idf, self.components):
+            h.update(np.ascontiguousarray(a, dtype=np.float32).tobytes())
+        h.update("\x1f".join(self.terms.tolist()).encode("utf-8", errors="surrogatepass"))
+        return h.hexdigest()
+
+
+def _text_digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", errors="surrogatepass"), digest_size=16).digest()
+
+
+def lexical_vectors_kept(model: LexicalModel, cut: list[str], s: DiversitySettings, path) -> tuple[np.ndarray, int]:
+    """(model.vectors(cut), rows read back): rows whose text an earlier export already projected with
+    this same model are read from `path` (an .npz of text digests and vectors), only the others are
+    projected, and `path` is rewritten with this pool's rows. Each row's vector depends on its text and
+    the model alone (a sparse row times the components), so the result is the one computed afresh; on a
+    daily refresh the TF-IDF pass over the whole pool was most of the export's diversity time."""
+    digests = [_text_digest(t) for t in cut]
+    found: dict[bytes, np.ndarray] = {}
+    identity = model.identity
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if str(z["model"]) == identity:
+                found = dict(zip(z["digests"].tolist(), z["vectors"]))
+    except (OSError, ValueError, KeyError):
+        pass
+    todo = [i for i, d in enumerate(digests) if d not in found]
+    if todo:
+        fresh = model.vectors([cut[i] for i in todo], s)
+        found.update({digests[i]: fresh[j] for j, i in enumerate(todo)})
+    dim = model.components.shape[0]
+    out = np.stack([found[d] for d in digests]).astype(np.float32) if digests else np.zeros((0, dim), np.float32)
+    from curation_dagster.lib.files import write_atomic
+
+    def save(tmp):
+        with open(tmp, "wb") as fh:
+            np.savez(fh, model=np.array(identity), digests=np.array(digests, dtype="S16"), vectors=out)
+    write_atomic(Path(path), save)
+    return out, len(cut) - len(todo)
 
 
 def _vectorizer(**kw) -> TfidfVectorizer:
@@ -373,11 +418,15 @@ def diversity_report(pool_ids: Sequence[object], pool_texts: Sequence[str], samp
 
 def compare_to_pool(pool_ids: Sequence[object], pool_texts: Sequence[str], sample_ids: Sequence[object],
                     s: DiversitySettings = DiversitySettings(), semantic_vectors: np.ndarray | None = None,
-                    kept: Instruments | None = None, key: str = "") -> tuple[dict, Instruments | None]:
+                    kept: Instruments | None = None, key: str = "",
+                    lexical_rows=None) -> tuple[dict, Instruments | None]:
     """(report, instruments to keep). `kept`: instruments of an earlier export, used when they were
     fitted for `key` on a pool at least 1 / REFIT_GROWTH of this one's size (and with semantic vectors
     when these are given); otherwise everything is fitted on this pool. `instruments_fit` in the
-    report says which: fitted_now, and the pool rows they were fitted on.
+    report says which: fitted_now and the pool rows they were fitted on. `lexical_rows` (a file path):
+    each row's lexical vector is kept there by its text and read back while the lexical model stays
+    (lexical_vectors_kept), so a daily export projects only new texts; `instruments_fit` then also
+    says how many rows were read back (lexical_rows_reused).
 
     The report is a JSON-ready answer to "is this export more diverse than a random sample of the same size?".
 
@@ -424,16 +473,24 @@ def compare_to_pool(pool_ids: Sequence[object], pool_texts: Sequence[str], sampl
     reuse = kept is not None and kept.fits(key, len(ids), sem is not None)
     if reuse:
         instruments = kept
-        lex = kept.lexical.vectors(cut, s)
+        if lexical_rows is not None:
+            lex, reused = lexical_vectors_kept(kept.lexical, cut, s, lexical_rows)
+        else:
+            lex, reused = kept.lexical.vectors(cut, s), 0
     else:
         fitted = _fit_lexical(cut, ids, s)
-        lex = fitted.vectors(cut, s) if isinstance(fitted, LexicalModel) else fitted
+        reused = 0
+        if isinstance(fitted, LexicalModel) and lexical_rows is not None:
+            lex, reused = lexical_vectors_kept(fitted, cut, s, lexical_rows)
+        else:
+            lex = fitted.vectors(cut, s) if isinstance(fitted, LexicalModel) else fitted
         instruments = None if not isinstance(fitted, LexicalModel) else Instruments(
             key, len(ids), fitted, fit_centres(lex, ids, s),
             fit_centres(sem, ids, s) if sem is not None else np.zeros((0, 0), np.float32))
     lex_cells = nearest_centre(lex, instruments.lexical_centres) if instruments else fit_cells(lex, ids, s)
     report["instruments_fit"] = {"fitted_now": not reuse,
-                                 "pool_rows": instruments.pool_rows if instruments else len(ids)}
+                                 "pool_rows": instruments.pool_rows if instruments else len(ids),
+                                 **({"lexical_rows_reused": reused} if lexical_rows is not None else {})}
     lexical = _instrument_block("tfidf_svd", lex, lex_cells, mask, s)
     report["instruments"]["lexical"] = lexical
     semantic = None

@@ -16,7 +16,7 @@ def words(text: str) -> list[str]:
 
 
 class _PunctToSpace(dict):
-    """str.translate table, filled as characters are met: what `[^\w\s]` matches (not alphanumeric,
+    r"""str.translate table, filled as characters are met: what `[^\w\s]` matches (not alphanumeric,
     not "_", not whitespace) becomes a space. A third of the regex's time on real pools (every
     refresh normalises each pool row's prompt), and the same result."""
 

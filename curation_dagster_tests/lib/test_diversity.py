@@ -376,8 +376,23 @@ def test_kept_instruments_give_the_same_report_and_are_refitted_when_they_no_lon
     back = Instruments.load(tmp_path / "instruments.npz")
     assert back.key == "model-a" and back.pool_rows == len(ids)
     again, same = compare_to_pool(ids, texts, sample, s, sem, kept=back, key="model-a")
-    assert again["instruments_fit"] == {"fitted_now": False, "pool_rows": len(ids)} and same is back
+    assert again["instruments_fit"] == {"fitted_now": False, "pool_rows": len(ids)}
+    assert same is back
     assert again["instruments"] == fresh["instruments"] and again["verdict"] == fresh["verdict"]
+    # each row's lexical vector kept by its text: the first export writes them, the next reads every
+    # one back and reports the same figures; a pool with 5 new texts projects only those
+    rows = tmp_path / "lexical_rows.npz"
+    first, _ = compare_to_pool(ids, texts, sample, s, sem, kept=back, key="model-a", lexical_rows=rows)
+    assert first["instruments_fit"]["lexical_rows_reused"] == 0 and first["instruments"] == fresh["instruments"]
+    second, _ = compare_to_pool(ids, texts, sample, s, sem, kept=back, key="model-a", lexical_rows=rows)
+    assert second["instruments_fit"]["lexical_rows_reused"] == len(ids) and second["instruments"] == fresh["instruments"]
+    edited = texts[:-5] + [t + " with a new ending" for t in texts[-5:]]
+    third, _ = compare_to_pool(ids, edited, sample, s, sem, kept=back, key="model-a", lexical_rows=rows)
+    assert third["instruments_fit"]["lexical_rows_reused"] == len(ids) - 5
+    assert third["instruments"] == compare_to_pool(ids, edited, sample, s, sem, kept=back, key="model-a")[0]["instruments"]
+    # a refit on other texts is another lexical model: none of the kept rows is read back
+    refit_report, _ = compare_to_pool(ids, edited, sample, s, sem, kept=None, key="model-a", lexical_rows=rows)
+    assert refit_report["instruments_fit"]["fitted_now"] and refit_report["instruments_fit"]["lexical_rows_reused"] == 0
     # another topic model, a report without semantic vectors, or a pool grown past REFIT_GROWTH: fitted afresh
     assert compare_to_pool(ids, texts, sample, s, sem, kept=back, key="model-b")[0]["instruments_fit"]["fitted_now"]
     assert compare_to_pool(ids, texts, sample, s, None, kept=back, key="model-a")[0]["instruments_fit"]["fitted_now"]
@@ -386,7 +401,8 @@ def test_kept_instruments_give_the_same_report_and_are_refitted_when_they_no_lon
     more_texts = texts + texts[:extra]
     more_sem = np.vstack([sem, sem[:extra]])
     grown, refit = compare_to_pool(more_ids, more_texts, sample, s, more_sem, kept=back, key="model-a")
-    assert grown["instruments_fit"] == {"fitted_now": True, "pool_rows": len(more_ids)} and refit is not back
+    assert grown["instruments_fit"] == {"fitted_now": True, "pool_rows": len(more_ids)}
+    assert refit is not back
     # a missing or broken file is no instruments
     assert Instruments.load(tmp_path / "missing.npz") is None
     (tmp_path / "broken.npz").write_bytes(b"not an npz")
