@@ -13,6 +13,7 @@ from curation_dagster.defs.filtering.assets import filter_generations
 from curation_dagster.defs.ingest.assets import generations_source, raw_generations
 from curation_dagster.defs.report.assets import dataset_report
 from curation_dagster.defs.ingest.checks import source_table_matches_contract
+from curation_dagster.defs.judge.assets import judged_examples, offline_judge
 from curation_dagster.defs.llm import with_llm_key
 from curation_dagster.defs.resources import build_resources
 from curation_dagster.defs.review.assets import (cluster_review_queue, decide_reviews, pull_review_annotations,
@@ -26,7 +27,8 @@ def build_definitions(resources: dict | None = None, deployment: Deployment | No
     at import); tests pass resources pointing at a temp folder, the CLI the start date of its days."""
     deployment = deployment or Deployment.from_env()
     assets = [generations_source, raw_generations, filter_generations, generation_embeddings,
-              deduplicate_generations, topic_model, cluster_generations, sampled_examples, finetuning_dataset,
+              deduplicate_generations, topic_model, cluster_generations, offline_judge, sampled_examples,
+              judged_examples, finetuning_dataset,
               dataset_report, clustering_experiments,
               review_queue, cluster_review_queue, review_imports, pull_review_annotations, decide_reviews]
     return dg.Definitions(

@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"generations_source", "raw_generations", "filtered_generations", "rejected_generations",
         "generation_embeddings", "deduplicated_generations", "duplicate_generations", "topic_model", "generation_clusters", "cluster_summaries", "sampled_examples",
         "finetuning_dataset", "review_queue", "cluster_review_queue", "review_imports", "review_annotations",
-        "cluster_annotations", "review_decisions", "cluster_decisions", "dataset_report", "clustering_experiments"}
+        "cluster_annotations", "review_decisions", "cluster_decisions", "dataset_report", "clustering_experiments",
+        "judged_examples", "offline_judge"}
 
 
 def test_asset_graph_has_the_documented_keys_and_lineage():
@@ -29,12 +30,17 @@ def test_asset_graph_has_the_documented_keys_and_lineage():
     # rejected_generations: only its rule column, to name the cause of an empty pool
     assert parents("topic_model") == {"deduplicated_generations", "rejected_generations"}
     assert parents("generation_clusters") == {"deduplicated_generations", "topic_model", "rejected_generations"}
-    assert parents("sampled_examples") == {"filtered_generations", "generation_clusters", "cluster_decisions"}
+    # the offline judge's scores stand in for the quality of rows without usage signals; the LLM judge's
+    # low verdicts reach the sampler through its verdict store, not an edge (the judge runs after it)
+    assert parents("sampled_examples") == {"filtered_generations", "generation_clusters", "cluster_decisions",
+                                           "offline_judge"}
+    assert parents("offline_judge") == {"deduplicated_generations"}
+    assert parents("judged_examples") == {"sampled_examples", "deduplicated_generations"}  # scope: sampled or pool
     # the pool: the export compares its diversity with random samples of it, and explains churn
     assert parents("finetuning_dataset") == {"sampled_examples", "review_decisions", "review_annotations",
-                                             "cluster_decisions", "deduplicated_generations"}
+                                             "cluster_decisions", "deduplicated_generations", "judged_examples"}
     assert parents("review_queue") == {"sampled_examples", "review_decisions", "deduplicated_generations",
-                                       "generation_clusters"}  # near-threshold candidates come from the pool
+                                       "generation_clusters", "judged_examples"}  # near-threshold candidates come from the pool
     assert parents("review_decisions") == {"review_annotations", "cluster_annotations"}
     assert parents("review_annotations") == {"review_imports"}
     assert parents("clustering_experiments") == {"deduplicated_generations"}
@@ -55,6 +61,7 @@ def test_each_stage_is_its_own_group_and_multi_asset_steps_say_what_they_publish
         "dedup": {"deduplicated_generations", "duplicate_generations"},
         "clustering": {"topic_model", "generation_clusters", "cluster_summaries"},
         "sampling": {"sampled_examples"},
+        "judge": {"judged_examples", "offline_judge"},
         "export": {"finetuning_dataset"},
         "report": {"dataset_report"},
         "review": {"review_queue", "cluster_review_queue", "review_imports", "review_annotations",

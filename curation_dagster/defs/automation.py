@@ -22,7 +22,8 @@ DAILY_ASSETS = ["raw_generations", "filtered_generations", "rejected_generations
 STEP_EXECUTOR = dg.in_process_executor
 
 POOL_ASSETS = ["deduplicated_generations", "duplicate_generations", "generation_clusters", "cluster_summaries",
-               "sampled_examples", "review_decisions", "cluster_decisions", "finetuning_dataset", "dataset_report"]
+               "offline_judge", "sampled_examples", "judged_examples", "review_decisions", "cluster_decisions",
+               "finetuning_dataset", "dataset_report"]
 
 daily_curation_job = dg.define_asset_job(
     "daily_curation_job",
@@ -43,7 +44,8 @@ pool_refresh_job = dg.define_asset_job(
     "pool_refresh_job",
     selection=dg.AssetSelection.assets(*POOL_ASSETS),
     tags=POOL_STAGE_TAGS,
-    description="Assign the pool to the topic model's clusters, re-sample and re-export the fine-tuning dataset.",
+    description="Assign the pool to the topic model's clusters, re-sample, judge (LLM judge when an endpoint is "
+                "configured; the offline judge always) and re-export the fine-tuning dataset.",
 )
 
 

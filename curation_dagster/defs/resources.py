@@ -126,11 +126,12 @@ DUCKDB_TYPES = {"array": "DOUBLE[]", "bool": "BOOLEAN", "int": "BIGINT", "float"
 
 
 #: Tables nobody may have written yet (review tables before the first review, the on-demand
-#: experiment grid, the topic model before its first successful fit): loading one that does not
+#: experiment grid, the topic model before its first successful fit, the judge's tables before the
+#: first pool refresh that has them): loading one that does not
 #: exist gives an empty frame, so the daily and pool stages that consult them run before they exist
 #: (generation_clusters then fails saying to fit the topic model first).
 OPTIONAL_TABLES = frozenset({"review_annotations", "cluster_annotations", "review_decisions", "cluster_decisions",
-                             "clustering_experiments", "topic_model"})
+                             "clustering_experiments", "topic_model", "judged_examples", "offline_judge"})
 
 
 class EmptyAwareDuckDBPandasTypeHandler(DuckDBPandasTypeHandler):
@@ -140,6 +141,14 @@ class EmptyAwareDuckDBPandasTypeHandler(DuckDBPandasTypeHandler):
     empty frame, so the next step fails to load it."""
 
     def handle_output(self, context, table_slice, obj: pd.DataFrame, connection):
+        if len(obj.columns) and not table_slice.partition_dimensions:
+            # a whole-table asset whose columns changed (a new version of the code location added one):
+            # its rows were just deleted and are all rewritten now, so the table is made anew
+            had = [r[0] for r in connection.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+                "order by ordinal_position", [table_slice.schema, table_slice.table]).fetchall()]
+            if had and had != [str(c) for c in obj.columns]:
+                connection.execute(f"drop table {table_slice.schema}.{table_slice.table}")
         if len(obj.columns):
             cols = ", ".join(f'"{c}" {column_type(c, t, DUCKDB_TYPES)}' for c, t in obj.dtypes.items())
             connection.execute(f"create table if not exists {table_slice.schema}.{table_slice.table} ({cols})")

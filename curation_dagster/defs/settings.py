@@ -24,7 +24,7 @@ _REGISTERED: dict[tuple[str, str], tuple[type, str, Callable | None]] = {}
 CONFIG_MODULES = (
     "curation_dagster.defs.filtering.config", "curation_dagster.defs.embedding.config",
     "curation_dagster.defs.dedup.config", "curation_dagster.defs.clustering.config",
-    "curation_dagster.defs.sampling.config", "curation_dagster.defs.export.config",
+    "curation_dagster.defs.sampling.config", "curation_dagster.defs.judge.config", "curation_dagster.defs.export.config",
     "curation_dagster.defs.report.assets", "curation_dagster.defs.review.assets",
     "curation_dagster.defs.experiments.assets",
 )

@@ -15,6 +15,8 @@ from curation_dagster.lib.dedup import DuplicateHit
 from curation_dagster.lib.export import (churn, drop_chat_duplicates, excluded_cluster_ids, explain_churn,
                                          jsonl_bytes, to_chat_record)
 from curation_dagster.lib.frames import with_columns
+from curation_dagster.lib.judge import (CRITERION_NAMES, ERROR, JUDGED_COLUMNS, LOW, RULE, UNCERTAIN, VERDICTS,
+                                        score_column)
 from curation_dagster.lib.review import decide_all, item_fleiss_kappa, pairwise_kappa
 from curation_dagster.lib.splits import assign_splits, dataset_splits, split_groups, split_grouping
 
@@ -47,6 +49,65 @@ def apply_reviews(sampled: pd.DataFrame, decisions: pd.DataFrame) -> tuple[pd.Da
         "reviewed": reviewed,
         "reviewed_share": round(reviewed / len(df), 4) if len(df) else 0.0,
     }
+
+
+#: review states that overrule the LLM judge: a person accepted or edited the example
+REVIEW_OVERRULES_JUDGE = ("accepted", "edited")
+
+
+def _judge_record(r: dict) -> dict:
+    """An example's verdict as its provenance carries it: verdict, mean score per criterion of its
+    rubric, why (uncertain, low, judge_error), model and prompt version."""
+    scores = {c: float(r[score_column(c)]) for c in CRITERION_NAMES
+              if r.get(score_column(c)) is not None and r[score_column(c)] == r[score_column(c)]}
+    return {"verdict": r["verdict"], **({"scores": scores} if scores else {}),
+            **({"reason": r["verdict_reason"]} if r.get("verdict_reason") else {}),
+            "model": r.get("model"), "prompt_version": r.get("prompt_version")}
+
+
+def apply_judge(reviewed: pd.DataFrame, judged: pd.DataFrame | None) -> tuple[pd.DataFrame, dict, set[str]]:
+    """The reviewed sample without the rows the LLM judge scored low (rule llm_judge), unless a reviewer
+    accepted or edited them (a person's decision stands); every row keeps its verdict in a `judge`
+    column (a dict for its provenance; None when it was not judged). Also the manifest's `judge` block
+    and the ids removed. judge_error rows ship unjudged (their verdict says so), never guessed."""
+    df = reviewed.copy()
+    judged = judged if judged is not None else pd.DataFrame()
+    if not len(judged) or "verdict" not in judged.columns:
+        df["judge"] = None
+        return df, {"rule": RULE, "judged": 0,
+                    "skipped": "judged_examples holds no verdicts (no LLM endpoint, or it was not materialized: "
+                               "see its skipped_reason)"}, set()
+    j = judged.assign(**{c: None for c in JUDGED_COLUMNS if c not in judged.columns})
+    j = j.drop_duplicates("generation_id", keep="last").set_index("generation_id")
+    ids = df["generation_id"].astype(str)
+    records = {str(r["generation_id"]): _judge_record(r) for r in j[j.index.isin(ids)].reset_index().to_dict("records")}
+    df["judge"] = [records.get(g) for g in ids]
+    verdict = pd.Series([rec["verdict"] if rec else None for rec in df["judge"]], index=df.index, dtype=object)
+    state = df["review_state"] if "review_state" in df.columns else pd.Series(None, index=df.index, dtype=object)
+    overruled = (verdict == LOW) & state.isin(REVIEW_OVERRULES_JUDGE)
+    gone = (verdict == LOW) & ~overruled
+    removed = set(ids[gone])
+    judged_rows = verdict.notna()
+    in_sample = j[j.index.isin(ids)]
+    means = {c: round(float(in_sample.loc[in_sample["verdict"] != ERROR, score_column(c)].mean()), 4)
+             for c in CRITERION_NAMES if in_sample.loc[in_sample["verdict"] != ERROR, score_column(c)].notna().any()}
+    out = df[~gone.to_numpy()].reset_index(drop=True)
+    shipped = verdict[~gone]
+    block = {
+        "rule": RULE,
+        "model": str(in_sample["model"].iloc[0]) if len(in_sample) else str(j["model"].iloc[0]),
+        "prompt_version": str(j["prompt_version"].iloc[0]),
+        "judged": int(judged_rows.sum()),
+        "verdicts": {v: int((verdict == v).sum()) for v in VERDICTS},
+        "removed": len(removed),
+        "removed_ids": sorted(removed),
+        "low_kept_by_review": int(overruled.sum()),
+        "shipped_uncertain": int((shipped == UNCERTAIN).sum()),
+        "shipped_judge_error": int((shipped == ERROR).sum()),
+        "shipped_unjudged": int(shipped.isna().sum()),
+        "mean_scores": means,
+    }
+    return out, block, removed
 
 
 def review_summary(annotations: pd.DataFrame, decisions: pd.DataFrame, cluster_decisions: pd.DataFrame) -> dict:
@@ -113,7 +174,9 @@ def _provenance(split: str, line: int, r: dict) -> dict:
             "cluster_name": r["cluster_name"], "template_id": r["template_id"],
             "quality_score": float(r["quality_score"]), "split_group": r["split_group"],
             **({"review_state": r["review_state"]} if r.get("review_state") else {}),
-            **({"original_output": r["original_output"]} if r.get("original_output") else {})}
+            **({"original_output": r["original_output"]} if r.get("original_output") else {}),
+            **({"quality_source": r["quality_source"]} if r.get("quality_source") == "offline_judge" else {}),
+            **({"judge": r["judge"]} if isinstance(r.get("judge"), dict) else {})}
 
 
 def build_dataset(reviewed: pd.DataFrame, shipped: set[str] | None, validation_fraction: float,
@@ -140,22 +203,25 @@ def build_dataset(reviewed: pd.DataFrame, shipped: set[str] | None, validation_f
 
 
 def dataset_changes(build: DatasetBuild, previous: set[str] | None, pool_ids: set[str],
-                    review_decisions: pd.DataFrame, dataset_dir: Path, cluster_decisions: pd.DataFrame) -> dict:
+                    review_decisions: pd.DataFrame, dataset_dir: Path, cluster_decisions: pd.DataFrame,
+                    judged_low: set[str] = frozenset()) -> dict:
     """What changed since the published version, its drops split by cause (lib.export.explain_churn):
-    a row rejected in review or of a cluster excluded since counts as review's."""
+    a row rejected in review or of a cluster excluded since counts as review's, one the LLM judge
+    scored low (now or in an earlier refresh: `judged_low`) as the judge's (rule llm_judge)."""
     current = set(build.frame["generation_id"])
     decisions = with_columns(review_decisions, {"generation_id": object, "state": object})
     rejected = set(decisions.loc[decisions["state"] == "rejected", "generation_id"].astype(str))
     rejected |= excluded_cluster_ids(dataset_dir, cluster_decisions)
     return explain_churn(churn(previous, current), previous, current, pool_ids, rejected,
-                         {h.generation_id for h in build.duplicates})
+                         {h.generation_id for h in build.duplicates}, judged_low)
 
 
 def dataset_manifest(build: DatasetBuild, *, name: str, created_at: str, run_id: str, config: dict, change: dict,
-                     review: dict, diversity: dict | None, progress: dict) -> dict:
+                     review: dict, diversity: dict | None, progress: dict, judge: dict | None = None) -> dict:
     """manifest.json: what the version holds (rows per split, `split_grouping`: how they were grouped,
     sha256 of each file, source days, templates, clusters and cells), how it was made (config, run,
-    topic model) and what it is worth (review, diversity, progress, changes since the previous version)."""
+    topic model) and what it is worth (review, the LLM judge, diversity, progress, changes since the
+    previous version)."""
     df = build.frame
     return {
         "dataset": name,
@@ -169,6 +235,7 @@ def dataset_manifest(build: DatasetBuild, *, name: str, created_at: str, run_id:
         "config": config,
         "source_partitions": build.days,
         "review": review,
+        "judge": judge,
         "duplicates_removed_at_export": len(build.duplicates),
         "clusters": int(df["cluster_id"].nunique()) if len(df) else 0,
         "sampling_cells": int(df["cell_id"].nunique()) if "cell_id" in df.columns else None,

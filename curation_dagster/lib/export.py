@@ -154,19 +154,22 @@ def churn(previous_ids: set[str] | None, current_ids: set[str]) -> dict[str, flo
 
 
 def explain_churn(change: dict, previous_ids: set[str] | None, current_ids: set[str], pool_ids: set[str],
-                  review_rejected: set[str], duplicate_ids: set[str] = frozenset()) -> dict:
+                  review_rejected: set[str], duplicate_ids: set[str] = frozenset(),
+                  judged_low: set[str] = frozenset()) -> dict:
     """`change` (from churn) with its drops split by cause: left the pool (a rule or dedup removed the
-    row), rejected in review (the example or its cluster), left out at export as a duplicate of
-    another example's chat record, or displaced by the selection (still in the pool, not picked). Only
-    the last is churn the sampler is answerable for: `selection_churn_rate` is it over the previous size."""
+    row), rejected in review (the example or its cluster), judged low by the LLM judge (rule
+    llm_judge), left out at export as a duplicate of another example's chat record, or displaced by
+    the selection (still in the pool, not picked). Only the last is churn the sampler is answerable
+    for: `selection_churn_rate` is it over the previous size."""
     dropped = (previous_ids or set()) - current_ids
     left = {g for g in dropped if g not in pool_ids}
     review = (dropped - left) & review_rejected
-    duplicate = (dropped - left - review) & set(duplicate_ids)
-    displaced = len(dropped) - len(left) - len(review) - len(duplicate)
+    judge = (dropped - left - review) & set(judged_low)
+    duplicate = (dropped - left - review - judge) & set(duplicate_ids)
+    displaced = len(dropped) - len(left) - len(review) - len(judge) - len(duplicate)
     prev = len(previous_ids or ())
     return {**change, "dropped_left_pool": len(left), "dropped_in_review": len(review),
-            "dropped_as_duplicate": len(duplicate), "dropped_by_selection": displaced,
+            "dropped_by_judge": len(judge), "dropped_as_duplicate": len(duplicate), "dropped_by_selection": displaced,
             "selection_churn_rate": round(displaced / prev, 4) if prev else 0.0}
 
 

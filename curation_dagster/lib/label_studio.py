@@ -56,7 +56,9 @@ def example_task(row: dict, priority: int) -> dict:
     pipeline = (f"Cluster: {cluster} · quality score {quality:.2f} · uncertainty "
                 f"{float(row.get('uncertainty') or 0.0):.2f}" + (" · outlier" if row.get("is_outlier") else "")
                 + (" · not sampled: just above the quality threshold" if row.get("candidate") == "near_threshold"
-                   else ""))
+                   else "")
+                + (f" · LLM judge: {row['judge_verdict']}" + (f" ({row['judge_reason']})" if row.get("judge_reason") else "")
+                   if row.get("judge_verdict") else ""))
     data = {
         EXAMPLE_KEY: str(row["generation_id"]),
         "priority": int(priority),

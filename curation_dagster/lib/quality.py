@@ -53,3 +53,23 @@ def row_quality_score(row: dict, weights: QualityWeights = QualityWeights()) -> 
         return quality_score(row.get("copied"), row.get("sent"), row.get("edit_ratio"), row.get("rating"), weights)
     except (TypeError, ValueError):
         return weights.neutral_score
+
+
+#: The data-contract columns that carry usage signals.
+SIGNAL_COLUMNS = ("sent", "copied", "edit_ratio", "rating")
+
+
+def has_usage_signals(row: dict) -> bool:
+    """Whether a row carries at least one usage signal (without one its quality_score is neutral_score)."""
+    return any(_present(row.get(c)) for c in SIGNAL_COLUMNS)
+
+
+def usage_signal_mask(df):
+    """has_usage_signals over a frame's rows (pandas boolean Series; absent columns count as no signal)."""
+    import pandas as pd
+
+    cols = [c for c in SIGNAL_COLUMNS if c in df.columns]
+    if not cols:
+        return pd.Series(False, index=df.index)
+    present = pd.DataFrame({c: df[c].map(_present).astype(bool) for c in cols}, index=df.index)
+    return present.any(axis=1)

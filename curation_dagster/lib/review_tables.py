@@ -20,9 +20,12 @@ CLUSTER_DECISION_COLUMNS = {"cluster_key": object, "model_version": object, "clu
                             "state": object, "reviews": "int64", "new_name": object, "adjudicated": bool}
 QUEUE_COLUMNS = ["rank", "generation_id", "candidate", "review_state", "uncertainty", "cluster_id", "cluster_name",
                  "probability", "is_outlier", "quality_score", "template_id", "created_at", "instruction", "identity",
-                 "input_message", "output"]
+                 "input_message", "output", "judge_verdict", "judge_reason"]
 # adjudication first (a person must settle it), then items still short of reviews, then new ones
 STATE_ORDER = {"adjudication": 0, "pending": 1, "new": 2}
+#: the LLM judge's verdict that sends an item to the top of the queue (after adjudication), and the
+#: one that keeps it out (it leaves the dataset with the rule llm_judge)
+JUDGE_FIRST, JUDGE_DROPPED = "uncertain", "low"
 
 
 @dataclass(frozen=True)
@@ -34,11 +37,13 @@ class QueueSettings:
 
 
 def review_queue_table(sampled: pd.DataFrame, decisions: pd.DataFrame, pool: pd.DataFrame | None,
-                       s: QueueSettings) -> tuple[pd.DataFrame, int]:
-    """The queue (rank 1 first: adjudication, then pending, then new, each by uncertainty, ties by id)
-    and how many candidates it was cut from. `pool` (pool rows joined with their clusters) adds the
-    unsampled rows just above the quality threshold when `near_threshold_band` > 0. Items with a
-    usable decision are not queued again."""
+                       s: QueueSettings, judged: pd.DataFrame | None = None) -> tuple[pd.DataFrame, int]:
+    """The queue (rank 1 first: adjudication, then what the LLM judge found uncertain, then pending,
+    then new, each by uncertainty, ties by id) and how many candidates it was cut from. `pool` (pool
+    rows joined with their clusters) adds the unsampled rows just above the quality threshold when
+    `near_threshold_band` > 0. `judged` (judged_examples) gives each item its `judge_verdict` and
+    `judge_reason`; items judged low leave the dataset anyway and are not queued. Items with a usable
+    decision are not queued again."""
     decisions = with_columns(decisions, DECISION_COLUMNS)
     state = dict(zip(decisions["generation_id"], decisions["state"]))
     df = sampled.assign(candidate="sampled")
@@ -48,9 +53,18 @@ def review_queue_table(sampled: pd.DataFrame, decisions: pd.DataFrame, pool: pd.
         df = pd.concat([df, near.assign(candidate="near_threshold")], ignore_index=True)
     df["review_state"] = [state.get(g, "new") for g in df["generation_id"]]
     df = df[~df["review_state"].isin(USABLE)]
+    judged = with_columns(judged if judged is not None else pd.DataFrame(),
+                          {"generation_id": object, "verdict": object, "verdict_reason": object})
+    verdicts = judged.drop_duplicates("generation_id", keep="last").set_index("generation_id")
+    for col, src in (("judge_verdict", "verdict"), ("judge_reason", "verdict_reason")):
+        values = df["generation_id"].map(verdicts[src])
+        df[col] = values.astype(object).where(values.notna(), None)
+    df = df[df["judge_verdict"] != JUDGE_DROPPED]
     df["uncertainty"] = [uncertainty(p, bool(o), q, s.min_quality, quality_band=s.quality_band)
                          for p, o, q in zip(df["probability"], df["is_outlier"], df["quality_score"])]
-    df["_order"] = df["review_state"].map(STATE_ORDER)
+    df["_order"] = df["review_state"].map(STATE_ORDER) + 1
+    df.loc[(df["judge_verdict"] == JUDGE_FIRST) & (df["review_state"] != "adjudication"), "_order"] = 1
+    df.loc[df["review_state"] == "adjudication", "_order"] = 0
     df = df.sort_values(["_order", "uncertainty", "generation_id"], ascending=[True, False, True], kind="mergesort")
     queue = df.head(s.max_items).reset_index(drop=True)
     queue.insert(0, "rank", range(1, len(queue) + 1))

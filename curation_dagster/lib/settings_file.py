@@ -40,6 +40,8 @@ SECTIONS: dict[str, str] = {
     "topic_model": "TopicModelConfig (defs/clustering/config.py): how the topic model is fit",
     "clusters": "ClusterConfig (defs/clustering/config.py): assignment checks and the drift signal",
     "sampling": "SamplingConfig (defs/sampling/config.py)",
+    "judge": "JudgeConfig (defs/judge/config.py): the LLM judge (judged_examples)",
+    "offline_judge": "OfflineJudgeConfig (defs/judge/config.py): the quality model from usage signals",
     "export": "ExportConfig (defs/export/config.py)",
     "report": "ReportConfig (defs/report/assets.py)",
     "review": "ReviewConfig (defs/review/assets.py): the review queue",

@@ -130,6 +130,24 @@ def test_export_is_valid_chat_jsonl_with_manifest(pipeline):
     assert not failed, failed
 
 
+def test_without_an_llm_endpoint_the_judge_is_skipped_and_the_offline_judge_fitted(pipeline):
+    data_dir, res = pipeline
+    (judged,) = [m for m in res.asset_materializations_for_node("judged_examples")]
+    meta = {k: v.value for k, v in judged.metadata.items()}
+    assert meta["judged"] == 0 and meta["llm_calls"] == 0 and "CURATION_LLM_BASE_URL" in meta["skipped_reason"]
+    assert table(data_dir, "judged_examples").empty
+    # the generator's rows all carry usage signals: the model is fitted (its AUC recorded) and has nothing to score
+    (offline,) = res.asset_materializations_for_node("offline_judge")
+    om = {k: v.value for k, v in offline.metadata.items()}
+    assert om["rows_without_signals"] == 0 and "held_out_auc" in om and om["labelled_bad"] >= 50
+    assert set(table(data_dir, "sampled_examples")["quality_source"]) == {"usage"}
+    out = data_dir / "exports" / "finetuning_dataset"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["judge"]["judged"] == 0 and manifest["judge"]["skipped"].startswith("judged_examples holds no")
+    prov = [json.loads(x) for x in (out / "provenance.jsonl").read_text().splitlines()]
+    assert not any("judge" in p or "quality_source" in p for p in prov)  # provenance as before the judge
+
+
 def test_second_run_in_another_order_gives_byte_identical_jsonl(pipeline, tmp_path, sample_small):
     data_dir, _ = pipeline
     gens, labels = sample_small

@@ -15,6 +15,11 @@ from the last message's content (its first word is the directive):
     malformed ...         200 with a body that is not JSON
     nochoices ...         200 with JSON that is not a chat completion
 
+A test may pass `respond(body) -> str | float | None`, asked first for every request: a str is the
+answer's content (200, usage as above), a float makes the server wait that many seconds (or until it
+stops) before answering "late" (a timeout for a client with a shorter one), None falls through to the
+directives above. The LLM judge's tests answer with scripted verdicts this way.
+
 It records every request (path, headers, body), counts them per content, and the most requests it
 held at once.
 """
@@ -26,10 +31,12 @@ import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
 
 
 class FakeOpenAIServer:
-    def __init__(self):
+    def __init__(self, respond: Callable[[dict], str | float | None] | None = None):
+        self.respond = respond
         self.requests: list[dict] = []
         self.per_content: Counter = Counter()
         self.in_flight = 0
@@ -62,6 +69,12 @@ class FakeOpenAIServer:
             def _answer(self, body, content, seen):
                 if self.path != "/v1/chat/completions":
                     return self._send(404, {"error": {"message": "not found"}})
+                scripted = fake.respond(body) if fake.respond is not None else None
+                if isinstance(scripted, (int, float)) and not isinstance(scripted, bool):
+                    fake.stop.wait(float(scripted))
+                    scripted = "late"
+                if isinstance(scripted, str):
+                    return self._completion(body, content, scripted)
                 word = content.split()[0]
                 directive, _, arg = word.partition(":")
                 headers = {}
@@ -83,13 +96,17 @@ class FakeOpenAIServer:
                     return self._send_raw(200, b'{"id": "x", "choices": [{"message": {"content": "cut')
                 elif directive == "nochoices":
                     return self._send(200, {"id": "x", "object": "chat.completion", "model": body["model"]})
+                self._completion(body, content, f"echo: {content}")
+
+            def _completion(self, body, content, answer):
+                completion = 2 if answer.startswith("echo: ") else len(answer.split())
                 self._send(200, {
                     "id": f"chatcmpl-{len(fake.requests)}", "object": "chat.completion", "created": 1767225600,
                     "model": body["model"],
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": f"echo: {content}"},
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": answer},
                                  "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": len(content.split()), "completion_tokens": 2,
-                              "total_tokens": len(content.split()) + 2}})
+                    "usage": {"prompt_tokens": len(content.split()), "completion_tokens": completion,
+                              "total_tokens": len(content.split()) + completion}})
 
             def _send(self, status, payload, headers=None):
                 self._send_raw(status, json.dumps(payload).encode(), headers)

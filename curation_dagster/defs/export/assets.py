@@ -10,7 +10,8 @@ from curation_dagster.defs.export.validation import state_path, validate_dataset
 from curation_dagster.defs.partitions import OWNERS
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.lib.diversity import DiversitySettings, Instruments, compare_to_pool, pool_texts
-from curation_dagster.lib.dataset import (DatasetBuild, apply_reviews, build_dataset, dataset_changes,
+from curation_dagster.defs.judge.assets import judged_low_ids
+from curation_dagster.lib.dataset import (DatasetBuild, apply_judge, apply_reviews, build_dataset, dataset_changes,
                                           dataset_manifest, manifest_bytes, nothing_to_export, review_summary,
                                           topic_model_version)
 from curation_dagster.lib.export import publish_directory, published_ids
@@ -34,7 +35,7 @@ CHURN_CHECK = dg.AssetCheckSpec(
     name="dataset_churn_within_bound", asset="finetuning_dataset",
     description="[WARN] The selection kept what shipped: of the previous version's examples still in the pool, "
                 "at most `max_churn` were dropped (`max_refit_churn` after a topic model refit). Examples a "
-                "rule, dedup or a reviewer removed do not count.",
+                "rule, dedup, a reviewer or the LLM judge (rule llm_judge) removed do not count.",
 )
 
 
@@ -73,7 +74,7 @@ def _previous_manifest(folder) -> dict:
 def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, dataset_store: DatasetStore,
                        sampled_examples: pd.DataFrame, review_decisions: pd.DataFrame,
                        review_annotations: pd.DataFrame, cluster_decisions: pd.DataFrame,
-                       deduplicated_generations: pd.DataFrame):
+                       deduplicated_generations: pd.DataFrame, judged_examples: pd.DataFrame):
     """The fine-tuning dataset on disk: OpenAI chat-format `train.jsonl` and `validation.jsonl`, and
     `test.jsonl` when `test_fraction` > 0 (split stratified by cluster, seeded, in whole split groups:
     rows with the same normalised prompt or `source_group` are on one side, lib/splits.py),
@@ -89,6 +90,12 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     replace the assistant message (the original stays in provenance), and the manifest's `review`
     block says how much was reviewed, the counts per state and how well reviewers agreed. Pending and
     adjudication items ship as sampled. Excluded clusters never reach the sample.
+
+    The LLM judge applies here (`judged_examples`): examples judged `low` are left out with the rule
+    `llm_judge` (the manifest's `judge` block lists them; the churn counts them as `dropped_by_judge`)
+    unless a reviewer accepted or edited them, and each exported example's provenance carries its
+    verdict, mean scores, model and prompt version (`judge`). judge_error rows ship unjudged. Without
+    verdicts (no endpoint) nothing changes but the manifest saying so.
 
     Whether curation helped: the manifest's `diversity` block compares the export with same-size
     random samples of the pool (`deduplicated_generations`) on a word TF-IDF + SVD instrument fitted
@@ -115,6 +122,13 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
                         f"the previous dataset in {target} was left in place",
             metadata={"sampled_rows": len(sampled_examples),
                       "review_rejected": review["rejected_removed_at_export"], "target": str(target)})
+    df, judge, judged_out = apply_judge(df, judged_examples)
+    if df.empty:
+        raise dg.Failure(
+            description=f"no rows to export: the LLM judge scored all {len(judged_out):,} remaining examples low "
+                        f"(rule llm_judge); the previous dataset in {target} was left in place",
+            metadata={"sampled_rows": len(sampled_examples), "removed_by_llm_judge": len(judged_out),
+                      "target": str(target)})
     review.update(review_summary(review_annotations, review_decisions, cluster_decisions))
     previous = published_ids(target)  # what is on disk now: the last published version
     build = build_dataset(df, previous, config.validation_fraction, config.seed, config.test_fraction)
@@ -122,8 +136,10 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         context.log.info(f"{len(build.duplicates)} sampled examples left out as duplicates of another's chat "
                          "record: " + ", ".join(f"{h.generation_id} ({h.kind} of {h.duplicate_of})"
                                                 for h in build.duplicates[:5]))
+    # judged low now, or in an earlier refresh (then the sampler already left them out)
     change = dataset_changes(build, previous, set(deduplicated_generations["generation_id"].astype(str)),
-                             review_decisions, target, cluster_decisions)
+                             review_decisions, target, cluster_decisions,
+                             judged_out | (judged_low_ids(dataset_store) & (previous or set())))
     refit = bool(previous) and _previous_manifest(target).get("topic_model_version") != topic_model_version(build.frame)
     diversity = export_diversity(deduplicated_generations, build.frame["generation_id"].astype(str), config,
                                  state_path(target, "diversity.npz"),
@@ -132,7 +148,7 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     manifest = dataset_manifest(
         build, name=config.dataset_name, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         run_id=context.run_id, config=config.model_dump(), change=change, review=review, diversity=diversity,
-        progress={**progress_md, "summary": progress.summary()})
+        progress={**progress_md, "summary": progress.summary()}, judge=judge)
     files = {**build.files, "manifest.json": manifest_bytes(manifest)}
     # Gate before publishing: a dataset that fails validation never replaces the last good one.
     gate = validate_dataset(files, manifest, config.max_tokens_per_example, config.tokenizer,
@@ -193,7 +209,9 @@ def export_metadata(build: DatasetBuild, manifest: dict, target, progress, progr
         "review_rejected": review["decisions"]["rejected"],
         "review_edited": review["shipped"]["edited"],
         "dropped_by_selection": change["dropped_by_selection"],
+        "dropped_by_judge": change["dropped_by_judge"],
         "duplicates_removed_at_export": len(build.duplicates),
+        **judge_metadata(manifest["judge"]),
         **(diversity_metadata(manifest["diversity"]) if manifest["diversity"] else {}),
     }
 
@@ -211,8 +229,18 @@ def export_checks(config: ExportConfig, progress_md: dict, on_track: bool, diver
         check_name="dataset_churn_within_bound", severity=dg.AssetCheckSeverity.WARN,
         passed=change["selection_churn_rate"] <= bound,
         metadata={**{k: change[k] for k in ("previous_examples", "dropped", "dropped_left_pool", "dropped_in_review",
-                                            "dropped_as_duplicate", "dropped_by_selection", "selection_churn_rate")},
+                                            "dropped_by_judge", "dropped_as_duplicate", "dropped_by_selection",
+                                            "selection_churn_rate")},
                   "bound": bound, "topic_model_refit": refit})
+
+
+def judge_metadata(judge: dict | None) -> dict:
+    """The manifest's judge block as flat metadata: removed by llm_judge, and what shipped uncertain or unjudged."""
+    if not judge or not judge.get("judged"):
+        return {"llm_judge": (judge or {}).get("skipped", "no verdicts")}
+    return {"removed_by_llm_judge": judge["removed"], "judge_low_kept_by_review": judge["low_kept_by_review"],
+            "shipped_judge_uncertain": judge["shipped_uncertain"],
+            "shipped_judge_error": judge["shipped_judge_error"], "judge_model": judge["model"]}
 
 
 def diversity_metadata(d: dict) -> dict:

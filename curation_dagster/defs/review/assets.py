@@ -63,16 +63,21 @@ def _push(label_studio: LabelStudioResource, kind: str, reviewers: list[str], ke
 @dg.asset(group_name="review", owners=OWNERS, kinds={STORAGE_KIND, "pandas", "labelstudio"},
           ins={"deduplicated_generations": dg.AssetIn(metadata={"columns": POOL_COLUMNS}),
                "generation_clusters": dg.AssetIn(metadata={"columns": ["generation_id", "cluster_id", "cluster_name",
-                                                                       "probability", "is_outlier"]})})
+                                                                       "probability", "is_outlier"]}),
+               "judged_examples": dg.AssetIn(metadata={"columns": ["generation_id", "verdict", "verdict_reason"]})})
 def review_queue(context: dg.AssetExecutionContext, config: ReviewConfig, label_studio: LabelStudioResource,
                  sampled_examples: pd.DataFrame, review_decisions: pd.DataFrame,
-                 deduplicated_generations: pd.DataFrame, generation_clusters: pd.DataFrame):
+                 deduplicated_generations: pd.DataFrame, generation_clusters: pd.DataFrame,
+                 judged_examples: pd.DataFrame):
     """The sampled examples people should review, in order: items in adjudication (reviewers split),
-    then items still short of their minimum reviews, then the rest by `uncertainty` (lib/review.py:
+    then items the LLM judge found `uncertain` (its two samples disagree, or a middle score: the
+    verdict and why are in `judge_verdict` / `judge_reason`), then items still short of their minimum
+    reviews, then the rest by `uncertainty` (lib/review.py:
     distance from the cluster centroid, outliers fully, and closeness of the quality score to the
     filter's threshold). Items with a final decision are not queued again. `candidate` says where an
     item comes from: `sampled`, or `near_threshold` (unsampled pool rows just above the quality
-    threshold, when `near_threshold_band` > 0).
+    threshold, when `near_threshold_band` > 0). Items the judge scored low are not queued: they leave
+    the dataset with the rule llm_judge.
 
     With Label Studio configured, each reviewer's project receives the items it does not hold yet
     (re-materializing never duplicates a task or touches an answer); adjudication items go to the
@@ -80,7 +85,7 @@ def review_queue(context: dg.AssetExecutionContext, config: ReviewConfig, label_
     settings = QueueSettings(config.min_quality, config.quality_band, config.max_items, config.near_threshold_band)
     pool = (deduplicated_generations.merge(generation_clusters, on="generation_id", how="inner")
             if config.near_threshold_band > 0 else None)
-    queue, candidates = review_queue_table(sampled_examples, review_decisions, pool, settings)
+    queue, candidates = review_queue_table(sampled_examples, review_decisions, pool, settings, judged_examples)
     decisions = with_columns(review_decisions, DECISION_COLUMNS)
     pushed: dict = {}
     if label_studio.configured:
@@ -97,6 +102,7 @@ def review_queue(context: dg.AssetExecutionContext, config: ReviewConfig, label_
         "already_decided": int(sampled_examples["generation_id"].isin(
             decisions.loc[decisions["state"].isin(USABLE), "generation_id"]).sum()),
         "in_adjudication": int((queue["review_state"] == "adjudication").sum()),
+        "judge_uncertain_in_queue": int((queue["judge_verdict"] == "uncertain").sum()),
         "near_threshold_in_queue": int((queue["candidate"] == "near_threshold").sum()),
         "mean_uncertainty": round(float(queue["uncertainty"].mean()), 4) if len(queue) else 0.0,
         "outliers_in_queue": int(queue["is_outlier"].sum()) if len(queue) else 0,

@@ -2,11 +2,13 @@ import dagster as dg
 import pandas as pd
 
 from curation_dagster.defs.metadata import counts_table
+from curation_dagster.defs.judge.assets import judged_low_ids
 from curation_dagster.defs.partitions import OWNERS, STORAGE_KIND, WAREHOUSE_POOL
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.defs.sampling.checks import CHECK_SPECS, sampling_checks
 from curation_dagster.defs.sampling.config import SamplingConfig
 from curation_dagster.lib.export import published_ids
+from curation_dagster.lib.offline_judge import apply_judges
 from curation_dagster.lib.review_tables import apply_cluster_decisions
 from curation_dagster.lib.sampling import GENERAL, achieved_mix, daily_growth, sample
 
@@ -18,7 +20,7 @@ GROWTH_WINDOW_DAYS = 7
           check_specs=CHECK_SPECS)
 def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig, dataset_store: DatasetStore,
                      filtered_generations: pd.DataFrame, generation_clusters: pd.DataFrame,
-                     cluster_decisions: pd.DataFrame):
+                     cluster_decisions: pd.DataFrame, offline_judge: pd.DataFrame):
     """The examples chosen for fine-tuning, with the configured share of the general template.
 
     Default mode 'target': the sample grows with the pool toward `target_examples` (at most
@@ -32,7 +34,11 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig, 
     stays in the pool (`keep_shipped`): a new day or a refit of the topic model only adds.
 
     Cluster review applies here (`cluster_decisions` of the current topic model): an excluded cluster
-    contributes nothing, a renamed one carries its new name."""
+    contributes nothing, a renamed one carries its new name.
+
+    The judges apply here too: rows the LLM judge scored low (judged_examples, in this or an earlier
+    refresh: read from its verdict store, since the judge runs after the sampler) are not picked, and
+    rows without usage signals take the offline judge's score as their quality (`quality_source`)."""
     cols = ["generation_id", "cluster_id", "cluster_name", "probability", "is_outlier", "model_version"]
     if "cell_id" in generation_clusters.columns:  # clusters assigned before cells existed: a cell per cluster
         cols.append("cell_id")
@@ -40,6 +46,7 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig, 
     clustered = len(pool)
     version = str(pool["model_version"].iloc[0]) if len(pool) else ""
     pool, excluded, renamed = apply_cluster_decisions(pool, cluster_decisions)
+    pool, judged = apply_judges(pool, offline_judge, judged_low_ids(dataset_store))
     s = config.to_settings()
     shipped = published_ids(dataset_store.path(config.keep_shipped)) if config.keep_shipped else None
     chosen, info = sample(pool, s, shipped)
@@ -61,6 +68,7 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig, 
         "sample_size_window_ago": size_before,
         "clusters_excluded_by_review": excluded,
         "clusters_renamed_by_review": renamed,
+        **judged,
         **({"empty_reason": empty_reason} if empty_reason else {}),
     })
     yield from sampling_checks(chosen, s, info, config.mix_tolerance)
