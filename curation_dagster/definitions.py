@@ -5,6 +5,7 @@ from curation_dagster.defs.automation import STEP_EXECUTOR, build_schedules, job
 from curation_dagster.defs.clustering.assets import cluster_generations, topic_model
 from curation_dagster.defs.dedup.assets import deduplicate_generations
 from curation_dagster.defs.deployment import Deployment
+from curation_dagster.defs.documents.assets import doc_qa_pairs, document_chunks
 from curation_dagster.defs.embedding.assets import generation_embeddings
 from curation_dagster.defs.experiments.assets import clustering_experiments
 from curation_dagster.defs.export.assets import finetuning_dataset
@@ -30,7 +31,8 @@ def build_definitions(resources: dict | None = None, deployment: Deployment | No
               deduplicate_generations, topic_model, cluster_generations, offline_judge, sampled_examples,
               judged_examples, finetuning_dataset,
               dataset_report, clustering_experiments,
-              review_queue, cluster_review_queue, review_imports, pull_review_annotations, decide_reviews]
+              review_queue, cluster_review_queue, review_imports, pull_review_annotations, decide_reviews,
+              document_chunks, doc_qa_pairs]
     return dg.Definitions(
         assets=dg.map_asset_specs(deployment.place, assets),
         asset_checks=[source_table_matches_contract, finetuning_dataset_valid],

@@ -26,7 +26,7 @@ CONFIG_MODULES = (
     "curation_dagster.defs.dedup.config", "curation_dagster.defs.clustering.config",
     "curation_dagster.defs.sampling.config", "curation_dagster.defs.judge.config", "curation_dagster.defs.export.config",
     "curation_dagster.defs.report.assets", "curation_dagster.defs.review.assets",
-    "curation_dagster.defs.experiments.assets",
+    "curation_dagster.defs.experiments.assets", "curation_dagster.defs.documents.config",
 )
 
 

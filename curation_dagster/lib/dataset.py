@@ -173,6 +173,8 @@ def _provenance(split: str, line: int, r: dict) -> dict:
     return {"split": split, "line": line, "generation_id": r["generation_id"], "cluster_id": int(r["cluster_id"]),
             "cluster_name": r["cluster_name"], "template_id": r["template_id"],
             "quality_score": float(r["quality_score"]), "split_group": r["split_group"],
+            # doc_qa rows (lib.doc_qa): the document file and chunk the question-answer pair came from
+            **({"doc_path": r["doc_path"], "chunk_id": r["chunk_id"]} if isinstance(r.get("chunk_id"), str) else {}),
             **({"review_state": r["review_state"]} if r.get("review_state") else {}),
             **({"original_output": r["original_output"]} if r.get("original_output") else {}),
             **({"quality_source": r["quality_source"]} if r.get("quality_source") == "offline_judge" else {}),

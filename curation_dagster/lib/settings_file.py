@@ -42,6 +42,8 @@ SECTIONS: dict[str, str] = {
     "sampling": "SamplingConfig (defs/sampling/config.py)",
     "judge": "JudgeConfig (defs/judge/config.py): the LLM judge (judged_examples)",
     "offline_judge": "OfflineJudgeConfig (defs/judge/config.py): the quality model from usage signals",
+    "documents": "DocumentsConfig (defs/documents/config.py): the documents folder and its chunking",
+    "doc_qa": "DocQAConfig (defs/documents/config.py): QA pairs from the document chunks (doc_qa_pairs)",
     "export": "ExportConfig (defs/export/config.py)",
     "report": "ReportConfig (defs/report/assets.py)",
     "review": "ReviewConfig (defs/review/assets.py): the review queue",

@@ -14,6 +14,7 @@ from curation_dagster.defs.judge.assets import judged_low_ids
 from curation_dagster.lib.dataset import (DatasetBuild, apply_judge, apply_reviews, build_dataset, dataset_changes,
                                           dataset_manifest, manifest_bytes, nothing_to_export, review_summary,
                                           topic_model_version)
+from curation_dagster.lib.doc_qa import mix_doc_qa
 from curation_dagster.lib.export import publish_directory, published_ids
 from curation_dagster.lib.files import write_atomic
 from curation_dagster.lib.frames import embedding_matrix
@@ -74,7 +75,8 @@ def _previous_manifest(folder) -> dict:
 def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, dataset_store: DatasetStore,
                        sampled_examples: pd.DataFrame, review_decisions: pd.DataFrame,
                        review_annotations: pd.DataFrame, cluster_decisions: pd.DataFrame,
-                       deduplicated_generations: pd.DataFrame, judged_examples: pd.DataFrame):
+                       deduplicated_generations: pd.DataFrame, judged_examples: pd.DataFrame,
+                       doc_qa_pairs: pd.DataFrame):
     """The fine-tuning dataset on disk: OpenAI chat-format `train.jsonl` and `validation.jsonl`, and
     `test.jsonl` when `test_fraction` > 0 (split stratified by cluster, seeded, in whole split groups:
     rows with the same normalised prompt or `source_group` are on one side, lib/splits.py),
@@ -109,6 +111,10 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     instruction and the input message, which can make two rows the pool's dedup kept apart near
     duplicates here. Of a pair, the one already shipped stays.
 
+    Question-answer pairs from the team's documents (`doc_qa_pairs`, template doc_qa) make up to
+    `doc_qa_share` of the rows (default 0: none), filed under cluster -2; their provenance carries
+    `doc_path` and `chunk_id`, and all pairs of one chunk share a split group.
+
     Files are written to a temp folder and swapped in with a rename, so a failed run never leaves a
     half-written dataset, and no rows to ship (an empty sample, or every example rejected in review)
     fail the run saying why, leaving the last published dataset in place. The same source and config
@@ -129,6 +135,8 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
                         f"(rule llm_judge); the previous dataset in {target} was left in place",
             metadata={"sampled_rows": len(sampled_examples), "removed_by_llm_judge": len(judged_out),
                       "target": str(target)})
+    # question-answer pairs from the team's documents, up to doc_qa_share of the export (0: none)
+    df, doc_qa = mix_doc_qa(df, doc_qa_pairs, config.doc_qa_share, config.seed)
     review.update(review_summary(review_annotations, review_decisions, cluster_decisions))
     previous = published_ids(target)  # what is on disk now: the last published version
     build = build_dataset(df, previous, config.validation_fraction, config.seed, config.test_fraction)
@@ -157,7 +165,9 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         raise dg.Failure(description=f"export validation failed ({gate.metadata['failed_expectations'].value}); "
                                      f"the previous dataset in {target} was left in place", metadata=gate.metadata)
     publish_directory(files, target)
-    yield dg.Output(build.shipped_table(), metadata=export_metadata(build, manifest, target, progress, progress_md))
+    yield dg.Output(build.shipped_table(), metadata={
+        **export_metadata(build, manifest, target, progress, progress_md),
+        "doc_qa_rows": int((build.frame["template_id"] == "doc_qa").sum()), "doc_qa_available": doc_qa["available"]})
     yield from export_checks(config, progress_md, on_track, diversity, change, refit)
 
 

@@ -4,6 +4,7 @@ import dagster as dg
 from pydantic import Field
 
 from curation_dagster.defs.settings import team_defaults
+from curation_dagster.lib.doc_qa import check_doc_qa_share
 from curation_dagster.lib.splits import GROUP_COLUMN, check_fractions
 from curation_dagster.lib.tokens import DEFAULT_MAX_TOKENS, DEFAULT_TOKENIZER
 
@@ -36,7 +37,12 @@ class ExportConfig(dg.Config):
         "still in the pool (rules, dedup and review removals do not count), with the same topic model."))
     max_refit_churn: float = Field(0.5, description=(
         "The same bound after a refit of the topic model (new cells move picks)."))
+    doc_qa_share: float = Field(0.0, description=(
+        "Share of the exported rows that may be question-answer pairs from your documents (doc_qa_pairs, "
+        "template doc_qa): 0.1 adds QA pairs up to 10% of the export (fewer when fewer exist), chosen by a "
+        "seeded hash of their id. 0 (default): none. Their provenance names the file and chunk."))
 
 
 ExportConfig = team_defaults(ExportConfig, "export",
-                             check=lambda c: check_fractions(c.validation_fraction, c.test_fraction))
+                             check=lambda c: (check_fractions(c.validation_fraction, c.test_fraction),
+                                              check_doc_qa_share(c.doc_qa_share)))
