@@ -162,7 +162,7 @@ def lexical_vectors_kept(model: LexicalModel, cut: list[str], s: DiversitySettin
     try:
         with np.load(path, allow_pickle=False) as z:
             if str(z["model"]) == identity:
-                found = dict(zip(z["digests"].tolist(), z["vectors"]))
+                found = {d.tobytes(): v for d, v in zip(z["digests"], z["vectors"])}
     except (OSError, ValueError, KeyError):
         pass
     todo = [i for i, d in enumerate(digests) if d not in found]
@@ -175,7 +175,9 @@ def lexical_vectors_kept(model: LexicalModel, cut: list[str], s: DiversitySettin
 
     def save(tmp):
         with open(tmp, "wb") as fh:
-            np.savez(fh, model=np.array(identity), digests=np.array(digests, dtype="S16"), vectors=out)
+            # raw bytes as uint8 rows: a numpy "S16" array would drop a digest's trailing zero bytes
+            np.savez(fh, model=np.array(identity), vectors=out,
+                     digests=np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(len(digests), 16))
     write_atomic(Path(path), save)
     return out, len(cut) - len(todo)
 

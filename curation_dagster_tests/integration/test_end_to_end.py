@@ -202,13 +202,15 @@ def test_a_pool_refresh_compares_diversity_on_the_kept_instruments(own_pipeline)
     data_dir, _ = own_pipeline
     path = data_dir / "exports" / "finetuning_dataset" / "manifest.json"
     first = json.loads(path.read_text())["diversity"]
-    assert first["instruments_fit"] == {"fitted_now": True, "pool_rows": first["pool_rows"]}
+    assert first["instruments_fit"] == {"fitted_now": True, "pool_rows": first["pool_rows"], "lexical_rows_reused": 0}
     assert (data_dir / "exports" / "state" / "finetuning_dataset.diversity.npz").is_file()
+    assert (data_dir / "exports" / "state" / "finetuning_dataset.diversity_rows.npz").is_file()
     defs = build_definitions(resources=build_resources("local", data_dir=data_dir))
     assert defs.resolve_job_def("pool_refresh_job").execute_in_process(instance=dg.DagsterInstance.ephemeral()).success
     again = json.loads(path.read_text())["diversity"]
-    # same topic model, same pool: nothing fitted, the same figures
-    assert again["instruments_fit"] == {"fitted_now": False, "pool_rows": first["pool_rows"]}
+    # same topic model, same pool: nothing fitted, every row's lexical vector read back, the same figures
+    assert again["instruments_fit"] == {"fitted_now": False, "pool_rows": first["pool_rows"],
+                                        "lexical_rows_reused": first["pool_rows"]}
     assert again["instruments"] == first["instruments"] and again["verdict"] == first["verdict"]
 
 

@@ -407,3 +407,19 @@ def test_kept_instruments_give_the_same_report_and_are_refitted_when_they_no_lon
     assert Instruments.load(tmp_path / "missing.npz") is None
     (tmp_path / "broken.npz").write_bytes(b"not an npz")
     assert Instruments.load(tmp_path / "broken.npz") is None
+
+
+def test_kept_lexical_rows_survive_digests_ending_in_zero_bytes(tmp_path):
+    from curation_dagster.lib import diversity as D
+
+    ids, texts, labels = topic_pool()
+    s = DiversitySettings(cells=20)
+    model = D._fit_lexical(D._cut(texts, s), ids, s)
+    cut = D._cut(texts, s)
+    # find texts whose 16-byte digest ends in a zero byte (about 1 in 256) by varying a suffix
+    extra = [t for t in (f"padding text number {i}" for i in range(3000)) if D._text_digest(t).endswith(b"\0")][:2]
+    assert extra, "no digest ending in a zero byte among 3,000 texts"
+    rows = tmp_path / "rows.npz"
+    first, _ = D.lexical_vectors_kept(model, cut + extra, s, rows)
+    again, reused = D.lexical_vectors_kept(model, cut + extra, s, rows)
+    assert reused == len(cut) + len(extra) and np.array_equal(first, again)

@@ -50,8 +50,10 @@ def export_diversity(pool: pd.DataFrame, shipped_ids, config: ExportConfig, stat
     s = DiversitySettings(random_samples=config.diversity_random_samples, min_z=config.diversity_min_z, seed=config.seed)
     key = f"{model_version}|{s.seed}|{s.cells}|{s.svd_components}|{s.max_chars}|{s.fit_cap}"
     kept = Instruments.load(state)
+    # each row's lexical vector is kept beside the instruments, so a refresh projects only new texts
     report, instruments = compare_to_pool(pool["generation_id"].astype(str).tolist(), pool_texts(pool),
-                                          list(shipped_ids), s, vectors, kept=kept, key=key)
+                                          list(shipped_ids), s, vectors, kept=kept, key=key,
+                                          lexical_rows=state.with_name(f"{state.stem}_rows.npz"))
     if instruments is not None and instruments is not kept:
         write_atomic(state, instruments.save)
     return report
