@@ -6,6 +6,7 @@ from curation_dagster.defs.clustering.assets import cluster_generations, topic_m
 from curation_dagster.defs.dedup.assets import deduplicate_generations
 from curation_dagster.defs.deployment import Deployment
 from curation_dagster.defs.documents.assets import doc_qa_pairs, document_chunks
+from curation_dagster.defs.variants.assets import example_variants
 from curation_dagster.defs.embedding.assets import generation_embeddings
 from curation_dagster.defs.experiments.assets import clustering_experiments
 from curation_dagster.defs.export.assets import finetuning_dataset
@@ -32,7 +33,7 @@ def build_definitions(resources: dict | None = None, deployment: Deployment | No
               judged_examples, finetuning_dataset,
               dataset_report, clustering_experiments,
               review_queue, cluster_review_queue, review_imports, pull_review_annotations, decide_reviews,
-              document_chunks, doc_qa_pairs]
+              document_chunks, doc_qa_pairs, example_variants]
     return dg.Definitions(
         assets=dg.map_asset_specs(deployment.place, assets),
         asset_checks=[source_table_matches_contract, finetuning_dataset_valid],

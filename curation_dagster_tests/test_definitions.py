@@ -15,7 +15,7 @@ KEYS = {"generations_source", "raw_generations", "filtered_generations", "reject
         "generation_embeddings", "deduplicated_generations", "duplicate_generations", "topic_model", "generation_clusters", "cluster_summaries", "sampled_examples",
         "finetuning_dataset", "review_queue", "cluster_review_queue", "review_imports", "review_annotations",
         "cluster_annotations", "review_decisions", "cluster_decisions", "dataset_report", "clustering_experiments",
-        "judged_examples", "offline_judge", "document_chunks", "doc_qa_pairs"}
+        "judged_examples", "offline_judge", "document_chunks", "doc_qa_pairs", "example_variants"}
 
 
 def test_asset_graph_has_the_documented_keys_and_lineage():
@@ -39,7 +39,9 @@ def test_asset_graph_has_the_documented_keys_and_lineage():
     # the pool: the export compares its diversity with random samples of it, and explains churn
     assert parents("finetuning_dataset") == {"sampled_examples", "review_decisions", "review_annotations",
                                              "cluster_decisions", "deduplicated_generations", "judged_examples",
-                                             "doc_qa_pairs"}  # QA pairs from documents, up to doc_qa_share
+                                             "doc_qa_pairs",  # QA pairs from documents, up to doc_qa_share
+                                             "example_variants"}  # variants and negatives, at their shares
+    assert parents("example_variants") == {"sampled_examples", "doc_qa_pairs"}
     assert parents("doc_qa_pairs") == {"document_chunks"} and parents("document_chunks") == set()
     assert parents("review_queue") == {"sampled_examples", "review_decisions", "deduplicated_generations",
                                        "generation_clusters", "judged_examples"}  # near-threshold candidates come from the pool
@@ -70,6 +72,7 @@ def test_each_stage_is_its_own_group_and_multi_asset_steps_say_what_they_publish
                    "cluster_annotations", "review_decisions", "cluster_decisions"},
         "experiments": {"clustering_experiments"},
         "documents": {"document_chunks", "doc_qa_pairs"},
+        "variants": {"example_variants"},
     }
     # the README's table: a step that publishes two assets is named in run config by its op name
     steps = {"filter_generations": {"filtered_generations", "rejected_generations"},

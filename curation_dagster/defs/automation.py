@@ -24,7 +24,8 @@ STEP_EXECUTOR = dg.in_process_executor
 POOL_ASSETS = ["deduplicated_generations", "duplicate_generations", "generation_clusters", "cluster_summaries",
                "offline_judge", "sampled_examples", "judged_examples", "review_decisions", "cluster_decisions",
                "finetuning_dataset", "dataset_report",
-               "document_chunks", "doc_qa_pairs"]  # QA pairs from documents: empty without documents or endpoint
+               "document_chunks", "doc_qa_pairs",  # QA pairs from documents: empty without documents or endpoint
+               "example_variants"]  # variants and negatives: empty at the default shares (0)
 
 daily_curation_job = dg.define_asset_job(
     "daily_curation_job",

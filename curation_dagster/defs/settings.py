@@ -27,6 +27,7 @@ CONFIG_MODULES = (
     "curation_dagster.defs.sampling.config", "curation_dagster.defs.judge.config", "curation_dagster.defs.export.config",
     "curation_dagster.defs.report.assets", "curation_dagster.defs.review.assets",
     "curation_dagster.defs.experiments.assets", "curation_dagster.defs.documents.config",
+    "curation_dagster.defs.variants.config",
 )
 
 

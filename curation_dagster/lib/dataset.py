@@ -175,6 +175,9 @@ def _provenance(split: str, line: int, r: dict) -> dict:
             "quality_score": float(r["quality_score"]), "split_group": r["split_group"],
             # doc_qa rows (lib.doc_qa): the document file and chunk the question-answer pair came from
             **({"doc_path": r["doc_path"], "chunk_id": r["chunk_id"]} if isinstance(r.get("chunk_id"), str) else {}),
+            # variants, paraphrases and negatives (lib.variants): the source generation and how it was derived
+            **({"derived_from": r["derived_from"], "derivation": r["derivation"]}
+               if isinstance(r.get("derivation"), str) and r["derivation"] else {}),
             **({"review_state": r["review_state"]} if r.get("review_state") else {}),
             **({"original_output": r["original_output"]} if r.get("original_output") else {}),
             **({"quality_source": r["quality_source"]} if r.get("quality_source") == "offline_judge" else {}),

@@ -66,13 +66,18 @@ def to_chat_record(row: dict) -> dict:
     return {"messages": messages}
 
 
-def chat_duplicates(keys: list[str], records: list[dict | None], order_keys: list[tuple] | None = None) -> list[DuplicateHit]:
+def chat_duplicates(keys: list[str], records: list[dict | None], order_keys: list[tuple] | None = None,
+                    exempt: list[bool] | None = None) -> list[DuplicateHit]:
     """Exact and near duplicates among chat records on what the model is trained on: the last user
     turn and the assistant reply (lib.dedup's rule: normalised text, word 3-shingle Jaccard >= 0.7).
     The export drops them before writing and its check looks for them again, with this one function,
     because the pool's dedup reads the instruction and the input message apart and the user turn joins
     them (with "Message I am replying to:"), which lifts some pairs just under 0.7 over it: 2 pairs in
     a generated pool of 15,896 rows, enough that a 36,000-row export of a 100,000-row pool failed."""
+    if exempt is not None and any(exempt):  # derived rows (lib.variants): near copies of their source by design
+        idx = [i for i, e in enumerate(exempt) if not e]
+        return chat_duplicates([keys[i] for i in idx], [records[i] for i in idx],
+                               [order_keys[i] for i in idx] if order_keys else [(i,) for i in idx])
     turns = [{m["role"]: m.get("content", "") for m in r["messages"]} if r else {} for r in records]
     return find_duplicates(keys, order_keys or [(k,) for k in range(len(keys))], [t.get("user") for t in turns],
                            [None] * len(turns), [t.get("assistant") for t in turns])
@@ -86,7 +91,10 @@ def drop_chat_duplicates(df: pd.DataFrame, shipped: set[str] | None) -> tuple[pd
     ids = df["generation_id"].astype(str).tolist()
     quality = pd.to_numeric(df.get("quality_score", pd.Series(0.0, index=df.index)), errors="coerce").fillna(0.0)
     order = [(g not in (shipped or ()), -float(q), g) for g, q in zip(ids, quality)]
-    hits = chat_duplicates(ids, [to_chat_record(r) for r in df.to_dict("records")], order)
+    # variants, paraphrases and negatives (column `derivation`, lib.variants) are not searched: a variant
+    # is a near copy of its source on purpose, and shares its split group
+    derived = (df["derivation"].notna() & (df["derivation"].astype(str) != "")).tolist() if "derivation" in df else None
+    hits = chat_duplicates(ids, [to_chat_record(r) for r in df.to_dict("records")], order, derived)
     gone = {h.generation_id for h in hits}
     return df[[g not in gone for g in ids]].reset_index(drop=True), hits
 

@@ -44,6 +44,7 @@ SECTIONS: dict[str, str] = {
     "offline_judge": "OfflineJudgeConfig (defs/judge/config.py): the quality model from usage signals",
     "documents": "DocumentsConfig (defs/documents/config.py): the documents folder and its chunking",
     "doc_qa": "DocQAConfig (defs/documents/config.py): QA pairs from the document chunks (doc_qa_pairs)",
+    "variants": "VariantsConfig (defs/variants/config.py): question variants and negatives (example_variants)",
     "export": "ExportConfig (defs/export/config.py)",
     "report": "ReportConfig (defs/report/assets.py)",
     "review": "ReviewConfig (defs/review/assets.py): the review queue",

@@ -240,7 +240,7 @@ def test_an_export_whose_every_example_was_judged_low_fails_and_keeps_the_last_o
                                 sampled_examples=sampled, review_decisions=pd.DataFrame(),
                                 review_annotations=pd.DataFrame(), cluster_decisions=pd.DataFrame(),
                                 deduplicated_generations=pd.DataFrame(), judged_examples=judged,
-                                doc_qa_pairs=pd.DataFrame()))
+                                doc_qa_pairs=pd.DataFrame(), example_variants=pd.DataFrame()))
     assert (target / "manifest.json").read_text() == '{"rows": {"total": 10}}\n'
 
 

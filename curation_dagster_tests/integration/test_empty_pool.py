@@ -169,7 +169,7 @@ def test_an_empty_export_never_replaces_the_last_good_one(tmp_path, case):
                                 sampled_examples=sampled, review_decisions=decisions,
                                 review_annotations=pd.DataFrame(), cluster_decisions=pd.DataFrame(),
                                 deduplicated_generations=pd.DataFrame(), judged_examples=pd.DataFrame(),
-                                doc_qa_pairs=pd.DataFrame()))
+                                doc_qa_pairs=pd.DataFrame(), example_variants=pd.DataFrame()))
     assert failure.value.description.startswith("no rows to export: ")
     assert ("sampled_examples is empty" if case == "empty_sample" else "reviewers rejected all 2") \
         in failure.value.description

@@ -15,6 +15,7 @@ from curation_dagster.lib.dataset import (DatasetBuild, apply_judge, apply_revie
                                           dataset_manifest, manifest_bytes, nothing_to_export, review_summary,
                                           topic_model_version)
 from curation_dagster.lib.doc_qa import mix_doc_qa
+from curation_dagster.lib.variants import mix_variants
 from curation_dagster.lib.export import publish_directory, published_ids
 from curation_dagster.lib.files import write_atomic
 from curation_dagster.lib.frames import embedding_matrix
@@ -78,7 +79,7 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
                        sampled_examples: pd.DataFrame, review_decisions: pd.DataFrame,
                        review_annotations: pd.DataFrame, cluster_decisions: pd.DataFrame,
                        deduplicated_generations: pd.DataFrame, judged_examples: pd.DataFrame,
-                       doc_qa_pairs: pd.DataFrame):
+                       doc_qa_pairs: pd.DataFrame, example_variants: pd.DataFrame):
     """The fine-tuning dataset on disk: OpenAI chat-format `train.jsonl` and `validation.jsonl`, and
     `test.jsonl` when `test_fraction` > 0 (split stratified by cluster, seeded, in whole split groups:
     rows with the same normalised prompt or `source_group` are on one side, lib/splits.py),
@@ -115,7 +116,9 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
 
     Question-answer pairs from the team's documents (`doc_qa_pairs`, template doc_qa) make up to
     `doc_qa_share` of the rows (default 0: none), filed under cluster -2; their provenance carries
-    `doc_path` and `chunk_id`, and all pairs of one chunk share a split group.
+    `doc_path` and `chunk_id`, and all pairs of one chunk share a split group. Variants and negatives
+    (`example_variants`, already at their shares) are appended, those of a source only with it; their
+    provenance carries `derived_from` and `derivation`, and each shares its source's split group.
 
     Files are written to a temp folder and swapped in with a rename, so a failed run never leaves a
     half-written dataset, and no rows to ship (an empty sample, or every example rejected in review)
@@ -139,6 +142,7 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
                       "target": str(target)})
     # question-answer pairs from the team's documents, up to doc_qa_share of the export (0: none)
     df, doc_qa = mix_doc_qa(df, doc_qa_pairs, config.doc_qa_share, config.seed)
+    df, variants = mix_variants(df, example_variants)  # variants and negatives (lib.variants), at their shares
     review.update(review_summary(review_annotations, review_decisions, cluster_decisions))
     previous = published_ids(target)  # what is on disk now: the last published version
     build = build_dataset(df, previous, config.validation_fraction, config.seed, config.test_fraction)
@@ -169,7 +173,8 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     publish_directory(files, target)
     yield dg.Output(build.shipped_table(), metadata={
         **export_metadata(build, manifest, target, progress, progress_md),
-        "doc_qa_rows": int((build.frame["template_id"] == "doc_qa").sum()), "doc_qa_available": doc_qa["available"]})
+        "doc_qa_rows": int((build.frame["template_id"] == "doc_qa").sum()), "doc_qa_available": doc_qa["available"],
+        "derived_rows_mixed": sum(variants["mixed"].values())})
     yield from export_checks(config, progress_md, on_track, diversity, change, refit)
 
 

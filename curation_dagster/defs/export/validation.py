@@ -23,7 +23,7 @@ DESCRIPTION = (
     "group (same normalised prompt or source_group) is on two of them; no email, phone, card number, IBAN "
     "or secret-carrying URL appears (lib/pii.py, the detector the filter uses); no two examples are exact "
     "or near duplicates (normalised text; word 3-shingle Jaccard >= 0.7 on the user and assistant "
-    "messages); manifest.json's sha256, its rows per split and its split_grouping block match the files."
+    "messages; derived rows, provenance `derivation`, are near copies of their source by design and not compared); manifest.json's sha256, its rows per split and its split_grouping block match the files."
 )
 
 
@@ -44,7 +44,9 @@ def line_frame(files: dict[str, bytes], provenance: list[dict], tokenizer: str =
                          "record": rec if not problem else None})
     df = pd.DataFrame(rows, columns=["split", "line", "generation_id", "problem", "text", "pii", "record"])
     keys = [f"{s}:{n}" for s, n in zip(df["split"], df["line"])]
-    hits = {h.generation_id: h for h in chat_duplicates(keys, df["record"].tolist())}
+    derived = {(p["split"], p["line"]) for p in provenance if p.get("derivation")}  # lib.variants: near copies by design
+    hits = {h.generation_id: h for h in chat_duplicates(keys, df["record"].tolist(),
+                                                        exempt=[(s, n) in derived for s, n in zip(df["split"], df["line"])])}
     df["duplicate"] = [f"{hits[k].kind} of {hits[k].duplicate_of}" if k in hits else None for k in keys]
     df = df.drop(columns=["record"])
     df["tokens"] = (count_tokens_cached(df["text"].tolist(), tokenizer, token_cache) if len(df)
