@@ -35,7 +35,8 @@ def test_asset_graph_has_the_documented_keys_and_lineage():
     assert parents("sampled_examples") == {"filtered_generations", "generation_clusters", "cluster_decisions",
                                            "offline_judge"}
     assert parents("offline_judge") == {"deduplicated_generations"}
-    assert parents("judged_examples") == {"sampled_examples", "deduplicated_generations"}  # scope: sampled or pool
+    # scope: sampled or pool; the documents' question-answer pairs are judged with them
+    assert parents("judged_examples") == {"sampled_examples", "deduplicated_generations", "doc_qa_pairs"}
     # the pool: the export compares its diversity with random samples of it, and explains churn
     assert parents("finetuning_dataset") == {"sampled_examples", "review_decisions", "review_annotations",
                                              "cluster_decisions", "deduplicated_generations", "judged_examples",

@@ -7,12 +7,14 @@ cd "$(dirname "$0")/.."
 VERSION="${LABEL_STUDIO_VERSION:-1.23.2}"
 PY="${PYTHON:-python3}"
 VENV=".label-studio/venv"
-stamp="$VENV/.installed-$VERSION"
+stamp="$VENV/.installed-$VERSION-sentry2"
 if [ ! -f "$stamp" ]; then
   echo "Installing label-studio==$VERSION into $VENV (first time: about 2 minutes)" >&2
   "$PY" -m venv "$VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "label-studio==$VERSION" >&2
+  # sentry-sdk 3.0 (2026-12) refuses the options label-studio 1.23 starts it with ("Unknown option
+  # 'send_default_pii'"), and label-studio does not cap it
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "label-studio==$VERSION" "sentry-sdk<3" >&2
   rm -f "$VENV"/.installed-*
   touch "$stamp"
 fi

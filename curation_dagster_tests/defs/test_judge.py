@@ -77,7 +77,7 @@ def no_llm_env(monkeypatch):
         monkeypatch.delenv(var, raising=False)
 
 
-def judge(tmp_path, sampled: pd.DataFrame, **config):
+def judge(tmp_path, sampled: pd.DataFrame, qa: pd.DataFrame | None = None, **config):
     @dg.asset(name="sampled_examples")
     def sampled_stand_in() -> pd.DataFrame:
         return sampled
@@ -86,8 +86,12 @@ def judge(tmp_path, sampled: pd.DataFrame, **config):
     def pool_stand_in() -> pd.DataFrame:
         return sampled
 
+    @dg.asset(name="doc_qa_pairs")
+    def qa_stand_in() -> pd.DataFrame:
+        return qa if qa is not None else examples([]).astype(str)  # no pairs (no endpoint, or no documents)
+
     run_config = {"ops": {"judged_examples": {"config": config}}} if config else None
-    return dg.materialize([sampled_stand_in, pool_stand_in, judged_examples],
+    return dg.materialize([sampled_stand_in, pool_stand_in, qa_stand_in, judged_examples],
                           resources=build_resources("local", data_dir=tmp_path), run_config=run_config,
                           instance=dg.DagsterInstance.ephemeral())
 
@@ -163,6 +167,21 @@ def test_a_timeout_is_a_judge_error_row_not_a_failed_run(monkeypatch, tmp_path):
                                                 "sample 2: request failed (gave up after 2 attempts: ReadTimeout)")
     meta = meta_of(result)
     assert meta["verdict_judge_error"] == 1 and meta["llm_failures"] == 2
+
+
+def test_question_answer_pairs_from_documents_are_judged_with_the_sample(monkeypatch, tmp_path):
+    pairs = examples(["qa", "low"]).assign(generation_id=["qa-1", "qa-2"], template_id="doc_qa")
+    with FakeOpenAIServer(respond=scripted_judge(case_in_instruction)) as server:
+        monkeypatch.setenv("CURATION_LLM_BASE_URL", server.base_url)
+        monkeypatch.setenv("CURATION_LLM_MODEL", "judge-model")
+        result = judge(tmp_path, examples(["pass"]), qa=pairs)
+    assert result.success
+    judged = result.output_for_node("judged_examples").set_index("generation_id")
+    # the sampled row and both pairs, the pairs scored on answerable_from_passage too
+    assert judged["verdict"].to_dict() == {"g00": "pass", "qa-1": "pass", "qa-2": "low"}
+    assert judged.loc["qa-1", "score_answerable_from_passage"] == 5
+    assert np.isnan(judged.loc["g00", "score_answerable_from_passage"])
+    assert judged_low_ids(DatasetStore(export_dir=str(tmp_path / "exports"))) == {"qa-2"}
 
 
 def test_without_an_endpoint_the_judge_is_skipped_with_a_reason(no_llm_env, tmp_path):

@@ -76,6 +76,9 @@ def test_qa_pairs_reach_the_export_with_provenance_and_a_rerun_costs_no_calls(wi
     assert qa and len(qa) <= 0.1 * len(prov) + 1
     assert all(p["doc_path"] == "README.md" and p["chunk_id"] and p["split_group"].startswith("group:doc_qa:")
                for p in qa)
+    # the pairs went through the judge with the sample: each carries a verdict (the fake server echoes the
+    # judge's prompt back, which is no verdict JSON: judge_error, shipped unjudged, never a guessed score)
+    assert all(p.get("judge", {}).get("verdict") == "judge_error" for p in qa)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["doc_qa_share"] == 0.1
     lines = {}

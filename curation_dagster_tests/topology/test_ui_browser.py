@@ -44,7 +44,9 @@ def page(stack):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1200})
+            # tall enough for the whole asset catalog: the UI renders only the rows in view, and the graph
+            # has grown past what 1,200 pixels show (sampled_examples was below the fold)
+            page = browser.new_page(viewport={"width": 1600, "height": 2600})
             page.set_default_timeout(TIMEOUT_MS)
             page.errors = []
             page.on("pageerror", lambda exc: page.errors.append(str(exc)))

@@ -133,6 +133,9 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
                         f"the previous dataset in {target} was left in place",
             metadata={"sampled_rows": len(sampled_examples),
                       "review_rejected": review["rejected_removed_at_export"], "target": str(target)})
+    # question-answer pairs from the team's documents, up to doc_qa_share of the export (0: none); judged
+    # with the sample, so a pair scored low leaves with the rule llm_judge like any example
+    df, doc_qa = mix_doc_qa(df, doc_qa_pairs, config.doc_qa_share, config.seed)
     df, judge, judged_out = apply_judge(df, judged_examples)
     if df.empty:
         raise dg.Failure(
@@ -140,8 +143,6 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
                         f"(rule llm_judge); the previous dataset in {target} was left in place",
             metadata={"sampled_rows": len(sampled_examples), "removed_by_llm_judge": len(judged_out),
                       "target": str(target)})
-    # question-answer pairs from the team's documents, up to doc_qa_share of the export (0: none)
-    df, doc_qa = mix_doc_qa(df, doc_qa_pairs, config.doc_qa_share, config.seed)
     df, variants = mix_variants(df, example_variants)  # variants and negatives (lib.variants), at their shares
     review.update(review_summary(review_annotations, review_decisions, cluster_decisions))
     previous = published_ids(target)  # what is on disk now: the last published version

@@ -61,8 +61,9 @@ def score_table_metadata(table: pd.DataFrame) -> dg.TableMetadataValue:
           ins={"deduplicated_generations": dg.AssetIn(metadata={"columns": EXAMPLE_COLUMNS})})
 def judged_examples(context: dg.AssetExecutionContext, config: JudgeConfig, llm: LLMEndpointResource,
                     dataset_store: DatasetStore, sampled_examples: pd.DataFrame,
-                    deduplicated_generations: pd.DataFrame):
-    """An LLM judge's verdict on each sampled example (`scope`='pool': on every pool row), from the
+                    deduplicated_generations: pd.DataFrame, doc_qa_pairs: pd.DataFrame):
+    """An LLM judge's verdict on each sampled example (`scope`='pool': on every pool row) and each
+    question-answer pair from the team's documents (doc_qa_pairs), from the
     OpenAI-compatible endpoint of the `llm` resource. Each example is scored 1-5 with a one-line reason
     on a rubric (lib/judge.py): follows the instruction and the identity settings; nothing contradicting
     or invented beyond the input message; structure and tone; for `doc_qa` rows, answerable from the
@@ -77,7 +78,11 @@ def judged_examples(context: dg.AssetExecutionContext, config: JudgeConfig, llm:
     (CURATION_LLM_BASE_URL / CURATION_LLM_MODEL unset) the asset materializes an empty table and says
     why; the offline_judge asset still scores rows without usage signals."""
     s = config.to_settings()
-    scope = sampled_examples if config.scope == "sampled" else deduplicated_generations
+    # the question-answer pairs from the team's documents are judged with the examples they may join
+    # (answerable_from_passage applies to them); the export mixes in only those not judged low
+    scope = pd.concat([sampled_examples if config.scope == "sampled" else deduplicated_generations,
+                       doc_qa_pairs[[c for c in EXAMPLE_COLUMNS if c in doc_qa_pairs.columns]]
+                       if len(doc_qa_pairs) else None], ignore_index=True)
     client, why = llm.client("the LLM judge (judged_examples)",
                              hint="the offline_judge asset scores rows without usage signals meanwhile",
                              timeout_s=config.timeout_s, max_retries=config.max_retries)
