@@ -13,12 +13,11 @@ them into the export.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from curation_dagster.lib.llm import ChatRequest
+from curation_dagster.lib.llm import ChatRequest, unfenced
 from curation_dagster.lib.text import normalize_for_dedup, sha256_hex, stable_unit_hash
 
 TEMPLATE_ID = "doc_qa"
@@ -92,21 +91,14 @@ def build_request(passage: str, settings: QASettings) -> ChatRequest:
                        temperature=settings.temperature, params=params, prompt_version=PROMPT_VERSION)
 
 
-_FENCED_RE = re.compile(r"^```(?:json)?\s*\n(.*)\n```$", re.DOTALL)
-
-
 def parse_pairs(text: str | None, limit: int | None = None) -> tuple[list[dict], str | None]:
     """(pairs, None) from an answer that is exactly the JSON object (a whole-answer ```json fence is
     tolerated), or ([], why) when it is not: never a guess. Each pair needs a non-empty string question
     and answer; one bad pair makes the whole answer an error. At most `limit` pairs are kept."""
     if text is None:
         return [], "no answer"
-    body = text.strip()
-    m = _FENCED_RE.match(body)
-    if m:
-        body = m.group(1).strip()
     try:
-        data = json.loads(body)
+        data = json.loads(unfenced(text))
     except ValueError as exc:
         return [], f"answer is not JSON ({exc.msg} at char {exc.pos})"
     if not isinstance(data, dict) or not isinstance(data.get("pairs"), list):

@@ -24,6 +24,7 @@ The HTTP call is injectable (`post`, the signature of requests.post), as is `sle
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -61,6 +62,17 @@ class LLMSettings:
                 f"max_retries={self.max_retries}, max_concurrency={self.max_concurrency})")
 
     __str__ = __repr__
+
+
+_JSON_FENCE = re.compile(r"^```(?:json)?\s*\n(.*)\n```$", re.DOTALL)
+
+
+def unfenced(answer: str) -> str:
+    """The answer stripped, without a ```json fence around the whole of it (the one wrapping models add
+    that the strict JSON parsers of doc_qa and variants accept)."""
+    body = answer.strip()
+    m = _JSON_FENCE.match(body)
+    return m.group(1).strip() if m else body
 
 
 def missing_variables(base_url: str | None, model: str | None) -> list[str]:

@@ -28,8 +28,8 @@ from typing import Callable
 
 import pandas as pd
 
-from curation_dagster.lib.doc_qa import DOC_QA_CLUSTER_ID, DOC_QA_CLUSTER_NAME, _FENCED_RE
-from curation_dagster.lib.llm import ChatRequest
+from curation_dagster.lib.doc_qa import DOC_QA_CLUSTER_ID, DOC_QA_CLUSTER_NAME
+from curation_dagster.lib.llm import ChatRequest, unfenced
 from curation_dagster.lib.text import normalize_for_dedup, stable_unit_hash
 
 PROMPT_VERSION = "paraphrase/1"
@@ -190,12 +190,8 @@ def parse_paraphrase(answer: str | None, source: str) -> tuple[str | None, str |
     source after normalize_for_dedup is dropped (why = "identical to the source")."""
     if answer is None:
         return None, "no answer"
-    body = answer.strip()
-    m = _FENCED_RE.match(body)
-    if m:
-        body = m.group(1).strip()
     try:
-        data = json.loads(body)
+        data = json.loads(unfenced(answer))
     except ValueError:
         return None, "answer is not JSON"
     if not isinstance(data, dict) or set(data) != {"paraphrase"}:

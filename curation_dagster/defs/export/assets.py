@@ -41,10 +41,12 @@ CHURN_CHECK = dg.AssetCheckSpec(
 )
 
 
-def export_diversity(pool: pd.DataFrame, shipped_ids, config: ExportConfig, state: Path, model_version: str) -> dict | None:
+def export_diversity(pool: pd.DataFrame, shipped_ids, config: ExportConfig, target: Path, model_version: str) -> dict | None:
     """The manifest's diversity block. The instruments (TF-IDF + SVD, the cells of both) are kept in
-    `state` and used again while the topic model and settings stay and the pool has not grown past
-    REFIT_GROWTH times the rows they were fitted on: a daily refresh then only applies them."""
+    the export's state folder (state_path(target, ...)) and used again while the topic model and
+    settings stay and the pool has not grown past REFIT_GROWTH times the rows they were fitted on: a
+    daily refresh then only applies them."""
+    state = state_path(target, "diversity.npz")
     if not config.diversity_random_samples:
         return None
     vectors = embedding_matrix(pool) if "embedding" in pool.columns and len(pool) else None
@@ -54,7 +56,7 @@ def export_diversity(pool: pd.DataFrame, shipped_ids, config: ExportConfig, stat
     # each row's lexical vector is kept beside the instruments, so a refresh projects only new texts
     report, instruments = compare_to_pool(pool["generation_id"].astype(str).tolist(), pool_texts(pool),
                                           list(shipped_ids), s, vectors, kept=kept, key=key,
-                                          lexical_rows=state.with_name(f"{state.stem}_rows.npz"))
+                                          lexical_rows=state_path(target, "diversity_rows.npz"))
     if instruments is not None and instruments is not kept:
         write_atomic(state, instruments.save)
     return report
@@ -157,8 +159,7 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
                              judged_out | (judged_low_ids(dataset_store) & (previous or set())))
     refit = bool(previous) and _previous_manifest(target).get("topic_model_version") != topic_model_version(build.frame)
     diversity = export_diversity(deduplicated_generations, build.frame["generation_id"].astype(str), config,
-                                 state_path(target, "diversity.npz"),
-                                 topic_model_version(build.frame))
+                                 target, topic_model_version(build.frame))
     progress, progress_md, on_track = export_progress(context, config, build.frame, deduplicated_generations)
     manifest = dataset_manifest(
         build, name=config.dataset_name, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
