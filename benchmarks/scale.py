@@ -4,6 +4,7 @@ size, diversity against random, and what the added day costs against embedding i
     .venv/bin/python benchmarks/scale.py                                   # 100,000 generated rows, 60 days, target 50,000
     .venv/bin/python benchmarks/scale.py --rows 20000 --days 12 --target 10000 --backend onnx-int8
     .venv/bin/python benchmarks/scale.py --json /tmp/scale.json
+    .venv/bin/python benchmarks/scale.py --max-pool-share 0.7             # lets 50,000 of ~80,000 pool rows ship
 
 Generated pool: `generate_sample_data` writes `rows` rows over `days` days plus one more day of the
 same rate into a fresh DuckDB warehouse (the extra day is held back). The benchmark then runs the
@@ -85,6 +86,9 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=100_000, help="rows over --days (the extra day adds rows/days more)")
     ap.add_argument("--days", type=int, default=60)
     ap.add_argument("--target", type=int, default=50_000, help="export.target_examples")
+    ap.add_argument("--max-pool-share", type=float, default=None,
+                    help="sampling.max_pool_share (default: the product's, 0.2): the export takes at most this share "
+                         "of the pool, so a 50,000 target needs a pool of 50,000 / share rows")
     ap.add_argument("--backend", default="onnx-int8", help="embedding backend of generation_embeddings")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None, help="also write every figure here")
@@ -106,8 +110,14 @@ def main() -> None:
         curation_cli(work, "init", "--force", "-o", str(settings))
     else:
         settings.write_text("")
-    with settings.open("a") as fh:
-        fh.write(f"\nembedding:\n  backend: {args.backend}\nexport:\n  target_examples: {args.target}\n")
+    import yaml
+
+    team = yaml.safe_load(settings.read_text()) or {}  # `curation init`'s sections, if any, stay
+    team.setdefault("embedding", {})["backend"] = args.backend
+    team.setdefault("export", {})["target_examples"] = args.target
+    if args.max_pool_share is not None:
+        team.setdefault("sampling", {})["max_pool_share"] = args.max_pool_share
+    settings.write_text(yaml.safe_dump(team, sort_keys=False))
     # read when the definitions are imported, as the CLI and the code location read them
     os.environ.update(DAGSTER_HOME=str(work / "home"), CURATION_START_DATE=START, CURATION_CONFIG=str(settings))
 
@@ -203,6 +213,7 @@ def main() -> None:
 
     out = {
         "rows": first_rows, "source": str(args.sharegpt or "generated"), "days": args.days, "backend": args.backend, "target_examples": args.target,
+        "max_pool_share": args.max_pool_share,
         "kept_rows": int(kept_rows), "pool_rows": int(pool_rows), "topics": int(topics), "cells": int(cells),
         "cold_seconds": {k: round(v, 1) for k, v in cold.items()}, "cold_total_seconds": round(cold_total, 1),
         "cold_seconds_per_asset": {k: round(v, 1) for k, v in sorted(cold_steps.items(), key=lambda kv: -kv[1])},

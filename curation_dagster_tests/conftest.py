@@ -30,3 +30,26 @@ def sample_demo():
     from curation_dagster.sample_data import generate_sample_data
 
     return generate_sample_data()
+
+
+@pytest.fixture(scope="session")
+def small_topic_modelled(tmp_path_factory, sample_small, model):
+    """sample_small's three days loaded, filtered and embedded, the pool de-duplicated and the topic model
+    fit, nothing sampled or published: the shared start of the whole-graph tests on sample_small. Copy it
+    (graph.copy_graph) before running anything on it."""
+    from curation_dagster_tests.graph import run_days_and_topic_model
+
+    gens, labels = sample_small
+    base = tmp_path_factory.mktemp("small_topic_modelled")
+    run_days_and_topic_model(base, gens, labels)
+    return base
+
+
+@pytest.fixture(scope="session")
+def small_pipeline(tmp_path_factory, small_topic_modelled):
+    """The whole default graph on sample_small, published: (folder, the pool refresh's result). Read it;
+    copy it (graph.copy_graph) before materializing anything."""
+    from curation_dagster_tests.graph import copy_graph, refresh_pool
+
+    data_dir = copy_graph(small_topic_modelled, tmp_path_factory.mktemp("small_pipeline"))
+    return data_dir, refresh_pool(data_dir)

@@ -8,26 +8,18 @@ import pytest
 
 from curation_dagster.definitions import build_definitions
 from curation_dagster.defs.resources import build_resources
-from curation_dagster.lib.warehouse import write_generations
+from curation_dagster_tests.graph import copy_graph
 
 pytestmark = pytest.mark.slow
-DAYS = ["2026-11-01", "2026-11-02", "2026-11-03"]
 
 
 @pytest.fixture(scope="module")
-def experiment(tmp_path_factory, sample_small, model):
-    gens, labels = sample_small
-    data_dir = tmp_path_factory.mktemp("experiments")
-    write_generations(data_dir / "warehouse.duckdb", gens, labels)
+def experiment(tmp_path_factory, small_topic_modelled):
+    # the real graph's de-duplicated pool of sample_small (the topic model is fit too; the grid ignores it)
+    data_dir = copy_graph(small_topic_modelled, tmp_path_factory.mktemp("experiments"))
     defs = build_definitions(resources=build_resources("local", data_dir=data_dir))
     instance = dg.DagsterInstance.ephemeral()
-    daily = defs.resolve_job_def("daily_curation_job")
-    for day in DAYS:
-        assert daily.execute_in_process(partition_key=day, instance=instance).success
     implicit = defs.resolve_implicit_global_asset_job_def()
-    assert implicit.execute_in_process(
-        asset_selection=[dg.AssetKey("deduplicated_generations"), dg.AssetKey("duplicate_generations")],
-        instance=instance).success
     config = {"ops": {"clustering_experiments": {"config": {"sample_cap": 400, "seed": 7}}}}
     res = implicit.execute_in_process(asset_selection=[dg.AssetKey("clustering_experiments")],
                                       instance=instance, run_config=config)

@@ -4,7 +4,6 @@ The screenshot lands in test-artifacts/ui/dataset_report.png."""
 
 import json
 import re
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -13,21 +12,15 @@ import pytest
 from curation_dagster.defs.report.assets import report_path
 from curation_dagster.defs.resources import build_resources
 from curation_dagster.lib.report import SECTIONS
-from curation_dagster.sample_data import generate_sample_data
 from curation_dagster_tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
-from .test_end_to_end import run_pipeline
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory, model):
-    data_dir = tmp_path_factory.mktemp("report")
-    gens, labels = generate_sample_data(n_rows=400, days=3, start_date="2026-11-01", seed=11)
-    t0 = time.perf_counter()
-    res = run_pipeline(data_dir, gens, labels)  # pool_refresh_job ends with dataset_report
-    print(f"\n[report] whole pipeline {time.perf_counter() - t0:.1f}s")
+def report(small_pipeline):
+    data_dir, res = small_pipeline  # pool_refresh_job ends with dataset_report; read only here
     resources = build_resources("local", data_dir=data_dir)
     (mat,) = [e for e in res.get_asset_materialization_events() if e.asset_key == dg.AssetKey("dataset_report")]
     return report_path(resources["dataset_store"]), mat.materialization.metadata, data_dir

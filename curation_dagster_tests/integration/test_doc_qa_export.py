@@ -13,7 +13,7 @@ import pytest
 from curation_dagster.defs.resources import build_resources
 from curation_dagster.definitions import build_definitions
 from curation_dagster.lib.doc_qa import PROMPT_VERSION
-from curation_dagster_tests.integration.test_end_to_end import run_pipeline
+from curation_dagster_tests.graph import copy_graph, refresh_pool
 from curation_dagster_tests.lib.llm_fake_server import FakeOpenAIServer
 
 pytestmark = pytest.mark.slow
@@ -38,9 +38,8 @@ def qa_or_none(body: dict):
 
 
 @pytest.fixture(scope="module")
-def with_docs(tmp_path_factory, sample_small, model):
-    gens, labels = sample_small
-    data_dir = tmp_path_factory.mktemp("doc_qa")
+def with_docs(tmp_path_factory, small_topic_modelled):
+    data_dir = copy_graph(small_topic_modelled, tmp_path_factory.mktemp("doc_qa"))  # nothing published yet
     docs = data_dir / "documents"
     docs.mkdir()
     (docs / "README.md").write_text("\n".join(README.read_text().splitlines()[:120]) + "\n")
@@ -51,7 +50,7 @@ def with_docs(tmp_path_factory, sample_small, model):
         mp.setenv("CURATION_LLM_MODEL", "qa-model")
         mp.delenv("CURATION_LLM_API_KEY", raising=False)
         try:
-            run_pipeline(data_dir, gens, labels)  # doc_qa_share 0: nothing mixed in yet
+            refresh_pool(data_dir)  # doc_qa_share 0: nothing mixed in yet
             plain = [json.loads(x) for x in (data_dir / "exports" / "finetuning_dataset" / "provenance.jsonl")
                      .read_text().splitlines()]
             qa_requests = sum("question-answer pairs" in r["body"]["messages"][-1]["content"] for r in server.requests)

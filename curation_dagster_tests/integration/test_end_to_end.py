@@ -10,32 +10,14 @@ import pytest
 from curation_dagster.defs.resources import build_resources
 from curation_dagster.definitions import build_definitions
 from curation_dagster.lib.export import validate_chat_record
-from curation_dagster.lib.warehouse import write_generations
+from curation_dagster_tests.graph import DAYS, run_pipeline
 
 pytestmark = pytest.mark.slow
-DAYS = ["2026-11-01", "2026-11-02", "2026-11-03"]
-
-
-def run_pipeline(data_dir, generations, labels, day_order=DAYS, **pool_config):
-    write_generations(data_dir / "warehouse.duckdb", generations, labels)
-    defs = build_definitions(resources=build_resources("local", data_dir=data_dir))
-    instance = dg.DagsterInstance.ephemeral()
-    daily = defs.resolve_job_def("daily_curation_job")
-    for day in day_order:
-        assert daily.execute_in_process(partition_key=day, instance=instance).success
-    run_config = {"ops": {"topic_model": {"config": pool_config}}} if pool_config else None
-    assert defs.resolve_job_def("topic_model_job").execute_in_process(instance=instance, run_config=run_config).success
-    res = defs.resolve_job_def("pool_refresh_job").execute_in_process(instance=instance)
-    assert res.success
-    return res
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory, sample_small, model):
-    gens, labels = sample_small
-    data_dir = tmp_path_factory.mktemp("run1")
-    res = run_pipeline(data_dir, gens, labels)
-    return data_dir, res
+def pipeline(small_pipeline):
+    return small_pipeline
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from curation_dagster.sample_data import generate_sample_data
-from curation_dagster_tests.integration.test_end_to_end import run_pipeline
+from curation_dagster_tests.graph import run_pipeline
 
 pytestmark = pytest.mark.slow
 

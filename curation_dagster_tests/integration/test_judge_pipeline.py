@@ -16,7 +16,7 @@ from curation_dagster.defs.resources import build_resources
 from curation_dagster.definitions import build_definitions
 from curation_dagster.lib.judge import PROMPT_VERSION, VerdictStore
 from curation_dagster_tests.defs.test_judge import scripted_judge
-from curation_dagster_tests.integration.test_end_to_end import run_pipeline
+from curation_dagster_tests.graph import copy_graph, refresh_pool
 from curation_dagster_tests.lib.llm_fake_server import FakeOpenAIServer
 
 pytestmark = pytest.mark.slow
@@ -29,16 +29,15 @@ def case_by_reply(prompt: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def judged(tmp_path_factory, sample_small, model):
-    gens, labels = sample_small
-    data_dir = tmp_path_factory.mktemp("judged")
+def judged(tmp_path_factory, small_topic_modelled):
+    data_dir = copy_graph(small_topic_modelled, tmp_path_factory.mktemp("judged"))  # nothing published yet
     mp = pytest.MonkeyPatch()
     with FakeOpenAIServer(respond=scripted_judge(case_by_reply)) as server:
         mp.setenv("CURATION_LLM_BASE_URL", server.base_url)
         mp.setenv("CURATION_LLM_MODEL", "judge-model")
         mp.delenv("CURATION_LLM_API_KEY", raising=False)
         try:
-            res = run_pipeline(data_dir, gens, labels)
+            res = refresh_pool(data_dir)
             yield data_dir, res, server
         finally:
             mp.undo()

@@ -14,7 +14,7 @@ import pytest
 from curation_dagster.defs.resources import build_resources
 from curation_dagster.definitions import build_definitions
 from curation_dagster_tests.integration.test_doc_qa_export import qa_or_none
-from curation_dagster_tests.integration.test_end_to_end import run_pipeline
+from curation_dagster_tests.graph import copy_graph, refresh_pool
 from curation_dagster_tests.lib.llm_fake_server import FakeOpenAIServer
 
 pytestmark = pytest.mark.slow
@@ -56,9 +56,8 @@ def meta(res, key) -> dict:
 
 
 @pytest.fixture(scope="module")
-def with_variants(tmp_path_factory, sample_small, model):
-    gens, labels = sample_small
-    data_dir = tmp_path_factory.mktemp("variants")
+def with_variants(tmp_path_factory, small_topic_modelled):
+    data_dir = copy_graph(small_topic_modelled, tmp_path_factory.mktemp("variants"))  # nothing published yet
     docs = data_dir / "documents"
     docs.mkdir()
     (docs / "README.md").write_text("\n".join(README.read_text().splitlines()[:120]) + "\n")
@@ -69,7 +68,7 @@ def with_variants(tmp_path_factory, sample_small, model):
         mp.setenv("CURATION_LLM_MODEL", "variants-model")
         mp.delenv("CURATION_LLM_API_KEY", raising=False)
         try:
-            run_pipeline(data_dir, gens, labels)  # default shares 0: nothing derived
+            refresh_pool(data_dir)  # default shares 0: nothing derived
             plain = provenance(data_dir)
             defs = build_definitions(resources=build_resources("local", data_dir=data_dir))
             job = defs.resolve_job_def("pool_refresh_job")

@@ -60,9 +60,17 @@ class FakeOpenAIServer:
                     seen = fake.per_content[content]
                     fake.in_flight += 1
                     fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+                self._counted = True
                 try:
                     self._answer(body, content, seen)
                 finally:
+                    self._leave()
+
+            def _leave(self):
+                # A request stops being in flight before its answer is written: once the client has read
+                # the answer it may send the next one, which must not find this one still counted.
+                if getattr(self, "_counted", False):
+                    self._counted = False
                     with fake.lock:
                         fake.in_flight -= 1
 
@@ -112,6 +120,7 @@ class FakeOpenAIServer:
                 self._send_raw(status, json.dumps(payload).encode(), headers)
 
             def _send_raw(self, status, data, headers=None):
+                self._leave()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")

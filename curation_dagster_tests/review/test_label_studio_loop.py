@@ -12,7 +12,8 @@ from curation_dagster.definitions import build_definitions
 from curation_dagster.defs.resources import build_resources
 from curation_dagster.defs.review.sensors import refilter_requests
 from curation_dagster_tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
-from curation_dagster_tests.integration.test_end_to_end import run_pipeline, table
+from curation_dagster_tests.graph import copy_graph
+from curation_dagster_tests.integration.test_end_to_end import table
 
 pytestmark = pytest.mark.slow
 
@@ -76,9 +77,8 @@ def screenshot_task(server, project_id: int, task_id: int, expect: str) -> Path:
     return path
 
 
-def test_review_loop_through_label_studio(label_studio, tmp_path, sample_small, model, monkeypatch):
-    gens, labels = sample_small
-    run_pipeline(tmp_path, gens, labels)
+def test_review_loop_through_label_studio(label_studio, tmp_path, small_pipeline, model, monkeypatch):
+    copy_graph(small_pipeline[0], tmp_path)  # the whole default graph on sample_small, published
     bob_token, _ = label_studio.sign_up(BOB), label_studio.sign_up(CAROL)
     admin = label_studio.admin_email
     monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
