@@ -229,3 +229,23 @@ def test_export_validation_reads_lines_holding_unicode_line_separators():
              "template_id": "general"} for i in range(3)]
     result = validate_dataset(*export_files(rows), max_tokens=100)
     assert result.passed, result.metadata
+
+
+def test_dedup_check_names_a_removed_row_whose_duplicate_of_did_not_stay():
+    from curation_dagster.defs.dedup.checks import dedup_checks
+
+    pool = pd.DataFrame({"generation_id": ["a", "b", "c"], "instruction": ["x", "y", "x"],
+                         "input_message": [None] * 3, "output": ["1", "2", "1"]})
+    kept = pool.iloc[[0, 1]].reset_index(drop=True)
+    good = pd.DataFrame({"generation_id": ["c"], "duplicate_of": ["a"]})
+    (ok,) = dedup_checks(pool, kept, good)
+    assert ok.passed and ok.metadata["failed_expectations"].value == "none"
+    # the same answer with the exact keys handed in (the asset passes the signature cache's)
+    (ok2,) = dedup_checks(pool, kept, good, ["k-a", "k-b"])
+    assert ok2.passed
+    orphan = pd.DataFrame({"generation_id": ["c"], "duplicate_of": ["z"]})  # z is in no kept row
+    (bad,) = dedup_checks(pool, kept, orphan)
+    assert not bad.passed
+    assert bad.metadata["failed_expectations"].value == "expect_column_values_to_be_null(duplicate_of_not_kept)"
+    (same_key,) = dedup_checks(pool, kept, good, ["k", "k"])  # two kept rows with one exact key
+    assert not same_key.passed and "unique(exact_key)" in same_key.metadata["failed_expectations"].value

@@ -70,3 +70,40 @@ def test_semantic_search_is_blocked_and_exact():
     assert [(h.generation_id, h.duplicate_of) for h in small_blocks] == [("150", "3")]
     assert small_blocks == semantic_duplicates(ids, v, 0.999, block=4096)
     assert semantic_duplicates(ids, v, 1.01) == []
+
+
+def test_signature_floor_skips_only_pairs_far_below_the_threshold():
+    from curation_dagster.lib.dedup import signature_floor
+
+    # 64 components, threshold 0.7, margin 0.3: at least 26 agreeing components (0.4 x 64 = 25.6)
+    assert signature_floor(0.7, 64) == 26
+    assert signature_floor(0.2, 64) == 0  # a threshold below the margin confirms every candidate
+    assert signature_floor(1.0, 128) == 90
+
+
+def test_near_duplicates_found_with_and_without_the_signature_floor_agree():
+    import random
+
+    import curation_dagster.lib.dedup as dedup
+
+    rnd = random.Random(3)
+    words = [f"w{i}" for i in range(60)]
+    base = [" ".join(rnd.choice(words) for _ in range(40)) for _ in range(30)]
+    texts = []
+    for t in base:  # each base text, a light edit of it (Jaccard well above 0.7) and a heavy one (below)
+        toks = t.split()
+        light = toks[:]
+        light[5] = "changed"
+        heavy = toks[:12] + [rnd.choice(words) for _ in range(28)]
+        texts += [t, " ".join(light), " ".join(heavy)]
+    ids = [f"r{i:03d}" for i in range(len(texts))]
+    args = (ids, [(i,) for i in range(len(ids))], texts, [None] * len(ids), [None] * len(ids))
+    floored = dedup.find_duplicates(*args, near_threshold=0.7)
+    old, dedup.SIGNATURE_MARGIN = dedup.SIGNATURE_MARGIN, 1.0  # floor 0: every candidate confirmed
+    try:
+        unfloored = dedup.find_duplicates(*args, near_threshold=0.7)
+    finally:
+        dedup.SIGNATURE_MARGIN = old
+    assert floored == unfloored
+    light_ids = {ids[3 * k + 1] for k in range(30)}
+    assert light_ids <= {h.generation_id for h in floored}  # every light edit found

@@ -4,6 +4,7 @@ order in which partitions were materialized."""
 import time
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from curation_dagster.defs.dedup.checks import CHECK_SPECS, dedup_checks
@@ -79,4 +80,5 @@ def deduplicate_generations(context: dg.AssetExecutionContext, config: DedupConf
         "across_days": across_days(removed, pool),
         "preview": preview(removed, ["generation_id", "rule", "duplicate_of", "similarity"]),
     })
-    yield from dedup_checks(pool, kept, removed)
+    stayed = np.flatnonzero(~pool["generation_id"].isin(removed["generation_id"]).to_numpy())
+    yield from dedup_checks(pool, kept, removed, [known.exact_keys[i] for i in stayed])
