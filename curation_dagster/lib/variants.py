@@ -210,10 +210,20 @@ def _section(doc_path, heading) -> tuple[str, str]:
     return str(doc_path or ""), str(heading or "")
 
 
+def _related(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Same section, or one contains the other in the same document (a parent heading, or the text before
+    the first heading): such a passage may well hold the answer, so it is no wrong context."""
+    if a[0] != b[0]:
+        return False
+    ha, hb = a[1], b[1]
+    return ha == hb or not ha or not hb or ha.startswith(hb + " > ") or hb.startswith(ha + " > ")
+
+
 def pick_wrong_chunks(chunks: pd.DataFrame) -> dict[str, str | None]:
     """chunk_id -> the chunk most lexically similar to it (TF-IDF cosine over the chunk texts) that lies
     in another section (another doc_path or heading, so never the chunk itself nor another part of its
-    section); the smallest chunk_id on a tie; None when every chunk is of one section.
+    section, and never a section containing it or contained in it: `_related`); the smallest chunk_id on
+    a tie; None when no chunk is unrelated.
     `chunks`: chunk_id, doc_path, heading, text (one row per chunk)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -227,7 +237,7 @@ def pick_wrong_chunks(chunks: pd.DataFrame) -> dict[str, str | None]:
     ids = chunks["chunk_id"].tolist()
     out = {}
     for i, cid in enumerate(ids):
-        others = [j for j in range(len(ids)) if sections[j] != sections[i]]
+        others = [j for j in range(len(ids)) if not _related(sections[j], sections[i])]
         out[cid] = ids[max(others, key=lambda j: (round(float(sims[i, j]), 12), -j))] if others else None
     return out
 

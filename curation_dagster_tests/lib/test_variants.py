@@ -180,3 +180,21 @@ def test_settings_are_checked():
     with pytest.raises(ValueError, match="refusal"):
         VariantSettings(refusal=" ")
     assert re.search(r"\{heading\}", VariantSettings().refusal)
+
+
+def test_a_negative_never_takes_a_section_that_contains_its_own_or_the_documents_intro():
+    text = "Refunds of annual plans within 14 days; monthly plans are not refunded."
+    chunks = pd.DataFrame([
+        {"chunk_id": "intro", "doc_path": "billing.md", "heading": "", "text": "Billing covers refunds of annual plans within 14 days."},
+        {"chunk_id": "parent", "doc_path": "billing.md", "heading": "Plans", "text": "Plans: refunds of annual plans within 14 days."},
+        {"chunk_id": "child", "doc_path": "billing.md", "heading": "Plans > Refunds", "text": text},
+        {"chunk_id": "grandchild", "doc_path": "billing.md", "heading": "Plans > Refunds > Cards", "text": "Card refunds of annual plans take 14 days."},
+        {"chunk_id": "sibling", "doc_path": "billing.md", "heading": "Plans > Invoices", "text": "Invoices of annual plans are monthly."},
+        {"chunk_id": "elsewhere", "doc_path": "setup.md", "heading": "Plans > Refunds", "text": "Install the agent; refunds are not about setup."},
+    ])
+    wrong = pick_wrong_chunks(chunks)
+    # the intro, the parent and the grandchild read most like the child, but each may hold its answer;
+    # the same heading in another file is another section
+    assert wrong["child"] in ("sibling", "elsewhere")
+    assert wrong["grandchild"] in ("sibling", "elsewhere") and wrong["parent"] == "elsewhere"
+    assert wrong["intro"] == "elsewhere"
