@@ -126,6 +126,7 @@ def main() -> None:
     from curation_dagster.definitions import build_definitions
     from curation_dagster.defs.resources import build_resources
     from curation_dagster.lib.embedding import embed_texts, embedding_text, load_embedder
+    from curation_dagster.lib.memory import release_freed_memory
     from curation_dagster.lib.warehouse import write_generations
     from curation_dagster.sample_data import generate_sample_data
 
@@ -159,6 +160,7 @@ def main() -> None:
                                                               partition_key=partition, raise_on_error=False)
         if not result.success:
             raise SystemExit(f"{job} {partition or ''} failed: see {work / 'home'}")
+        release_freed_memory()  # as `curation run` does between runs (lib/memory.py)
         for st in instance.get_run_step_stats(result.run_id):
             if st.end_time and st.start_time:
                 per_asset[st.step_key] += st.end_time - st.start_time

@@ -123,6 +123,7 @@ def materialize_all(partition_keys: list[str], log=click.echo) -> list:
     from curation_dagster.definitions import build_definitions
     from curation_dagster.defs.partitions import REFIT_REASON_TAG
     from curation_dagster.defs.run_recovery import launch_tags, recover_dead_runs
+    from curation_dagster.lib.memory import release_freed_memory  # runs share this process: see lib/memory.py
 
     defs = build_definitions(deployment=deployment_for(partition_keys))
     instance = DagsterInstance.get()
@@ -139,10 +140,12 @@ def materialize_all(partition_keys: list[str], log=click.echo) -> list:
                                        tags=tags)
         evaluations += [(key, e) for e in res.get_asset_check_evaluations()]
         log(f"  partition {key}: {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
+        release_freed_memory()
     t0 = time.perf_counter()
     res = fit.execute_in_process(instance=instance, run_config=quiet, raise_on_error=True,
                                  tags={REFIT_REASON_TAG: "demo: first fit", **tags})
     log(f"  topic model (fit): {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
+    release_freed_memory()
     t0 = time.perf_counter()
     res = pool.execute_in_process(instance=instance, run_config=quiet, raise_on_error=True, tags=tags)
     evaluations += [(None, e) for e in res.get_asset_check_evaluations()]
