@@ -227,7 +227,10 @@ def vendi_score(x: np.ndarray) -> float:
     Vendi score with a cosine (linear kernel on unit rows) similarity: exp of the entropy of the
     eigenvalues of K/n. Rows are normalised here; all-zero rows (empty texts) are left out. Empty -> 0.0.
     """
-    u = _nonzero_unit_rows(x)
+    return _vendi_of_unit_rows(_nonzero_unit_rows(x))
+
+
+def _vendi_of_unit_rows(u: np.ndarray) -> float:
     n, d = u.shape
     if n == 0:
         return 0.0
@@ -248,7 +251,10 @@ def mean_pairwise_distance(x: np.ndarray) -> float:
     1 - mean cosine similarity over ordered pairs i != j. Rows are normalised here; all-zero rows
     are left out. Fewer than 2 rows -> 0.0.
     """
-    u = _nonzero_unit_rows(x)
+    return _mean_distance_of_unit_rows(_nonzero_unit_rows(x))
+
+
+def _mean_distance_of_unit_rows(u: np.ndarray) -> float:
     n = len(u)
     if n < 2:
         return 0.0
@@ -307,8 +313,22 @@ def coverage(cell_labels_of_rows: np.ndarray, n_cells: int) -> float:
     return float(len(np.unique(np.asarray(cell_labels_of_rows))) / n_cells)
 
 
-def _metrics(x: np.ndarray, labels: np.ndarray, n_cells: int) -> dict[str, float]:
-    return {"vendi": vendi_score(x), "coverage": coverage(labels, n_cells), "mean_distance": mean_pairwise_distance(x)}
+def _row_norms(x: np.ndarray, block: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the norm _unit_rows divides by and whether _nonzero_unit_rows keeps the row, in blocks."""
+    x = x if x.ndim == 2 else x.reshape(len(x), -1)
+    norms, nonzero = np.zeros(len(x)), np.zeros(len(x), dtype=bool)
+    for a in range(0, len(x), block):
+        u = _unit_rows(x[a:a + block])
+        norms[a:a + block] = np.linalg.norm(np.asarray(x[a:a + block], dtype=np.float64), axis=1)
+        nonzero[a:a + block] = np.linalg.norm(u, axis=1) > 0.5
+    return norms, nonzero
+
+
+def _metrics(u: np.ndarray, labels: np.ndarray, n_cells: int) -> dict[str, float]:
+    """vendi_score, coverage and mean_pairwise_distance of rows whose non-zero unit vectors
+    (_nonzero_unit_rows) are `u` and cells `labels`."""
+    return {"vendi": _vendi_of_unit_rows(u), "coverage": coverage(labels, n_cells),
+            "mean_distance": _mean_distance_of_unit_rows(u)}
 
 
 def compare_to_random(x: np.ndarray, cells: np.ndarray, sample_mask: np.ndarray, s: DiversitySettings) -> dict:
@@ -327,7 +347,18 @@ def compare_to_random(x: np.ndarray, cells: np.ndarray, sample_mask: np.ndarray,
     if len(cells) != n or len(mask) != n:
         raise ValueError(f"{n} rows, {len(cells)} cell labels, {len(mask)} mask entries")
     n_cells = len(np.unique(cells))
-    export = _metrics(x[mask], cells[mask], n_cells)
+    # rows are normalised one by one, so the pool's norms taken once give each draw the unit rows
+    # vendi_score would (a third of the time went to normalising every draw twice, in copies)
+    norms, nonzero = _row_norms(x)
+    rows_2d = x if x.ndim == 2 else x.reshape(n, -1)
+
+    def unit_rows(rows: np.ndarray) -> np.ndarray:
+        kept = rows[nonzero[rows]]
+        u = np.array(rows_2d[kept], dtype=np.float64)
+        u /= norms[kept, None]
+        return u
+
+    export = _metrics(unit_rows(np.flatnonzero(mask)), cells[mask], n_cells)
     draws: dict[str, list[float]] = {k: [] for k in METRICS}
     for i in range(s.random_samples):
         if m == n:
@@ -335,7 +366,7 @@ def compare_to_random(x: np.ndarray, cells: np.ndarray, sample_mask: np.ndarray,
             values = export
         else:
             idx = np.random.default_rng(s.seed + i).choice(n, size=m, replace=False)
-            values = _metrics(x[idx], cells[idx], n_cells)
+            values = _metrics(unit_rows(idx), cells[idx], n_cells)
         for k in METRICS:
             draws[k].append(values[k])
     out = {}

@@ -207,6 +207,26 @@ def test_random_draws_follow_the_seeds():
     assert a["vendi"]["random_mean"] != c["vendi"]["random_mean"]
 
 
+
+def test_each_draw_is_measured_as_the_public_metrics_measure_it():
+    # the pool is normalised once for every draw; each figure must still be vendi_score / mean_pairwise_distance
+    # of that draw's rows as given (scaled rows, zero rows included), to the last bit
+    x, labels = clustered_pool()
+    x = x * np.linspace(0.5, 3.0, len(x))[:, None]
+    x[::7] = 0.0
+    mask = first_k_per_cluster(labels, 3)
+    s = DiversitySettings(random_samples=3, seed=5)
+    out = compare_to_random(x, labels, mask, s)
+    assert out["vendi"]["export"] == round(vendi_score(x[mask]), 4)
+    assert out["mean_distance"]["export"] == round(mean_pairwise_distance(x[mask]), 4)
+    draws = [np.random.default_rng(s.seed + i).choice(len(x), size=int(mask.sum()), replace=False) for i in range(3)]
+    vendi = np.array([vendi_score(x[idx]) for idx in draws])
+    distance = np.array([mean_pairwise_distance(x[idx]) for idx in draws])
+    assert out["vendi"]["random_mean"] == round(float(vendi.mean()), 4)
+    assert out["vendi"]["random_std"] == round(float(vendi.std(ddof=1)), 4)
+    assert out["mean_distance"]["random_mean"] == round(float(distance.mean()), 4)
+
+
 # --- the lexical instrument -----------------------------------------------------------------------
 
 def test_tfidf_instrument_separates_topics():
