@@ -185,12 +185,13 @@ def _provenance(split: str, line: int, r: dict) -> dict:
 
 
 def build_dataset(reviewed: pd.DataFrame, shipped: set[str] | None, validation_fraction: float,
-                  seed: int, test_fraction: float = 0.0) -> DatasetBuild:
+                  seed: int, test_fraction: float = 0.0, signature_cache: Path | None = None) -> DatasetBuild:
     """The dataset's files from the reviewed sample: chat-record duplicates left out (the shipped one
     of a pair stays), rows ordered by cluster then id, split by whole split groups (same prompt or
     same `source_group`: lib.splits) stratified by cluster (seeded), and each split's lines in that
-    order; test.jsonl only when test_fraction > 0. The same rows and settings always give the same bytes."""
-    df, duplicates = drop_chat_duplicates(reviewed, shipped)
+    order; test.jsonl only when test_fraction > 0. The same rows and settings always give the same bytes
+    (`signature_cache`: lib.export.chat_signatures, which changes no result)."""
+    df, duplicates = drop_chat_duplicates(reviewed, shipped, signature_cache)
     df = df.sort_values(["cluster_id", "generation_id"], kind="mergesort").reset_index(drop=True)
     df["split_group"] = split_groups(df)
     df["split"] = assign_splits(df, validation_fraction, seed, test_fraction, groups=df["split_group"])

@@ -8,9 +8,12 @@ import shutil
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from curation_dagster.lib.dedup import DuplicateHit, find_duplicates
+from curation_dagster.lib.dedup import DuplicateHit, RowSignatures, find_duplicates, row_signatures
+from curation_dagster.lib.files import write_atomic
+from curation_dagster.lib.text import content_hash
 
 ROLES_ORDER = ("system", "user", "assistant")
 HISTORY_KEY = "conversation_history"
@@ -66,24 +69,61 @@ def to_chat_record(row: dict) -> dict:
     return {"messages": messages}
 
 
+def chat_signatures(users: list[str | None], replies: list[str | None], cache: Path | None) -> RowSignatures:
+    """lib.dedup.row_signatures of (user turn, reply) pairs, as chat_duplicates hashes them. With `cache`
+    (one .npz), the pairs hashed in the last call are read back instead: an export and its two
+    validations hash the same 50,000 pairs, a refresh only its new ones. The file is rewritten with
+    exactly this call's pairs; an unreadable one hashes everything again."""
+    if cache is None:
+        return row_signatures(users, [None] * len(users), replies)
+    # row_signatures reads None as "", so both are one key
+    keys = [bytes.fromhex(content_hash("chat-minhash:64:0", u or "", a or "")) for u, a in zip(users, replies)]
+    known: dict[bytes, tuple[bytes, np.ndarray]] = {}
+    try:
+        with np.load(cache, allow_pickle=False) as z:
+            known = {k.tobytes(): (e.tobytes(), s) for k, e, s in zip(z["keys"], z["exact"], z["signatures"])}
+    except (OSError, ValueError, KeyError):
+        pass
+    todo = [i for i, k in enumerate(keys) if k not in known]
+    if todo:
+        fresh = row_signatures([users[i] for i in todo], [None] * len(todo), [replies[i] for i in todo])
+        for j, i in enumerate(todo):
+            known[keys[i]] = (bytes.fromhex(fresh.exact_keys[j]), fresh.signatures[j])
+    rows = [known[k] for k in keys]
+    sig = np.stack([s for _, s in rows]) if rows else np.zeros((0, 64), dtype=np.uint64)
+    if todo or len(known) != len(set(keys)):
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, keys=np.frombuffer(b"".join(keys), np.uint8).reshape(-1, 32),
+                         exact=np.frombuffer(b"".join(e for e, _ in rows), np.uint8).reshape(-1, 32), signatures=sig)
+
+        write_atomic(Path(cache), write)
+    return RowSignatures([e.hex() for e, _ in rows], sig)
+
+
 def chat_duplicates(keys: list[str], records: list[dict | None], order_keys: list[tuple] | None = None,
-                    exempt: list[bool] | None = None) -> list[DuplicateHit]:
+                    exempt: list[bool] | None = None, signature_cache: Path | None = None) -> list[DuplicateHit]:
     """Exact and near duplicates among chat records on what the model is trained on: the last user
     turn and the assistant reply (lib.dedup's rule: normalised text, word 3-shingle Jaccard >= 0.7).
     The export drops them before writing and its check looks for them again, with this one function,
     because the pool's dedup reads the instruction and the input message apart and the user turn joins
     them (with "Message I am replying to:"), which lifts some pairs just under 0.7 over it: 2 pairs in
-    a generated pool of 15,896 rows, enough that a 36,000-row export of a 100,000-row pool failed."""
+    a generated pool of 15,896 rows, enough that a 36,000-row export of a 100,000-row pool failed.
+    `signature_cache`: see chat_signatures; the hits are the same with or without it."""
     if exempt is not None and any(exempt):  # derived rows (lib.variants): near copies of their source by design
         idx = [i for i, e in enumerate(exempt) if not e]
         return chat_duplicates([keys[i] for i in idx], [records[i] for i in idx],
-                               [order_keys[i] for i in idx] if order_keys else [(i,) for i in idx])
+                               [order_keys[i] for i in idx] if order_keys else [(i,) for i in idx],
+                               signature_cache=signature_cache)
     turns = [{m["role"]: m.get("content", "") for m in r["messages"]} if r else {} for r in records]
-    return find_duplicates(keys, order_keys or [(k,) for k in range(len(keys))], [t.get("user") for t in turns],
-                           [None] * len(turns), [t.get("assistant") for t in turns])
+    users, replies = [t.get("user") for t in turns], [t.get("assistant") for t in turns]
+    known = chat_signatures(users, replies, signature_cache) if signature_cache is not None else None
+    return find_duplicates(keys, order_keys or [(k,) for k in range(len(keys))], users,
+                           [None] * len(turns), replies, known=known)
 
 
-def drop_chat_duplicates(df: pd.DataFrame, shipped: set[str] | None) -> tuple[pd.DataFrame, list[DuplicateHit]]:
+def drop_chat_duplicates(df: pd.DataFrame, shipped: set[str] | None,
+                         signature_cache: Path | None = None) -> tuple[pd.DataFrame, list[DuplicateHit]]:
     """df (rows about to be exported) without those whose chat record duplicates another's, and the
     hits. Of a pair the one already shipped stays, then the higher quality score, then the smaller id."""
     if df.empty:
@@ -94,7 +134,7 @@ def drop_chat_duplicates(df: pd.DataFrame, shipped: set[str] | None) -> tuple[pd
     # variants, paraphrases and negatives (column `derivation`, lib.variants) are not searched: a variant
     # is a near copy of its source on purpose, and shares its split group
     derived = (df["derivation"].notna() & (df["derivation"].astype(str) != "")).tolist() if "derivation" in df else None
-    hits = chat_duplicates(ids, [to_chat_record(r) for r in df.to_dict("records")], order, derived)
+    hits = chat_duplicates(ids, [to_chat_record(r) for r in df.to_dict("records")], order, derived, signature_cache)
     gone = {h.generation_id for h in hits}
     return df[[g not in gone for g in ids]].reset_index(drop=True), hits
 

@@ -30,12 +30,19 @@ data and is kept by default; `redact_identity` replaces it (and other configured
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Iterable
+
+import numpy as np
+
+from curation_dagster.lib.files import write_atomic
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pandas as pd
@@ -324,6 +331,41 @@ def first_pii_kind(text: str | None, kinds: Iterable[str] = PII_KINDS) -> str | 
     """The kind of the first finding in text order, or None (for rule reasons and export checks)."""
     found = find_pii(text, kinds)
     return found[0].kind if found else None
+
+
+@lru_cache(maxsize=1)
+def _detector_identity() -> bytes:
+    # every detector is in this file (stdlib imports only): another version of it is another key
+    return hashlib.sha256(Path(__file__).read_bytes()).digest()
+
+
+def first_pii_kinds_cached(texts: list[str | None], cache: Path | None = None) -> list[str | None]:
+    """first_pii_kind of each text (all kinds). With `cache` (one .npz: sha256 of this module's source
+    and the text -> kind), the answers for texts seen in the last call are read back, so the export
+    check scans only new examples; the file is rewritten with exactly this call's texts. An
+    unreadable file scans everything again."""
+    if cache is None:
+        return [first_pii_kind(t) for t in texts]
+    ident = _detector_identity()
+    keys = [hashlib.sha256(ident + (t or "").encode("utf-8", "surrogatepass")).digest() for t in texts]
+    known: dict[bytes, str | None] = {}
+    try:
+        with np.load(cache, allow_pickle=False) as z:
+            known = {k.tobytes(): (v or None) for k, v in zip(z["keys"], z["kinds"].tolist())}
+    except (OSError, ValueError, KeyError):
+        pass
+    missing = [i for i, k in enumerate(keys) if k not in known]
+    for i in missing:
+        known[keys[i]] = first_pii_kind(texts[i])
+    kinds = [known[k] for k in keys]
+    if missing or len(known) != len(set(keys)):
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, keys=np.frombuffer(b"".join(keys), np.uint8).reshape(-1, 32),
+                         kinds=np.array([k or "" for k in kinds], dtype="U16"))
+
+        write_atomic(Path(cache), write)
+    return kinds
 
 
 def redact(text: str, kinds: Iterable[str] = PII_KINDS) -> tuple[str, list[Finding]]:

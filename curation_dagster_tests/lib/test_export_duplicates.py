@@ -52,3 +52,33 @@ def test_of_a_pair_the_shipped_one_stays_then_the_better_one():
     assert kept["generation_id"].tolist() == ["noah", "other"] and hits[0].duplicate_of == "noah"
     empty, none = drop_chat_duplicates(ROWS.iloc[0:0], None)
     assert empty.empty and none == []
+
+
+def test_signatures_kept_between_searches_give_the_same_hits_and_hash_only_new_pairs(tmp_path, monkeypatch):
+    from curation_dagster.lib import export
+
+    records = [to_chat_record(r) for r in ROWS.to_dict("records")]
+    ids = ROWS["generation_id"].tolist()
+    cache = tmp_path / "state" / "x.chat_signatures.npz"
+    hashed = []
+    real = export.row_signatures
+    monkeypatch.setattr(export, "row_signatures", lambda u, m, a: hashed.append(len(u)) or real(u, m, a))
+    hits = chat_duplicates(ids, records, signature_cache=cache)
+    assert [(h.generation_id, h.duplicate_of, h.kind) for h in hits] == [("noah", "michael", "near_duplicate")]
+    assert hashed == [3] and cache.is_file()
+    # the next search: the three known pairs are read back, only the new record is hashed
+    hashed.clear()
+    new = {"messages": [{"role": "user", "content": "Write a limerick about tea."},
+                        {"role": "assistant", "content": "A kettle once sang in the night"}]}
+    again = chat_duplicates(ids + ["tea"], records + [new], signature_cache=cache)
+    assert hashed == [1] and [(h.generation_id, h.duplicate_of) for h in again] == [("noah", "michael")]
+    # what is read back is what hashing gives: the same signatures and exact keys as no cache
+    turns = [{m["role"]: m["content"] for m in r["messages"]} for r in records]
+    users, replies = [t["user"] for t in turns], [t["assistant"] for t in turns]
+    kept = export.chat_signatures(users, replies, cache)
+    fresh = real(users, [None] * 3, replies)
+    assert kept.exact_keys == fresh.exact_keys and (kept.signatures == fresh.signatures).all()
+    # an unreadable file hashes everything again
+    cache.write_bytes(b"garbage")
+    hashed.clear()
+    assert len(chat_duplicates(ids, records, signature_cache=cache)) == 1 and hashed == [3]

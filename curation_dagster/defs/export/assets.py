@@ -148,7 +148,8 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     df, variants = mix_variants(df, example_variants)  # variants and negatives (lib.variants), at their shares
     review.update(review_summary(review_annotations, review_decisions, cluster_decisions))
     previous = published_ids(target)  # what is on disk now: the last published version
-    build = build_dataset(df, previous, config.validation_fraction, config.seed, config.test_fraction)
+    build = build_dataset(df, previous, config.validation_fraction, config.seed, config.test_fraction,
+                          state_path(target, "chat_signatures.npz"))
     if build.duplicates:
         context.log.info(f"{len(build.duplicates)} sampled examples left out as duplicates of another's chat "
                          "record: " + ", ".join(f"{h.generation_id} ({h.kind} of {h.duplicate_of})"
@@ -167,8 +168,7 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
         progress={**progress_md, "summary": progress.summary()}, judge=judge)
     files = {**build.files, "manifest.json": manifest_bytes(manifest)}
     # Gate before publishing: a dataset that fails validation never replaces the last good one.
-    gate = validate_dataset(files, manifest, config.max_tokens_per_example, config.tokenizer,
-                            state_path(target, "token_counts.npz"))
+    gate = validate_dataset(files, manifest, config.max_tokens_per_example, config.tokenizer, target, context.run_id)
     if not gate.passed:
         raise dg.Failure(description=f"export validation failed ({gate.metadata['failed_expectations'].value}); "
                                      f"the previous dataset in {target} was left in place", metadata=gate.metadata)

@@ -8,10 +8,13 @@ from pathlib import Path
 import dagster as dg
 import great_expectations.expectations as gxe
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from curation_dagster.defs.checks import ERROR, gx_check
 from curation_dagster.lib.export import chat_duplicates, jsonl_lines, validate_chat_record
-from curation_dagster.lib.pii import first_pii_kind
+from curation_dagster.lib.files import write_atomic
+from curation_dagster.lib.pii import first_pii_kinds_cached
 from curation_dagster.lib.splits import SPLITS, split_problems
 from curation_dagster.lib.tokens import DEFAULT_TOKENIZER, count_tokens_cached
 
@@ -28,7 +31,11 @@ DESCRIPTION = (
 
 
 def line_frame(files: dict[str, bytes], provenance: list[dict], tokenizer: str = DEFAULT_TOKENIZER,
-               token_cache: Path | None = None) -> pd.DataFrame:
+               dataset_dir: Path | None = None) -> pd.DataFrame:
+    """One row per JSONL line: what is wrong with it (problem, pii, duplicate) and its tokens.
+    `dataset_dir`: the published folder whose state files (state_path) keep each unchanged example's
+    token count, PII answer and MinHash signature from the last validation: only new ones are scanned."""
+    cache = (lambda what: state_path(dataset_dir, what)) if dataset_dir is not None else (lambda what: None)
     ids = {(p["split"], p["line"]): p["generation_id"] for p in provenance}
     rows = []
     for split in SPLITS:
@@ -40,24 +47,65 @@ def line_frame(files: dict[str, bytes], provenance: list[dict], tokenizer: str =
                 rec, problem = None, f"not JSON: {exc}"
             text = "\n".join(m.get("content", "") for m in rec["messages"]) if not problem else ""
             rows.append({"split": split, "line": i, "generation_id": ids.get((split, i), f"<unknown {split}:{i}>"),
-                         "problem": problem, "text": text, "pii": first_pii_kind(text) if text else None,
-                         "record": rec if not problem else None})
-    df = pd.DataFrame(rows, columns=["split", "line", "generation_id", "problem", "text", "pii", "record"])
+                         "problem": problem, "text": text, "record": rec if not problem else None})
+    df = pd.DataFrame(rows, columns=["split", "line", "generation_id", "problem", "text", "record"])
+    df.insert(5, "pii", pd.Series(first_pii_kinds_cached(df["text"].tolist(), cache("pii_kinds.npz")),
+                                  index=df.index, dtype=object))
     keys = [f"{s}:{n}" for s, n in zip(df["split"], df["line"])]
     derived = {(p["split"], p["line"]) for p in provenance if p.get("derivation")}  # lib.variants: near copies by design
     hits = {h.generation_id: h for h in chat_duplicates(keys, df["record"].tolist(),
-                                                        exempt=[(s, n) in derived for s, n in zip(df["split"], df["line"])])}
+                                                        exempt=[(s, n) in derived for s, n in zip(df["split"], df["line"])],
+                                                        signature_cache=cache("chat_signatures.npz"))}
     df["duplicate"] = [f"{hits[k].kind} of {hits[k].duplicate_of}" if k in hits else None for k in keys]
     df = df.drop(columns=["record"])
-    df["tokens"] = (count_tokens_cached(df["text"].tolist(), tokenizer, token_cache) if len(df)
+    df["tokens"] = (count_tokens_cached(df["text"].tolist(), tokenizer, cache("token_counts.npz")) if len(df)
                     else pd.Series(dtype="int64"))
     return df.drop(columns=["text"])
 
 
-def dataset_suites(files: dict[str, bytes], manifest: dict, max_tokens: int,
-                   tokenizer: str = DEFAULT_TOKENIZER, token_cache: Path | None = None) -> list[tuple[pd.DataFrame, list]]:
+def _lines_key(files: dict[str, bytes], tokenizer: str, run_id: str) -> str:
+    h = hashlib.sha256(f"{run_id}\x1f{tokenizer}".encode())
+    # what line_frame reads (the gate's files carry manifest.json too, the check's do not)
+    for name in sorted(n for n in files if n == "provenance.jsonl" or n in {f"{s}.jsonl" for s in SPLITS}):
+        h.update(f"\x1f{name}\x1f{hashlib.sha256(files[name]).hexdigest()}".encode())
+    return h.hexdigest()
+
+
+def _read_lines(memo: Path, key: str) -> pd.DataFrame | None:
+    try:
+        table = pq.read_table(memo)
+    except (OSError, ValueError, pa.ArrowException):
+        return None
+    if (table.schema.metadata or {}).get(b"key") != key.encode():
+        return None
+    return table.to_pandas()
+
+
+def _write_lines(memo: Path, key: str, lines: pd.DataFrame) -> None:
+    table = pa.Table.from_pandas(lines, preserve_index=False)
+    write_atomic(memo, lambda tmp: pq.write_table(table.replace_schema_metadata({"key": key}), tmp))
+
+
+def validated_lines(files: dict[str, bytes], provenance: list[dict], tokenizer: str = DEFAULT_TOKENIZER,
+                    dataset_dir: Path | None = None, run_id: str | None = None) -> pd.DataFrame:
+    """line_frame, kept in the state file validated_lines.parquet under the run and the sha256 of the
+    files it reads: the check that follows the export's gate in the same run reads the same bytes back
+    from disk, and the line checks (JSON, roles, PII, duplicates, tokens: half a minute at 50,000
+    lines) would give the same answer. Another run, or a byte changed, validates every line again."""
+    memo = state_path(dataset_dir, "validated_lines.parquet") if dataset_dir is not None else None
+    key = _lines_key(files, tokenizer, run_id) if memo is not None and run_id else None
+    lines = _read_lines(memo, key) if key else None
+    if lines is None:
+        lines = line_frame(files, provenance, tokenizer, dataset_dir)
+        if key:
+            _write_lines(memo, key, lines)
+    return lines
+
+
+def dataset_suites(files: dict[str, bytes], manifest: dict, max_tokens: int, tokenizer: str = DEFAULT_TOKENIZER,
+                   dataset_dir: Path | None = None, run_id: str | None = None) -> list[tuple[pd.DataFrame, list]]:
     provenance = [json.loads(x) for x in jsonl_lines(files.get("provenance.jsonl", b"").decode()) if x.strip()]
-    lines = line_frame(files, provenance, tokenizer, token_cache)
+    lines = validated_lines(files, provenance, tokenizer, dataset_dir, run_id)
     split_lines = {s: int((lines["split"] == s).sum()) for s in SPLITS if f"{s}.jsonl" in files}
     hashes = pd.DataFrame([
         {"file": name, "matches": name in files and hashlib.sha256(files[name]).hexdigest() == meta["sha256"]}
@@ -85,9 +133,12 @@ def state_path(dataset_dir: Path, what: str) -> Path:
     return dataset_dir.parent / "state" / f"{dataset_dir.name}.{what}"
 
 
-def validate_dataset(files: dict[str, bytes], manifest: dict, max_tokens: int,
-                     tokenizer: str = DEFAULT_TOKENIZER, token_cache: Path | None = None) -> dg.AssetCheckResult:
-    """The blocking check's verdict on these files. `token_cache`: counts of unchanged examples from the
-    last validation (lib.tokens.count_tokens_cached), so each is tokenized once."""
-    return gx_check(dataset_suites(files, manifest, max_tokens, tokenizer, token_cache), CHECK_NAME, "finetuning_dataset", ERROR,
+def validate_dataset(files: dict[str, bytes], manifest: dict, max_tokens: int, tokenizer: str = DEFAULT_TOKENIZER,
+                     dataset_dir: Path | None = None, run_id: str | None = None) -> dg.AssetCheckResult:
+    """The blocking check's verdict on these files. `dataset_dir`: the published folder whose state
+    files keep what the last validation found of unchanged examples (token counts, PII, MinHash
+    signatures: each example is scanned once) and, with `run_id`, this run's line checks of the same
+    bytes (validated_lines)."""
+    return gx_check(dataset_suites(files, manifest, max_tokens, tokenizer, dataset_dir, run_id),
+                    CHECK_NAME, "finetuning_dataset", ERROR,
                     extra={"rows": manifest.get("rows", {}).get("total", 0), "max_tokens_per_example": max_tokens})
