@@ -60,7 +60,8 @@ def with_variants(tmp_path_factory, small_topic_modelled):
     data_dir = copy_graph(small_topic_modelled, tmp_path_factory.mktemp("variants"))  # nothing published yet
     docs = data_dir / "documents"
     docs.mkdir()
-    (docs / "README.md").write_text("\n".join(README.read_text().splitlines()[:120]) + "\n")
+    # two "##" sections: a negative needs a passage outside its own section, its parents and its children
+    (docs / "README.md").write_text("\n".join(README.read_text().splitlines()[:240]) + "\n")
     mp = pytest.MonkeyPatch()
     with FakeOpenAIServer(respond=answer) as server:
         mp.setenv("CURATION_DATA_DIR", str(data_dir))
