@@ -5,6 +5,9 @@ size, diversity against random, and what the added day costs against embedding i
     .venv/bin/python benchmarks/scale.py --rows 20000 --days 12 --target 10000 --backend onnx-int8
     .venv/bin/python benchmarks/scale.py --json /tmp/scale.json
     .venv/bin/python benchmarks/scale.py --max-pool-share 0.7             # lets 50,000 of ~80,000 pool rows ship
+    .venv/bin/python benchmarks/scale.py --max-pool-share 0.7 --cold-snapshot /tmp/bench/cold100k
+        # the first time: keeps a copy of the workdir after the cold run; later: starts from that copy
+        # and measures only the added day (for changes that touch the pool refresh, not the cold run)
 
 Generated pool: `generate_sample_data` writes `rows` rows over `days` days plus one more day of the
 same rate into a fresh DuckDB warehouse (the extra day is held back). The benchmark then runs the
@@ -92,6 +95,10 @@ def main() -> None:
     ap.add_argument("--backend", default="onnx-int8", help="embedding backend of generation_embeddings")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None, help="also write every figure here")
+    ap.add_argument("--cold-snapshot", type=Path, default=None,
+                    help="a folder: when it is missing, the workdir is copied there after the cold run (with the "
+                         "cold figures); when it is there, the workdir starts as a copy of it and only the added "
+                         "day runs (same --rows/--days/--sharegpt as when it was made)")
     ap.add_argument("--sharegpt", type=Path, default=None,
                     help="a ShareGPT dump (../shared/tools/real-conversations OUT.json) instead of generated rows: "
                          "its conversations spread over --days + 1 days, imported with `curation import`, "
@@ -99,12 +106,20 @@ def main() -> None:
     args = ap.parse_args()
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="scale-"))
+    resume = bool(args.cold_snapshot and (args.cold_snapshot / "cold.json").exists())
+    if resume:
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(args.cold_snapshot, work, symlinks=True)
     work.mkdir(parents=True, exist_ok=True)
     (work / "home").mkdir(exist_ok=True)
     settings = work / "curation.yaml"
     data = work / "data"
     n_days = args.days + 1
-    if args.sharegpt:  # before the settings are read: `curation init` writes them from the imported rows
+    if resume:
+        all_file = work / "dump_all_days.json"
+    elif args.sharegpt:  # before the settings are read: `curation init` writes them from the imported rows
         first_file, all_file = spread_dump(args.sharegpt, n_days, work)
         curation_cli(work, "import", str(first_file))
         curation_cli(work, "init", "--force", "-o", str(settings))
@@ -133,7 +148,15 @@ def main() -> None:
     t0 = time.perf_counter()
     days = [(date.fromisoformat(START) + timedelta(days=i)).isoformat() for i in range(n_days)]
     last_day = days[-1]
-    if args.sharegpt:
+    if resume:
+        saved = json.loads((work / "cold.json").read_text())
+        first_rows = saved["first_rows"]
+        if not args.sharegpt:
+            gens, labels = generate_sample_data(n_rows=round(args.rows * n_days / args.days), days=n_days,
+                                                start_date=START, seed=7)
+        print(f"starting from the cold snapshot {args.cold_snapshot} ({first_rows:,} rows); workdir {work}",
+              flush=True)
+    elif args.sharegpt:
         with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
             first_rows = int(con.execute("SELECT count(*) FROM generations").fetchone()[0])
         print(f"imported {first_rows:,} conversations of {args.sharegpt} over the first {len(days) - 1} of "
@@ -167,21 +190,33 @@ def main() -> None:
         return time.perf_counter() - t
 
     # ---- 1. cold
-    cold: dict[str, float] = {}
-    t = time.perf_counter()
-    for i, day in enumerate(days[:-1]):
-        run("daily_curation_job", day)
-        if (i + 1) % 10 == 0:
-            print(f"  {i + 1}/{len(days) - 1} days, {time.perf_counter() - t:.0f}s, "
-                  f"peak RSS {peak_rss_gib():.2f} GiB", flush=True)
-    cold["daily_curation_job (all days)"] = time.perf_counter() - t
-    cold["topic_model_job"] = run("topic_model_job")
-    cold["pool_refresh_job"] = run("pool_refresh_job")
-    cold_total = sum(cold.values())
-    cold_steps = dict(per_asset)
-    cold_rss = peak_rss_gib()
     manifest_path = data / "exports" / "finetuning_dataset" / "manifest.json"
-    cold_manifest = json.loads(manifest_path.read_text())
+    if resume:
+        cold, cold_steps, cold_rss = saved["cold"], saved["cold_steps"], saved["cold_rss"]
+        cold_manifest = saved["cold_manifest"]
+    else:
+        cold = {}
+        t = time.perf_counter()
+        for i, day in enumerate(days[:-1]):
+            run("daily_curation_job", day)
+            if (i + 1) % 10 == 0:
+                print(f"  {i + 1}/{len(days) - 1} days, {time.perf_counter() - t:.0f}s, "
+                      f"peak RSS {peak_rss_gib():.2f} GiB", flush=True)
+        cold["daily_curation_job (all days)"] = time.perf_counter() - t
+        cold["topic_model_job"] = run("topic_model_job")
+        cold["pool_refresh_job"] = run("pool_refresh_job")
+        cold_steps = dict(per_asset)
+        cold_rss = peak_rss_gib()
+        cold_manifest = json.loads(manifest_path.read_text())
+        if args.cold_snapshot:
+            import shutil
+
+            (work / "cold.json").write_text(json.dumps({
+                "first_rows": first_rows, "cold": cold, "cold_steps": cold_steps, "cold_rss": cold_rss,
+                "cold_manifest": cold_manifest}, default=str))
+            shutil.copytree(work, args.cold_snapshot, symlinks=True)
+            print(f"cold workdir copied to {args.cold_snapshot}", flush=True)
+    cold_total = sum(cold.values())
     with duckdb.connect(str(data / "pipeline.duckdb"), read_only=True) as con:
         q = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
         pool_rows = q("SELECT count(*) FROM curation.deduplicated_generations")

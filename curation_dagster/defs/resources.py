@@ -142,12 +142,13 @@ class EmptyAwareDuckDBPandasTypeHandler(DuckDBPandasTypeHandler):
 
     def handle_output(self, context, table_slice, obj: pd.DataFrame, connection):
         if len(obj.columns) and not table_slice.partition_dimensions:
-            # a whole-table asset whose columns changed (a new version of the code location added one):
-            # its rows were just deleted and are all rewritten now, so the table is made anew
-            had = [r[0] for r in connection.execute(
-                "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-                "order by ordinal_position", [table_slice.schema, table_slice.table]).fetchall()]
-            if had and had != [str(c) for c in obj.columns]:
+            # a whole-table asset whose columns changed (a new version of the code location added one, or
+            # an earlier frame typed a column otherwise): its rows were just deleted and are all rewritten
+            # now, so the table is made anew
+            had = [tuple(r) for r in connection.execute(
+                "select column_name, data_type from information_schema.columns where table_schema = ? and "
+                "table_name = ? order by ordinal_position", [table_slice.schema, table_slice.table]).fetchall()]
+            if had and had != [(str(c), column_type(c, t, DUCKDB_TYPES)) for c, t in obj.dtypes.items()]:
                 connection.execute(f"drop table {table_slice.schema}.{table_slice.table}")
         if len(obj.columns):
             cols = ", ".join(f'"{c}" {column_type(c, t, DUCKDB_TYPES)}' for c, t in obj.dtypes.items())
@@ -224,6 +225,12 @@ class DedupCacheResource(dg.ConfigurableResource):
         from curation_dagster.lib.dedup_cache import SignatureCache
 
         return SignatureCache(self.path)
+
+    def pairs_path(self, kind: str) -> Path:
+        """The pool's `kind` ("near", "semantic") pairs (lib.pool_pairs), beside the signatures: a refresh
+        compares only rows it has not seen."""
+        p = Path(self.path)
+        return p.with_name(f"{p.stem}.{kind}_pairs.npz")
 
 
 def alert_channels(log_path: Path) -> dg.ConfigurableResource:

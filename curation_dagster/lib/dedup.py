@@ -12,9 +12,13 @@ from __future__ import annotations
 import math
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from curation_dagster.lib.files import write_atomic
+from curation_dagster.lib.pool_pairs import EMPTY_INDEX, PairIndex, assemble, first_kept_neighbours, reuse, row_digests
+from curation_dagster.lib.semantic_pairs import find_pairs
 from curation_dagster.lib.text import normalize_for_dedup, sha256_hex
 
 _PRIME = (1 << 61) - 1
@@ -42,7 +46,8 @@ def shingles(text: str, k: int = 3) -> set[int]:
 def jaccard(a: set[int], b: set[int]) -> float:
     if not a and not b:
         return 1.0
-    return len(a & b) / len(a | b)
+    inter = len(a & b) if len(a) <= len(b) else len(b & a)
+    return inter / (len(a) + len(b) - inter)
 
 
 def _minhash(sets: list[set[int]], num_perm: int, seed: int) -> np.ndarray:
@@ -87,6 +92,91 @@ def signature_floor(near_threshold: float, num_perm: int) -> int:
     return max(0, math.ceil((near_threshold - SIGNATURE_MARGIN) * num_perm))
 
 
+def _band_candidates(sig: np.ndarray, new: np.ndarray, old: np.ndarray, bands: int,
+                     chunk_pairs: int = 4_000_000) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b): pairs of rows sharing at least one band's hash, a new (not in `old`), b any other row
+    that is old or comes before a; each pair once. Band hashes can collide: callers check the band."""
+    n, num_perm = sig.shape
+    r = num_perm // bands
+    mult = np.random.default_rng(1).integers(1, 2**63, size=r, dtype=np.uint64) | np.uint64(1)
+    codes: list[np.ndarray] = []
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            keys = (sig[:, band * r:(band + 1) * r] * mult).sum(axis=1, dtype=np.uint64)
+            order = np.argsort(keys, kind="stable")
+            ks = keys[order]
+            lo = np.searchsorted(ks, keys[new], "left")
+            counts = np.searchsorted(ks, keys[new], "right") - lo
+            has = counts > 1  # a bucket of one is the row alone
+            rows, lo, counts = new[has], lo[has], counts[has]
+            # expand each row's bucket in slices, so a crowded bucket does not take the memory at once
+            ends = np.cumsum(counts)
+            start = 0
+            while start < len(rows):
+                stop = int(np.searchsorted(ends, (ends[start - 1] if start else 0) + chunk_pairs, "right"))
+                stop = max(stop, start + 1)
+                c = counts[start:stop]
+                xs = np.repeat(rows[start:stop], c)
+                offs = np.arange(int(c.sum())) - np.repeat(np.cumsum(c) - c, c)
+                ys = order[np.repeat(lo[start:stop], c) + offs]
+                ok = (ys != xs) & (old[ys] | (ys < xs))
+                codes.append(xs[ok].astype(np.int64) * n + ys[ok])
+                start = stop
+    if not codes:
+        return EMPTY_INDEX, EMPTY_INDEX
+    both = np.unique(np.concatenate(codes))
+    return both // n, both % n
+
+
+def find_near_pairs(ids: list[str], signatures: np.ndarray, texts: list[str], near_threshold: float,
+                    bands: int = 16, known: PairIndex | None = None, exact: list[str] | None = None,
+                    shingle_sets: list[set[int]] | None = None) -> PairIndex:
+    """Every pair of rows that are near duplicates: MinHash LSH proposes them (they share one of `bands`
+    bands of their signatures), they agree on at least signature_floor components, and the exact word
+    3-shingle Jaccard of their texts is at least `near_threshold`. `known`: the pairs of an earlier call
+    at the same threshold; its rows still here with the same signature are not compared again. `exact`:
+    each row's exact key; pairs with the same key are left out (the exact rule takes one of them first)."""
+    ids_arr = np.asarray(ids, dtype=object)
+    sig = np.ascontiguousarray(signatures, dtype=np.uint64)
+    digests = row_digests(sig)
+    old, parts = reuse(known, ids_arr, digests, near_threshold,
+                       usable=known is not None and known.floor == near_threshold)
+    new = np.flatnonzero(~old)
+    if len(new) and len(ids_arr) > 1:
+        a, b = _band_candidates(sig, new, old, bands)
+        if exact is not None and len(a):
+            key_code = pd_factorize(exact)
+            differ = key_code[a] != key_code[b]
+            a, b = a[differ], b[differ]
+        floor, r = signature_floor(near_threshold, sig.shape[1]), sig.shape[1] // bands
+        keep = np.zeros(len(a), dtype=bool)
+        for s in range(0, len(a), 200_000):
+            eq = sig[a[s:s + 200_000]] == sig[b[s:s + 200_000]]
+            same_band = eq.reshape(len(eq), bands, r).all(axis=2).any(axis=1)
+            keep[s:s + 200_000] = same_band & (np.count_nonzero(eq, axis=1) >= floor)
+        a, b = a[keep], b[keep]
+        memo: dict[int, set[int]] = {}
+
+        def shingle_set(i: int) -> set[int]:
+            if shingle_sets is not None:
+                return shingle_sets[i]
+            if i not in memo:
+                memo[i] = shingles(texts[i])
+            return memo[i]
+
+        sims = np.fromiter((jaccard(shingle_set(x), shingle_set(y)) for x, y in zip(a.tolist(), b.tolist())),
+                           dtype=np.float64, count=len(a))
+        ok = sims >= near_threshold
+        parts.append((a[ok], b[ok], sims[ok]))
+    return assemble(ids_arr, digests, parts, near_threshold)
+
+
+def pd_factorize(values: list) -> np.ndarray:
+    """An integer code per value, equal codes for equal values."""
+    codes: dict = {}
+    return np.fromiter((codes.setdefault(v, len(codes)) for v in values), dtype=np.int64, count=len(values))
+
+
 def find_duplicates(
     ids: list[str],
     order_keys: list[tuple],
@@ -98,12 +188,15 @@ def find_duplicates(
     bands: int = 16,
     seed: int = 0,
     known: "RowSignatures | None" = None,
+    pairs_cache: Path | None = None,
 ) -> list[DuplicateHit]:
     """Return one hit per row that duplicates an earlier-ordered row of the batch.
 
     `known`: each row's exact key and MinHash signature, computed before (row_signatures, e.g. from
     a cache); the result is the same as without it, only the per-row hashing is skipped. The word
-    shingles are then built only for rows whose signatures collide, to confirm the Jaccard."""
+    shingles are then built only for rows whose signatures collide, to confirm the Jaccard.
+    `pairs_cache`: a file keeping the near pairs (lib.pool_pairs) between calls with `known` and
+    unique ids: only rows not seen before are compared; the result is the same."""
     order = sorted(range(len(ids)), key=lambda i: order_keys[i])
     hits: dict[int, DuplicateHit] = {}
     texts = [" ".join(t or "" for t in (instructions[i], input_messages[i], outputs[i])) for i in range(len(ids))]
@@ -121,81 +214,45 @@ def find_duplicates(
     survivors = [i for i in order if i not in hits]
     if near_threshold >= 1.0 or len(survivors) < 2:
         return [hits[i] for i in order if i in hits]
+    cached = pairs_cache is not None and known is not None and len(set(ids)) == len(ids)
     if known is not None:
-        sig = known.signatures[survivors]
-        memo: dict[int, set[int]] = {}
-
-        def shingle_set(pos: int) -> set[int]:
-            if pos not in memo:
-                memo[pos] = shingles(texts[survivors[pos]])
-            return memo[pos]
+        rows = list(range(len(ids))) if cached else survivors  # all rows: the pairs outlive who survives
+        pairs = find_near_pairs([str(ids[i]) if cached else str(k) for k, i in enumerate(rows)],
+                                known.signatures[rows], [texts[i] for i in rows], near_threshold, bands,
+                                known=PairIndex.load(pairs_cache) if cached else None,
+                                exact=[exact[i] for i in rows])
+        if cached:
+            write_atomic(Path(pairs_cache), pairs.save)
     else:
-        sets = [shingles(texts[i]) for i in survivors]
-        sig = _minhash(sets, num_perm, seed)
-        shingle_set = sets.__getitem__
-    rows = num_perm // bands
-    candidates: dict[int, set[int]] = {}
-    for band in range(bands):
-        buckets: dict[bytes, list[int]] = {}
-        for pos in range(len(survivors)):
-            buckets.setdefault(sig[pos, band * rows : (band + 1) * rows].tobytes(), []).append(pos)
-        for members in buckets.values():
-            for j in range(1, len(members)):
-                candidates.setdefault(members[j], set()).update(members[:j])
-    # A pair is confirmed by its exact Jaccard only when its signatures could be at the threshold: on
-    # templated pools most LSH candidates share a template and sit far below it, and confirming them all
-    # was most of the pool step (1.8 million Jaccards on 73,000 generated rows).
-    floor = signature_floor(near_threshold, sig.shape[1])
-    # walk in time order: a row is a near duplicate of the earliest kept row it matches
-    for pos in range(len(survivors)):
-        if pos not in candidates:
-            continue
-        others = np.fromiter(sorted(candidates[pos]), dtype=np.int64, count=len(candidates[pos]))
-        others = others[np.count_nonzero(sig[others] == sig[pos], axis=1) >= floor]
-        best = None
-        for other in others.tolist():
-            if survivors[other] in hits:
-                continue
-            sim = jaccard(shingle_set(pos), shingle_set(other))
-            if sim >= near_threshold:
-                best = (other, sim)
-                break
-        if best is not None:
-            i = survivors[pos]
-            hits[i] = DuplicateHit(ids[i], ids[survivors[best[0]]], "near_duplicate", round(best[1], 4))
+        rows = survivors
+        sets = [shingles(texts[i]) for i in rows]
+        pairs = find_near_pairs([str(k) for k in range(len(rows))], _minhash(sets, num_perm, seed),
+                                [texts[i] for i in rows], near_threshold, bands, shingle_sets=sets)
+    key_of = {i: (str(ids[i]) if cached else str(k)) for k, i in enumerate(rows)}
+    index_of = {v: i for i, v in key_of.items()}
+    # walk in keep order: a row is a near duplicate of the earliest kept row it matches
+    for row, of, sim in first_kept_neighbours([key_of[i] for i in survivors], pairs, near_threshold):
+        i, j = index_of[row], index_of[of]
+        hits[i] = DuplicateHit(ids[i], ids[j], "near_duplicate", round(sim, 4))
     return [hits[i] for i in order if i in hits]
 
 
 def semantic_duplicates(ids: list[str], vectors: np.ndarray, threshold: float = 0.995,
-                        block: int = 512) -> list[DuplicateHit]:
+                        block: int = 512, pairs: PairIndex | None = None) -> list[DuplicateHit]:
     """Rows whose embedding is at least `threshold` cosine-similar to a row before them in the given
     order (callers pass rows in keep order); each points at the first such row that is itself kept.
 
-    Exact blocked search (one matrix product per block of rows against the rows before it), so the
-    result is deterministic; at 50,000 rows x 384 dimensions it costs seconds, not an index.
+    Exact: every pair at the threshold is found by blocked matrix products and confirmed in float64
+    (lib.semantic_pairs), so the result does not depend on the block size. `pairs`: those pairs found
+    before, over these rows or more (e.g. the whole pool, kept between refreshes); then nothing is
+    multiplied here.
     """
-    n = len(ids)
-    if n < 2 or threshold > 1.0:
+    if len(ids) < 2 or threshold > 1.0:
         return []
-    v = np.asarray(vectors, dtype=np.float32)
-    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-    removed = np.zeros(n, dtype=bool)
-    hits: list[DuplicateHit] = []
-    for start in range(0, n, block):
-        end = min(start + block, n)
-        sims = v[start:end] @ v[:end].T  # block x end float32: 150 MB at 73,000 rows, not 600 as at 2,048
-        close = sims >= threshold
-        close[:, start:end] &= np.tri(end - start, k=-1, dtype=bool)  # only rows before each row count
-        # rows with nothing close (nearly all) are skipped without a Python step each
-        for r in np.flatnonzero(close.any(axis=1)).tolist():
-            i = start + r
-            cand = np.flatnonzero(close[r, :i])
-            cand = cand[~removed[cand]]
-            if len(cand):
-                j = int(cand[0])
-                removed[i] = True
-                hits.append(DuplicateHit(ids[i], ids[j], "semantic_duplicate", round(float(sims[r, j]), 4)))
-    return hits
+    if pairs is None:
+        pairs = find_pairs(ids, vectors, threshold, block=block)
+    return [DuplicateHit(row, of, "semantic_duplicate", round(sim, 4))
+            for row, of, sim in first_kept_neighbours(list(ids), pairs, threshold)]
 
 
 def keep_order(quality: list[float], created_at: list, ids: list[str]) -> list[int]:
@@ -207,21 +264,27 @@ def keep_order(quality: list[float], created_at: list, ids: list[str]) -> list[i
 def deduplicate_pool(ids: list[str], created_at: list, quality: list[float], instructions: list[str | None],
                      input_messages: list[str | None], outputs: list[str | None], vectors: np.ndarray | None,
                      near_threshold: float = 0.7, semantic_threshold: float = 0.995,
-                     seed: int = 0, known: RowSignatures | None = None) -> list[DuplicateHit]:
+                     seed: int = 0, known: RowSignatures | None = None,
+                     semantic_pairs: PairIndex | None = None, near_pairs_cache: Path | None = None
+                     ) -> list[DuplicateHit]:
     """Exact, near and semantic duplicates across the whole pool (every day at once).
 
     Keep rule: in each group the row with the highest quality score is kept (ties: earliest, then
     smallest id); every other row records the kept row's id. Exact and near duplicates are found
-    first; semantic duplicates only among the rows that survive them.
+    first; semantic duplicates only among the rows that survive them. `semantic_pairs`: the pool's
+    pairs at or above `semantic_threshold` (lib.semantic_pairs.find_pairs, over these rows or more);
+    `near_pairs_cache`: see find_duplicates' pairs_cache.
     """
     order = keep_order(quality, created_at, ids)
     rank = {i: r for r, i in enumerate(order)}
     hits = find_duplicates(ids, [(rank[i],) for i in range(len(ids))], instructions, input_messages, outputs,
-                           near_threshold=near_threshold, seed=seed, known=known)
+                           near_threshold=near_threshold, seed=seed, known=known, pairs_cache=near_pairs_cache)
     gone = {h.generation_id for h in hits}
-    if vectors is not None and semantic_threshold <= 1.0:
+    if (vectors is not None or semantic_pairs is not None) and semantic_threshold <= 1.0:
         survivors = [i for i in order if ids[i] not in gone]
-        hits += semantic_duplicates([ids[i] for i in survivors], np.asarray(vectors)[survivors], semantic_threshold)
+        hits += semantic_duplicates([ids[i] for i in survivors],
+                                    np.asarray(vectors)[survivors] if semantic_pairs is None else None,
+                                    semantic_threshold, pairs=semantic_pairs)
     # a row kept by one method can be removed by the next: point every duplicate at the row that stays
     target = {h.generation_id: h.duplicate_of for h in hits}
 

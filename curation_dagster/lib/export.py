@@ -109,7 +109,9 @@ def chat_duplicates(keys: list[str], records: list[dict | None], order_keys: lis
     because the pool's dedup reads the instruction and the input message apart and the user turn joins
     them (with "Message I am replying to:"), which lifts some pairs just under 0.7 over it: 2 pairs in
     a generated pool of 15,896 rows, enough that a 36,000-row export of a 100,000-row pool failed.
-    `signature_cache`: see chat_signatures; the hits are the same with or without it."""
+    `signature_cache`: see chat_signatures; beside it (`chat_pairs` for `chat_signatures` in its name) the
+    near pairs are kept (lib.pool_pairs), so a refresh compares only records it has not seen. The hits
+    are the same with or without them."""
     if exempt is not None and any(exempt):  # derived rows (lib.variants): near copies of their source by design
         idx = [i for i, e in enumerate(exempt) if not e]
         return chat_duplicates([keys[i] for i in idx], [records[i] for i in idx],
@@ -118,8 +120,11 @@ def chat_duplicates(keys: list[str], records: list[dict | None], order_keys: lis
     turns = [{m["role"]: m.get("content", "") for m in r["messages"]} if r else {} for r in records]
     users, replies = [t.get("user") for t in turns], [t.get("assistant") for t in turns]
     known = chat_signatures(users, replies, signature_cache) if signature_cache is not None else None
+    pairs = (Path(signature_cache).with_name(Path(signature_cache).name.replace("chat_signatures", "chat_pairs"))
+             if signature_cache is not None else None)
     return find_duplicates(keys, order_keys or [(k,) for k in range(len(keys))], users,
-                           [None] * len(turns), replies, known=known)
+                           [None] * len(turns), replies, known=known,
+                           pairs_cache=pairs if pairs is not None and pairs != Path(signature_cache) else None)
 
 
 def drop_chat_duplicates(df: pd.DataFrame, shipped: set[str] | None,

@@ -38,3 +38,36 @@ def test_cross_day_copies_are_removed_with_the_row_they_duplicate(tmp_path, mode
     assert not shipped & set(dups["generation_id"])
     check = {e.check_name: e for e in res.get_asset_check_evaluations()}["pool_has_no_exact_duplicates"]
     assert check.passed and check.metadata["removed_rows"].value == len(dups)
+
+
+def test_a_refresh_reuses_the_pools_semantic_pairs_and_removes_the_same_rows(small_pipeline, tmp_path):
+    import dagster as dg
+
+    from curation_dagster.defs.resources import build_resources
+    from curation_dagster.definitions import build_definitions
+    from curation_dagster_tests.graph import copy_graph
+
+    data_dir = copy_graph(small_pipeline[0], tmp_path / "graph")
+    assert (data_dir / "dedup_cache.semantic_pairs.npz").exists()  # written by the earlier dedup runs
+    defs = build_definitions(resources=build_resources("local", data_dir=data_dir))
+    job = defs.resolve_implicit_global_asset_job_def()
+    keys = [dg.AssetKey("deduplicated_generations"), dg.AssetKey("duplicate_generations")]
+
+    def dedup(threshold: float, use_cache: bool):
+        cfg = {"ops": {"deduplicate_generations": {"config": {"semantic_threshold": threshold, "use_cache": use_cache}}}}
+        res = job.execute_in_process(asset_selection=keys, run_config=cfg, instance=dg.DagsterInstance.ephemeral())
+        md = {k: v.value for k, v in res.asset_materializations_for_node("deduplicate_generations")[0].metadata.items()}
+        with duckdb.connect(str(data_dir / "pipeline.duckdb"), read_only=True) as con:
+            removed = con.execute("SELECT generation_id, rule, duplicate_of FROM curation.duplicate_generations "
+                                  "ORDER BY generation_id").fetchall()
+        return md, removed
+
+    # 0.9 also takes replies that only share a template: semantic pairs exist to reuse
+    scratch_md, scratch = dedup(0.9, use_cache=False)
+    first_md, first = dedup(0.9, use_cache=True)   # the kept pairs are at 0.995: found again at 0.9
+    again_md, again = dedup(0.9, use_cache=True)   # now every row's pairs are kept
+    assert any(rule == "semantic_duplicate" for _, rule, _ in scratch)
+    assert scratch == first == again
+    assert scratch_md["semantic_pairs_rows_reused"] == first_md["semantic_pairs_rows_reused"] == 0
+    assert again_md["semantic_pairs_rows_reused"] == again_md["pool_rows"] > 0
+    assert again_md["semantic_pairs"] == first_md["semantic_pairs"] > 0

@@ -14,6 +14,28 @@ from curation_dagster.defs.partitions import OWNERS, STORAGE_KIND, WAREHOUSE_POO
 from curation_dagster.defs.resources import DedupCacheResource
 from curation_dagster.lib.dedup_cache import cached_row_signatures
 from curation_dagster.lib.dedup_tables import DUPLICATE_RULES, across_days, deduplicate_pool_frame, pool_frame
+from curation_dagster.lib.files import write_atomic
+from curation_dagster.lib.frames import embedding_matrix
+from curation_dagster.lib.pool_pairs import PairIndex
+from curation_dagster.lib.semantic_pairs import find_pairs
+
+
+def pool_semantic_pairs(pool: pd.DataFrame, config: DedupConfig, dedup_cache: DedupCacheResource
+                        ) -> tuple[PairIndex | None, int]:
+    """(the pool's pairs at the semantic threshold, rows reused from the last refresh): with the cache on,
+    only rows not seen before are multiplied against the pool, and the pairs are kept for the next one."""
+    if config.semantic_threshold > 1.0 or len(pool) < 2:
+        return None, 0
+    path = dedup_cache.pairs_path("semantic") if config.use_cache else None
+    known = PairIndex.load(path) if path is not None and path.exists() else None
+    pairs = find_pairs(pool["generation_id"].astype(str).tolist(), embedding_matrix(pool), config.semantic_threshold,
+                       known=known)
+    reused = 0
+    if known is not None and known.floor <= config.semantic_threshold:
+        reused = int(np.isin(pairs.ids.astype(str), known.ids.astype(str)).sum())
+    if path is not None:
+        write_atomic(path, pairs.save)
+    return pairs, reused
 
 
 @dg.multi_asset(
@@ -58,8 +80,10 @@ def deduplicate_generations(context: dg.AssetExecutionContext, config: DedupConf
     known, hits, misses = cached_row_signatures(
         pool["instruction"].tolist(), pool["input_message"].tolist(), pool["output"].tolist(),
         dedup_cache.open() if config.use_cache else None, seed=config.seed)
+    pairs, pairs_reused = pool_semantic_pairs(pool, config, dedup_cache)
     kept, removed = deduplicate_pool_frame(pool, config.near_duplicate_threshold, config.semantic_threshold,
-                                           config.seed, known)
+                                           config.seed, known, pairs,
+                                           dedup_cache.pairs_path("near") if config.use_cache else None)
     elapsed = time.perf_counter() - t0
     by_rule = removed["rule"].value_counts().to_dict()
     yield dg.Output(kept, "deduplicated_generations", metadata={
@@ -72,6 +96,9 @@ def deduplicate_generations(context: dg.AssetExecutionContext, config: DedupConf
         # rows whose dedup hashes came from earlier refreshes / were hashed now
         "signature_cache_hits": hits,
         "signature_cache_misses": misses,
+        # rows whose semantic pairs came from earlier refreshes (not multiplied against each other again)
+        "semantic_pairs_rows_reused": pairs_reused,
+        "semantic_pairs": len(pairs.a) if pairs is not None else 0,
         "rows_per_second": round(len(pool) / elapsed, 1) if elapsed > 0 else 0.0,
     })
     yield dg.Output(removed, "duplicate_generations", metadata={

@@ -51,12 +51,17 @@ def line_frame(files: dict[str, bytes], provenance: list[dict], tokenizer: str =
     df = pd.DataFrame(rows, columns=["split", "line", "generation_id", "problem", "text", "record"])
     df.insert(5, "pii", pd.Series(first_pii_kinds_cached(df["text"].tolist(), cache("pii_kinds.npz")),
                                   index=df.index, dtype=object))
-    keys = [f"{s}:{n}" for s, n in zip(df["split"], df["line"])]
+    places = [f"{s}:{n}" for s, n in zip(df["split"], df["line"])]
+    # keyed by generation id (when the provenance names each line once), so the near pairs kept beside the
+    # signatures (lib.export.chat_duplicates) are those of the build, not of line numbers that shift
+    ids_here = df["generation_id"].tolist()
+    keys = ids_here if len(set(ids_here)) == len(ids_here) else places
+    place_of = dict(zip(keys, places))
     derived = {(p["split"], p["line"]) for p in provenance if p.get("derivation")}  # lib.variants: near copies by design
     hits = {h.generation_id: h for h in chat_duplicates(keys, df["record"].tolist(),
                                                         exempt=[(s, n) in derived for s, n in zip(df["split"], df["line"])],
                                                         signature_cache=cache("chat_signatures.npz"))}
-    df["duplicate"] = [f"{hits[k].kind} of {hits[k].duplicate_of}" if k in hits else None for k in keys]
+    df["duplicate"] = [f"{hits[k].kind} of {place_of[hits[k].duplicate_of]}" if k in hits else None for k in keys]
     df = df.drop(columns=["record"])
     df["tokens"] = (count_tokens_cached(df["text"].tolist(), tokenizer, cache("token_counts.npz")) if len(df)
                     else pd.Series(dtype="int64"))
