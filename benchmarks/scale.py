@@ -11,12 +11,14 @@ size, diversity against random, and what the added day costs against embedding i
 
 Generated pool: `generate_sample_data` writes `rows` rows over `days` days plus one more day of the
 same rate into a fresh DuckDB warehouse (the extra day is held back). The benchmark then runs the
-real jobs in process on one ephemeral Dagster instance, as `curation run` would, with the settings
-file this script writes (`embedding.backend`, `export.target_examples`):
+real jobs, each run in a process of its own on the workdir's Dagster instance, as the daemon's run
+launcher runs them (`--in-process`: all in this process on an ephemeral instance, as `curation run`
+does), with the settings file this script writes (`embedding.backend`, `export.target_examples`):
 
 1. cold: `daily_curation_job` for every day (empty embedding cache), `topic_model_job`,
-   `pool_refresh_job`; wall time per asset (summed over partitions, from Dagster's step stats) and
-   the process's peak RSS (ru_maxrss: the embedding model, the pool and DuckDB together);
+   `pool_refresh_job`; wall time per run (a run's process start, imports and definitions included),
+   per asset (summed over partitions, from Dagster's step stats) and the largest peak RSS of any
+   process (ru_maxrss: the embedding model, the pool and DuckDB together);
 2. one more day: the held-back day lands in the warehouse, its `daily_curation_job` and a
    `pool_refresh_job` (assign to the existing topic model, no refit) run, and the same day's kept
    rows are then embedded alone with the same backend (model already loaded, no cache) for the
@@ -84,6 +86,30 @@ def curation_cli(work: Path, *argv: str) -> None:
         raise SystemExit(f"curation {' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
 
 
+def run_one(work: Path, job: str, partition: str) -> None:
+    """One run of `job` in this process on the workdir's instance (DAGSTER_HOME), as a run worker
+    would; prints its step times and this process's peak RSS as one JSON line."""
+    os.environ.update(DAGSTER_HOME=str(work / "home"), CURATION_START_DATE=START,
+                      CURATION_CONFIG=str(work / "curation.yaml"))
+    import dagster as dg
+
+    from curation_dagster.definitions import build_definitions
+    from curation_dagster.defs.resources import build_resources
+
+    defs = build_definitions(resources=build_resources("local", data_dir=work / "data"))
+    instance = dg.DagsterInstance.get()
+    result = defs.resolve_job_def(job).execute_in_process(
+        instance=instance, partition_key=partition or None, raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
+    if not result.success:
+        raise SystemExit(f"{job} {partition} failed: see {work / 'home'}")
+    steps: dict[str, float] = defaultdict(float)
+    for st in instance.get_run_step_stats(result.run_id):
+        if st.end_time and st.start_time:
+            steps[st.step_key] += st.end_time - st.start_time
+    print(json.dumps({"steps": steps, "peak_rss_gib": peak_rss_gib()}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=100_000, help="rows over --days (the extra day adds rows/days more)")
@@ -99,11 +125,17 @@ def main() -> None:
                     help="a folder: when it is missing, the workdir is copied there after the cold run (with the "
                          "cold figures); when it is there, the workdir starts as a copy of it and only the added "
                          "day runs (same --rows/--days/--sharegpt as when it was made)")
+    ap.add_argument("--in-process", action="store_true",
+                    help="run every job in this one process, as `curation run` does (default: each run in a process "
+                         "of its own, as the daemon's run launcher runs them; peak RSS is then the largest run's)")
+    ap.add_argument("--run-one", nargs=2, metavar=("JOB", "PARTITION"), default=None, help=argparse.SUPPRESS)
     ap.add_argument("--sharegpt", type=Path, default=None,
                     help="a ShareGPT dump (../shared/tools/real-conversations OUT.json) instead of generated rows: "
                          "its conversations spread over --days + 1 days, imported with `curation import`, "
                          "settings from `curation init` (--rows is ignored)")
     args = ap.parse_args()
+    if args.run_one:
+        return run_one(args.workdir, *args.run_one)
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="scale-"))
     resume = bool(args.cold_snapshot and (args.cold_snapshot / "cold.json").exists())
@@ -177,8 +209,23 @@ def main() -> None:
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     per_asset: dict[str, float] = defaultdict(float)
 
+    child_peak = 0.0
+
     def run(job: str, partition: str | None = None) -> float:
+        nonlocal child_peak
         t = time.perf_counter()
+        if not args.in_process:  # a process of its own, as the daemon launches a run
+            import subprocess
+
+            done = subprocess.run([sys.executable, __file__, "--workdir", str(work), "--run-one", job, partition or ""],
+                                  capture_output=True, text=True)
+            if done.returncode:
+                raise SystemExit(f"{job} {partition or ''} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+            figures = json.loads(done.stdout.strip().splitlines()[-1])
+            child_peak = max(child_peak, figures["peak_rss_gib"])
+            for step, secs in figures["steps"].items():
+                per_asset[step] += secs
+            return time.perf_counter() - t
         result = defs.resolve_job_def(job).execute_in_process(instance=instance, run_config=quiet,
                                                               partition_key=partition, raise_on_error=False)
         if not result.success:
@@ -201,12 +248,12 @@ def main() -> None:
             run("daily_curation_job", day)
             if (i + 1) % 10 == 0:
                 print(f"  {i + 1}/{len(days) - 1} days, {time.perf_counter() - t:.0f}s, "
-                      f"peak RSS {peak_rss_gib():.2f} GiB", flush=True)
+                      f"peak RSS {max(peak_rss_gib(), child_peak):.2f} GiB", flush=True)
         cold["daily_curation_job (all days)"] = time.perf_counter() - t
         cold["topic_model_job"] = run("topic_model_job")
         cold["pool_refresh_job"] = run("pool_refresh_job")
         cold_steps = dict(per_asset)
-        cold_rss = peak_rss_gib()
+        cold_rss = max(peak_rss_gib(), child_peak)
         cold_manifest = json.loads(manifest_path.read_text())
         if args.cold_snapshot:
             import shutil
@@ -261,14 +308,19 @@ def main() -> None:
                       "seconds_per_asset": {k: round(v, 1) for k, v in sorted(inc_steps.items(), key=lambda kv: -kv[1])},
                       "embed_alone_seconds": round(embed_alone, 1),
                       "ratio_to_embedding_alone": round((inc_daily + inc_pool) / max(embed_alone, 1e-9), 2),
+                      # the steps' own time: without the runs' process starts, imports and definitions
+                      "steps_seconds": round(sum(inc_steps.values()), 1),
+                      "steps_ratio_to_embedding_alone": round(sum(inc_steps.values()) / max(embed_alone, 1e-9), 2),
                       "export_rows": manifest["rows"]["total"], "changes_since_previous": change},
-        "peak_rss_gib": round(peak_rss_gib(), 2),
+        "peak_rss_gib": round(max(peak_rss_gib(), child_peak), 2),
+        "runs": "in one process" if args.in_process else "one process per run",
     }
     print(f"\n== cold: {out['rows']:,} rows over {args.days} days, backend {args.backend}")
     print(f"kept {kept_rows:,}, pool after dedup {pool_rows:,}; {topics} topics, {cells:,} sampling cells")
     for k, v in cold.items():
         print(f"  {k:32s} {v:8.1f}s")
-    print(f"  {'total':32s} {cold_total:8.1f}s ({cold_total / 60:.1f} min); peak RSS {cold_rss:.2f} GiB")
+    print(f"  {'total':32s} {cold_total:8.1f}s ({cold_total / 60:.1f} min); peak RSS {cold_rss:.2f} GiB "
+          f"({out['runs']})")
     print("  seconds per asset (summed over partitions):")
     for k, v in out["cold_seconds_per_asset"].items():
         print(f"    {k:40s} {v:8.1f}s")
@@ -277,7 +329,8 @@ def main() -> None:
     a = out["added_day"]
     print(f"\n== one more day ({last_day}): {a['new_kept_rows']:,} new kept rows")
     print(f"  daily_curation_job {inc_daily:.1f}s + pool_refresh_job {inc_pool:.1f}s = {inc_daily + inc_pool:.1f}s; "
-          f"embedding the new rows alone {embed_alone:.1f}s -> {a['ratio_to_embedding_alone']}x")
+          f"embedding the new rows alone {embed_alone:.1f}s -> {a['ratio_to_embedding_alone']}x; "
+          f"the steps alone {a['steps_seconds']:.1f}s -> {a['steps_ratio_to_embedding_alone']}x")
     for k, v in a["seconds_per_asset"].items():
         print(f"    {k:40s} {v:8.1f}s")
     print(f"  export {a['export_rows']:,}: added {change.get('added', 0):,}, dropped {change.get('dropped', 0):,} "
