@@ -31,8 +31,9 @@ def pool_semantic_pairs(pool: pd.DataFrame, config: DedupConfig, dedup_cache: De
     pairs = find_pairs(pool["generation_id"].astype(str).tolist(), embedding_matrix(pool), config.semantic_threshold,
                        known=known)
     reused = 0
-    if known is not None and known.floor <= config.semantic_threshold:
-        reused = int(np.isin(pairs.ids.astype(str), known.ids.astype(str)).sum())
+    if known is not None and known.floor <= config.semantic_threshold:  # same id, same vector: not multiplied again
+        was = dict(zip(known.ids.tolist(), known.digests.tolist()))
+        reused = sum(was.get(g) == d for g, d in zip(pairs.ids.tolist(), pairs.digests.tolist()))
     if path is not None:
         write_atomic(path, pairs.save)
     return pairs, reused
