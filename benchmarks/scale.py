@@ -41,6 +41,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -53,6 +54,7 @@ import duckdb
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 START = "2026-06-01"  # well before today, so 60+ days are all in the past
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
 def peak_rss_gib() -> float:
@@ -86,6 +88,15 @@ def curation_cli(work: Path, *argv: str) -> None:
         raise SystemExit(f"curation {' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
 
 
+def step_seconds(instance, run_id: str) -> dict[str, float]:
+    """Each step's wall time in a run, from Dagster's step stats."""
+    steps: dict[str, float] = defaultdict(float)
+    for st in instance.get_run_step_stats(run_id):
+        if st.end_time and st.start_time:
+            steps[st.step_key] += st.end_time - st.start_time
+    return steps
+
+
 def run_one(work: Path, job: str, partition: str) -> None:
     """One run of `job` in this process on the workdir's instance (DAGSTER_HOME), as a run worker
     would; prints its step times and this process's peak RSS as one JSON line."""
@@ -99,15 +110,10 @@ def run_one(work: Path, job: str, partition: str) -> None:
     defs = build_definitions(resources=build_resources("local", data_dir=work / "data"))
     instance = dg.DagsterInstance.get()
     result = defs.resolve_job_def(job).execute_in_process(
-        instance=instance, partition_key=partition or None, raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
+        instance=instance, partition_key=partition or None, raise_on_error=False, run_config=QUIET)
     if not result.success:
         raise SystemExit(f"{job} {partition} failed: see {work / 'home'}")
-    steps: dict[str, float] = defaultdict(float)
-    for st in instance.get_run_step_stats(result.run_id):
-        if st.end_time and st.start_time:
-            steps[st.step_key] += st.end_time - st.start_time
-    print(json.dumps({"steps": steps, "peak_rss_gib": peak_rss_gib()}))
+    print(json.dumps({"steps": step_seconds(instance, result.run_id), "peak_rss_gib": peak_rss_gib()}))
 
 
 def main() -> None:
@@ -140,8 +146,6 @@ def main() -> None:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="scale-"))
     resume = bool(args.cold_snapshot and (args.cold_snapshot / "cold.json").exists())
     if resume:
-        import shutil
-
         shutil.rmtree(work, ignore_errors=True)
         shutil.copytree(args.cold_snapshot, work, symlinks=True)
     work.mkdir(parents=True, exist_ok=True)
@@ -206,7 +210,6 @@ def main() -> None:
 
     defs = build_definitions(resources=build_resources("local", data_dir=data))
     instance = dg.DagsterInstance.ephemeral()
-    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     per_asset: dict[str, float] = defaultdict(float)
 
     child_peak = 0.0
@@ -226,14 +229,13 @@ def main() -> None:
             for step, secs in figures["steps"].items():
                 per_asset[step] += secs
             return time.perf_counter() - t
-        result = defs.resolve_job_def(job).execute_in_process(instance=instance, run_config=quiet,
+        result = defs.resolve_job_def(job).execute_in_process(instance=instance, run_config=QUIET,
                                                               partition_key=partition, raise_on_error=False)
         if not result.success:
             raise SystemExit(f"{job} {partition or ''} failed: see {work / 'home'}")
         release_freed_memory()  # as `curation run` does between runs (lib/memory.py)
-        for st in instance.get_run_step_stats(result.run_id):
-            if st.end_time and st.start_time:
-                per_asset[st.step_key] += st.end_time - st.start_time
+        for step, secs in step_seconds(instance, result.run_id).items():
+            per_asset[step] += secs
         return time.perf_counter() - t
 
     # ---- 1. cold
@@ -256,8 +258,6 @@ def main() -> None:
         cold_rss = max(peak_rss_gib(), child_peak)
         cold_manifest = json.loads(manifest_path.read_text())
         if args.cold_snapshot:
-            import shutil
-
             (work / "cold.json").write_text(json.dumps({
                 "first_rows": first_rows, "cold": cold, "cold_steps": cold_steps, "cold_rss": cold_rss,
                 "cold_manifest": cold_manifest}, default=str))

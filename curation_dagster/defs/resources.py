@@ -141,6 +141,7 @@ class EmptyAwareDuckDBPandasTypeHandler(DuckDBPandasTypeHandler):
     empty frame, so the next step fails to load it."""
 
     def handle_output(self, context, table_slice, obj: pd.DataFrame, connection):
+        types = [(str(c), column_type(c, t, DUCKDB_TYPES)) for c, t in obj.dtypes.items()]
         if len(obj.columns) and not table_slice.partition_dimensions:
             # a whole-table asset whose columns changed (a new version of the code location added one, or
             # an earlier frame typed a column otherwise): its rows were just deleted and are all rewritten
@@ -148,10 +149,10 @@ class EmptyAwareDuckDBPandasTypeHandler(DuckDBPandasTypeHandler):
             had = [tuple(r) for r in connection.execute(
                 "select column_name, data_type from information_schema.columns where table_schema = ? and "
                 "table_name = ? order by ordinal_position", [table_slice.schema, table_slice.table]).fetchall()]
-            if had and had != [(str(c), column_type(c, t, DUCKDB_TYPES)) for c, t in obj.dtypes.items()]:
+            if had and had != types:
                 connection.execute(f"drop table {table_slice.schema}.{table_slice.table}")
         if len(obj.columns):
-            cols = ", ".join(f'"{c}" {column_type(c, t, DUCKDB_TYPES)}' for c, t in obj.dtypes.items())
+            cols = ", ".join(f'"{c}" {t}' for c, t in types)
             connection.execute(f"create table if not exists {table_slice.schema}.{table_slice.table} ({cols})")
         return super().handle_output(context, table_slice, obj, connection)
 

@@ -46,7 +46,7 @@ def shingles(text: str, k: int = 3) -> set[int]:
 def jaccard(a: set[int], b: set[int]) -> float:
     if not a and not b:
         return 1.0
-    inter = len(a & b) if len(a) <= len(b) else len(b & a)
+    inter = len(a & b)  # the union's size follows: no third set is built
     return inter / (len(a) + len(b) - inter)
 
 
@@ -145,7 +145,7 @@ def find_near_pairs(ids: list[str], signatures: np.ndarray, texts: list[str], ne
     if len(new) and len(ids_arr) > 1:
         a, b = _band_candidates(sig, new, old, bands)
         if exact is not None and len(a):
-            key_code = pd_factorize(exact)
+            key_code = np.unique(np.asarray(exact, dtype=str), return_inverse=True)[1]
             differ = key_code[a] != key_code[b]
             a, b = a[differ], b[differ]
         floor, r = signature_floor(near_threshold, sig.shape[1]), sig.shape[1] // bands
@@ -169,12 +169,6 @@ def find_near_pairs(ids: list[str], signatures: np.ndarray, texts: list[str], ne
         ok = sims >= near_threshold
         parts.append((a[ok], b[ok], sims[ok]))
     return assemble(ids_arr, digests, parts, near_threshold)
-
-
-def pd_factorize(values: list) -> np.ndarray:
-    """An integer code per value, equal codes for equal values."""
-    codes: dict = {}
-    return np.fromiter((codes.setdefault(v, len(codes)) for v in values), dtype=np.int64, count=len(values))
 
 
 def find_duplicates(

@@ -16,12 +16,12 @@ from curation_dagster.lib.pool_pairs import PairIndex, assemble, reuse, row_dige
 MARGIN = 1e-3
 
 
-def _unit(v: np.ndarray, dtype) -> np.ndarray:
-    v = np.asarray(v, dtype=np.float64)
-    return (v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)).astype(dtype, copy=False)
+def _unit64(v: np.ndarray, norms: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Rows `rows` of v normalised in float64 (only the rows a pair needs: not a float64 copy of the pool)."""
+    return np.asarray(v[rows], dtype=np.float64) / norms[rows, None]
 
 
-def _pairs_of(rows: np.ndarray, against: np.ndarray | None, u32: np.ndarray, u64: np.ndarray,
+def _pairs_of(rows: np.ndarray, against: np.ndarray | None, u32: np.ndarray, v: np.ndarray, norms: np.ndarray,
               floor: float, block: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Pairs (row of `rows`, column) at least `floor` similar: the columns are `against`, or when it is
     None the rows before each row in `rows` itself."""
@@ -39,7 +39,7 @@ def _pairs_of(rows: np.ndarray, against: np.ndarray | None, u32: np.ndarray, u64
         if not len(i):
             continue
         ri, cj = r[i], cols[j]
-        exact = np.einsum("ij,ij->i", u64[ri], u64[cj])  # float64, whatever the blocking
+        exact = np.einsum("ij,ij->i", _unit64(v, norms, ri), _unit64(v, norms, cj))  # float64, whatever the blocking
         ok = exact >= floor
         found.append((ri[ok], cj[ok], exact[ok]))
     return found
@@ -56,7 +56,10 @@ def find_pairs(ids: list[str], vectors: np.ndarray, floor: float, known: PairInd
     old, parts = reuse(known, ids_arr, digests, floor, usable=known is not None and known.floor <= floor)
     new_rows = np.flatnonzero(~old)
     if len(new_rows) and len(ids_arr) > 1:
-        u32, u64 = _unit(vectors, np.float32), _unit(vectors, np.float64)
-        parts += _pairs_of(new_rows, np.flatnonzero(old), u32, u64, floor, block)
-        parts += _pairs_of(new_rows, None, u32, u64, floor, block)
+        norms = np.maximum(np.linalg.norm(vectors.astype(np.float64), axis=1), 1e-12)
+        u32 = np.empty_like(vectors)
+        for s in range(0, len(vectors), 8192):  # normalised in float64 a slice at a time, kept in float32
+            u32[s:s + 8192] = _unit64(vectors, norms, np.arange(s, min(s + 8192, len(vectors))))
+        parts += _pairs_of(new_rows, np.flatnonzero(old), u32, vectors, norms, floor, block)
+        parts += _pairs_of(new_rows, None, u32, vectors, norms, floor, block)
     return assemble(ids_arr, digests, parts, floor)
