@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from curation_dagster.lib.chat_lines import LINE_PREFIX, chat_lines
 from curation_dagster.lib.dedup import DuplicateHit
 from curation_dagster.lib.export import (churn, drop_chat_duplicates, excluded_cluster_ids, explain_churn,
-                                         jsonl_bytes, to_chat_record)
+                                         jsonl_bytes)
 from curation_dagster.lib.frames import with_columns
 from curation_dagster.lib.judge import (CRITERION_NAMES, ERROR, JUDGED_COLUMNS, LOW, RULE, UNCERTAIN, VERDICTS,
                                         score_column)
@@ -148,6 +149,7 @@ class DatasetBuild:
     duplicates: list[DuplicateHit] = field(default_factory=list)
     splits: tuple[str, ...] = ("train", "validation")
     grouping: dict = field(default_factory=dict)
+    records_built: int = 0  # chat records built in this build (the rest read back: lib.chat_lines)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -184,28 +186,40 @@ def _provenance(split: str, line: int, r: dict) -> dict:
             **({"judge": r["judge"]} if isinstance(r.get("judge"), dict) else {})}
 
 
+#: the columns _provenance reads (the rest of a row, its texts above all, is not turned into dicts)
+PROVENANCE_COLUMNS = ("generation_id", "cluster_id", "cluster_name", "template_id", "quality_score", "split_group",
+                      "doc_path", "chunk_id", "derived_from", "derivation", "review_state", "original_output",
+                      "quality_source", "judge")
+
+
 def build_dataset(reviewed: pd.DataFrame, shipped: set[str] | None, validation_fraction: float,
-                  seed: int, test_fraction: float = 0.0, signature_cache: Path | None = None) -> DatasetBuild:
+                  seed: int, test_fraction: float = 0.0, signature_cache: Path | None = None,
+                  lines_cache: Path | None = None) -> DatasetBuild:
     """The dataset's files from the reviewed sample: chat-record duplicates left out (the shipped one
     of a pair stays), rows ordered by cluster then id, split by whole split groups (same prompt or
     same `source_group`: lib.splits) stratified by cluster (seeded), and each split's lines in that
     order; test.jsonl only when test_fraction > 0. The same rows and settings always give the same bytes
-    (`signature_cache`: lib.export.chat_signatures, which changes no result)."""
-    df, duplicates = drop_chat_duplicates(reviewed, shipped, signature_cache)
+    (`signature_cache`: lib.export.chat_signatures; `lines_cache`: lib.chat_lines; neither changes a
+    result, both spare a refresh the work on examples it built before)."""
+    built = chat_lines(reviewed, lines_cache)
+    df = reviewed.assign(_line=built.lines)
+    df, duplicates = drop_chat_duplicates(df, shipped, signature_cache, (built.users, built.replies))
     df = df.sort_values(["cluster_id", "generation_id"], kind="mergesort").reset_index(drop=True)
     df["split_group"] = split_groups(df)
     df["split"] = assign_splits(df, validation_fraction, seed, test_fraction, groups=df["split_group"])
     splits = dataset_splits(test_fraction)
     files, provenance, messages = {}, [], []
     for split in splits:
-        rows = df[df["split"] == split].to_dict("records")
-        records = [to_chat_record(r) for r in rows]
-        files[f"{split}.jsonl"] = jsonl_bytes(records)
-        messages += [json.dumps(rec["messages"], ensure_ascii=False) for rec in records]
+        part = df[df["split"] == split]
+        lines = part["_line"].tolist()
+        files[f"{split}.jsonl"] = "".join(line + "\n" for line in lines).encode()
+        messages += [line[len(LINE_PREFIX):-1] for line in lines]
+        rows = part[[c for c in PROVENANCE_COLUMNS if c in part.columns]].to_dict("records")
         provenance += [_provenance(split, i + 1, r) for i, r in enumerate(rows)]
     files["provenance.jsonl"] = jsonl_bytes(provenance)
     grouping = split_grouping(df["split"], df["split_group"], splits, validation_fraction, test_fraction)
-    return DatasetBuild(df, files, provenance, messages, duplicates, splits, grouping)
+    return DatasetBuild(df.drop(columns=["_line"]), files, provenance, messages, duplicates, splits, grouping,
+                        records_built=built.built)
 
 
 def dataset_changes(build: DatasetBuild, previous: set[str] | None, pool_ids: set[str],

@@ -54,6 +54,10 @@ def conversation_history(input_message) -> list[dict] | None:
     return turns if ok else None
 
 
+#: the columns a chat record is made of (to_chat_record reads nothing else)
+RECORD_COLUMNS = ("instruction", "input_message", "identity", "template_id", "output")
+
+
 def to_chat_record(row: dict) -> dict:
     user = (row.get("instruction") or "").strip()
     history = conversation_history(row.get("input_message"))
@@ -112,25 +116,38 @@ def chat_duplicates(keys: list[str], records: list[dict | None], order_keys: lis
     `signature_cache`: see chat_signatures; beside it (`chat_pairs` for `chat_signatures` in its name) the
     near pairs are kept (lib.pool_pairs), so a refresh compares only records it has not seen. The hits
     are the same with or without them."""
+    turns = [turns_of(r) if r else (None, None) for r in records]
+    return turn_duplicates(keys, [u for u, _ in turns], [a for _, a in turns], order_keys, exempt, signature_cache)
+
+
+def turns_of(record: dict) -> tuple[str | None, str | None]:
+    """(last user turn, last reply) of a chat record: what chat_duplicates compares."""
+    turns = {m["role"]: m.get("content", "") for m in record["messages"]}
+    return turns.get("user"), turns.get("assistant")
+
+
+def turn_duplicates(keys: list[str], users: list[str | None], replies: list[str | None],
+                    order_keys: list[tuple] | None = None, exempt: list[bool] | None = None,
+                    signature_cache: Path | None = None) -> list[DuplicateHit]:
+    """chat_duplicates on the records' (last user turn, reply) pairs, already taken out (turns_of)."""
     if exempt is not None and any(exempt):  # derived rows (lib.variants): near copies of their source by design
         idx = [i for i, e in enumerate(exempt) if not e]
-        return chat_duplicates([keys[i] for i in idx], [records[i] for i in idx],
+        return turn_duplicates([keys[i] for i in idx], [users[i] for i in idx], [replies[i] for i in idx],
                                [order_keys[i] for i in idx] if order_keys else [(i,) for i in idx],
                                signature_cache=signature_cache)
-    turns = [{m["role"]: m.get("content", "") for m in r["messages"]} if r else {} for r in records]
-    users, replies = [t.get("user") for t in turns], [t.get("assistant") for t in turns]
     known = chat_signatures(users, replies, signature_cache) if signature_cache is not None else None
     pairs = (Path(signature_cache).with_name(Path(signature_cache).name.replace("chat_signatures", "chat_pairs"))
              if signature_cache is not None else None)
     return find_duplicates(keys, order_keys or [(k,) for k in range(len(keys))], users,
-                           [None] * len(turns), replies, known=known,
+                           [None] * len(users), replies, known=known,
                            pairs_cache=pairs if pairs is not None and pairs != Path(signature_cache) else None)
 
 
-def drop_chat_duplicates(df: pd.DataFrame, shipped: set[str] | None,
-                         signature_cache: Path | None = None) -> tuple[pd.DataFrame, list[DuplicateHit]]:
+def drop_chat_duplicates(df: pd.DataFrame, shipped: set[str] | None, signature_cache: Path | None = None,
+                         turns: tuple[list, list] | None = None) -> tuple[pd.DataFrame, list[DuplicateHit]]:
     """df (rows about to be exported) without those whose chat record duplicates another's, and the
-    hits. Of a pair the one already shipped stays, then the higher quality score, then the smaller id."""
+    hits. Of a pair the one already shipped stays, then the higher quality score, then the smaller id.
+    `turns`: the rows' (users, replies) when already taken out (lib.chat_lines); else built here."""
     if df.empty:
         return df, []
     ids = df["generation_id"].astype(str).tolist()
@@ -139,7 +156,10 @@ def drop_chat_duplicates(df: pd.DataFrame, shipped: set[str] | None,
     # variants, paraphrases and negatives (column `derivation`, lib.variants) are not searched: a variant
     # is a near copy of its source on purpose, and shares its split group
     derived = (df["derivation"].notna() & (df["derivation"].astype(str) != "")).tolist() if "derivation" in df else None
-    hits = chat_duplicates(ids, [to_chat_record(r) for r in df.to_dict("records")], order, derived, signature_cache)
+    if turns is None:
+        pairs = [turns_of(to_chat_record(r)) for r in df[[c for c in RECORD_COLUMNS if c in df]].to_dict("records")]
+        turns = [u for u, _ in pairs], [a for _, a in pairs]
+    hits = turn_duplicates(ids, list(turns[0]), list(turns[1]), order, derived, signature_cache)
     gone = {h.generation_id for h in hits}
     return df[[g not in gone for g in ids]].reset_index(drop=True), hits
 

@@ -149,7 +149,7 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
     review.update(review_summary(review_annotations, review_decisions, cluster_decisions))
     previous = published_ids(target)  # what is on disk now: the last published version
     build = build_dataset(df, previous, config.validation_fraction, config.seed, config.test_fraction,
-                          state_path(target, "chat_signatures.npz"))
+                          state_path(target, "chat_signatures.npz"), state_path(target, "chat_lines.parquet"))
     if build.duplicates:
         context.log.info(f"{len(build.duplicates)} sampled examples left out as duplicates of another's chat "
                          "record: " + ", ".join(f"{h.generation_id} ({h.kind} of {h.duplicate_of})"
@@ -230,6 +230,8 @@ def export_metadata(build: DatasetBuild, manifest: dict, target, progress, progr
         "dropped_by_selection": change["dropped_by_selection"],
         "dropped_by_judge": change["dropped_by_judge"],
         "duplicates_removed_at_export": len(build.duplicates),
+        # chat records built in this run; the rest were read back from the last one (lib.chat_lines)
+        "chat_records_built": build.records_built,
         **judge_metadata(manifest["judge"]),
         **(diversity_metadata(manifest["diversity"]) if manifest["diversity"] else {}),
     }
