@@ -205,6 +205,11 @@ class DatasetStore(dg.ConfigurableResource):
     def path(self, dataset_name: str = "finetuning_dataset") -> Path:
         return Path(self.export_dir) / dataset_name
 
+    def state_path(self, owner: str, what: str) -> Path:
+        """A file asset `owner` keeps between runs to spare work, never part of a published dataset:
+        `<export_dir>/state/<owner>.<what>` (the folder the export keeps its own in, export.validation.state_path)."""
+        return Path(self.export_dir) / "state" / f"{owner}.{what}"
+
 
 class EmbeddingCacheResource(dg.ConfigurableResource):
     """Content-addressed embedding cache (a DuckDB file): unchanged text is never embedded twice."""

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -270,8 +271,8 @@ def keep_shipped_in_mix(tg: int, ts: int, kept_g: int, kept_s: int, size: int, s
     return tg, ts
 
 
-def sample_to_target(df: pd.DataFrame, s: SampleSettings,
-                     shipped: set[str] | None = None) -> tuple[pd.DataFrame, SampleInfo]:
+def sample_to_target(df: pd.DataFrame, s: SampleSettings, shipped: set[str] | None = None,
+                     text_view_state: Path | None = None) -> tuple[pd.DataFrame, SampleInfo]:
     """Rows of df (generation_id, cluster_id, template_id, instruction; cell_id, quality_score and
     input_message when present: no cell_id makes each cluster one cell, no quality_score weighs every
     row alike) chosen for the dataset, with `category`, `cell_id` and `sample_rank` (0 = first pick of
@@ -334,7 +335,7 @@ def sample_to_target(df: pd.DataFrame, s: SampleSettings,
                       and info.size_goal == by_share else
                       f"the pool has {len(work):,} rows after the per-prompt cap" if size == len(work) < by_share
                       else "the category mix (mix_strategy 'trim')")
-    work = _order_cells(work, s, limits, info.shipped_per_cell)
+    work = _order_cells(work, s, limits, info.shipped_per_cell, text_view_state)
     work["sample_rank"] = work.groupby(["cell_id", "category"]).cumcount()
     lim = np.array([limits.get((c, cat), 0) for c, cat in zip(work["cell_id"], work["category"])])
     chosen = work[work["sample_rank"].to_numpy() < lim]
@@ -418,44 +419,56 @@ BALANCES: dict[str, Callable[..., tuple[dict, int, dict]]] = {
 
 
 def _order_cells(work: pd.DataFrame, s: SampleSettings, limits: dict, shipped: dict,
-                 batch_rows: int = 2_000) -> pd.DataFrame:
+                 text_view_state: Path | None = None, batch_rows: int = 2_000) -> pd.DataFrame:
     """work (sorted by cell, category, shipped first, key) with each cell's rows in the order of
     `s.within_cell` (lib.selection.WITHIN_CELL_ORDERS). Only a cell whose quota takes some but not
     all of its new rows is reordered: elsewhere the order changes nothing that ships, and ordering
     costs a text vector per row (most of this step's time). Cut cells are vectorised about
-    `batch_rows` rows at a time, so memory follows the batch, not the pool."""
+    `batch_rows` rows at a time, so memory follows the batch, not the pool. `text_view_state`: where
+    the text view keeps its document frequencies between refreshes (lib.selection.fit_text_view)."""
     if s.within_cell == "random":  # the priority order work is already in
         return work
     order_fn = WITHIN_CELL_ORDERS[s.within_cell]
-    groups = [g for _, g in work.groupby(["cell_id", "category"], sort=False)]
-    cut = [shipped.get(key, 0) < limits.get(key, 0) < len(g)
-           for key, g in zip(((g["cell_id"].iat[0], g["category"].iat[0]) for g in groups), groups)]
+    # work is sorted by (cell, category): each group is one run of rows, reordered in place through one
+    # permutation (a frame per group and a concat of 3,000 of them cost more than the ordering)
+    cells, cats = work["cell_id"].to_numpy(), work["category"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, (cells[1:] != cells[:-1]) | (cats[1:] != cats[:-1])]) if len(work) else np.zeros(0, int)
+    ends = np.r_[starts[1:], len(work)].astype(int)
+    cut = [(int(a), int(b)) for a, b in zip(starts, ends)
+           if shipped.get((cells[a], cats[a]), 0) < limits.get((cells[a], cats[a]), 0) < b - a]
+    if not cut:
+        return work
     view = None
-    if s.within_cell in NEEDS_TEXT and any(cut):  # fitted once, only if a cell needs it
-        view = fit_text_view(example_texts(work), work["generation_id"].astype(str).tolist(), s.seed)
-    parts, pending = [], []
+    if s.within_cell in NEEDS_TEXT:  # fitted once, only if a cell needs it
+        view = fit_text_view(example_texts(work), work["generation_id"].astype(str).tolist(), s.seed,
+                             state=text_view_state)
+    perm = np.arange(len(work))
+    batch: list[tuple[int, int]] = []
 
     def flush():
-        x = view.vectors(example_texts(pd.concat(pending))) if view is not None else None
+        rows = np.concatenate([np.arange(a, b) for a, b in batch])
+        x = view.vectors(example_texts(work.iloc[rows])) if view is not None else None
         at = 0
-        for g in pending:
-            parts.append(g.iloc[order_fn(g, x[at:at + len(g)] if x is not None else None, s.quality_weight)])
-            at += len(g)
-        pending.clear()
+        for a, b in batch:
+            group = work.iloc[a:b]
+            perm[a:b] = a + order_fn(group, x[at:at + b - a] if x is not None else None, s.quality_weight)
+            at += b - a
+        batch.clear()
 
-    for g, is_cut in zip(groups, cut):
-        if not is_cut:
-            parts.append(g)
-            continue
-        pending.append(g)
-        if sum(len(p) for p in pending) >= batch_rows:
+    pending = 0
+    for a, b in cut:
+        batch.append((a, b))
+        pending += b - a
+        if pending >= batch_rows:
             flush()
-    if pending:
+            pending = 0
+    if batch:
         flush()
-    return pd.concat(parts) if parts else work
+    return work.iloc[perm]
 
 
-def _per_cluster(df: pd.DataFrame, s: SampleSettings, shipped: set[str] | None = None) -> tuple[pd.DataFrame, SampleInfo]:
+def _per_cluster(df: pd.DataFrame, s: SampleSettings, shipped: set[str] | None = None,
+                 text_view_state: Path | None = None) -> tuple[pd.DataFrame, SampleInfo]:
     # the seed's recipe as it was: N per cluster by hash, whatever shipped before
     chosen = sample_per_cluster(df, s)
     goal = int(df.groupby("cluster_id").size().clip(upper=s.n_per_cluster).sum()) if len(df) else 0
@@ -465,15 +478,19 @@ def _per_cluster(df: pd.DataFrame, s: SampleSettings, shipped: set[str] | None =
                               limit=limit)
 
 
-#: sampling mode -> function(pool, settings, shipped ids) -> (chosen rows, SampleInfo); the config's `mode` values
+#: sampling mode -> function(pool, settings, shipped ids, text view state file) -> (chosen rows, SampleInfo);
+#: the config's `mode` values
 SAMPLING_MODES: dict[str, Callable[..., tuple[pd.DataFrame, SampleInfo]]] = {
     "target": sample_to_target,
     "per_cluster": _per_cluster,
 }
 
 
-def sample(df: pd.DataFrame, s: SampleSettings, shipped: set[str] | None = None) -> tuple[pd.DataFrame, SampleInfo]:
-    return SAMPLING_MODES[s.mode](df, s, shipped)
+def sample(df: pd.DataFrame, s: SampleSettings, shipped: set[str] | None = None,
+           text_view_state: Path | None = None) -> tuple[pd.DataFrame, SampleInfo]:
+    """The sample in mode `s.mode`. `text_view_state`: a file the within-cell text view may keep its
+    counts in between calls (the pick is the same with or without it)."""
+    return SAMPLING_MODES[s.mode](df, s, shipped, text_view_state)
 
 
 def daily_growth(pool: pd.DataFrame, s: SampleSettings, current_size: int, window_days: int = 7) -> tuple[float, int]:

@@ -49,7 +49,8 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig, 
     pool, judged = apply_judges(pool, offline_judge, judged_low_ids(dataset_store))
     s = config.to_settings()
     shipped = published_ids(dataset_store.path(config.keep_shipped)) if config.keep_shipped else None
-    chosen, info = sample(pool, s, shipped)
+    # the within-cell text view's document frequencies, kept so a refresh counts only the rows that moved
+    chosen, info = sample(pool, s, shipped, dataset_store.state_path("sampled_examples", "text_view.npz"))
     growth, size_before = daily_growth(pool, s, len(chosen), GROWTH_WINDOW_DAYS)
     # the export's churn check tells a refit (new cells) from a daily refresh by this column
     chosen["model_version"] = version
