@@ -36,18 +36,32 @@ class EmbeddingCache:
     def get(self, keys: list[str]) -> dict[str, np.ndarray]:
         if not keys:
             return {}
+        import pyarrow as pa
+
         with duckdb.connect(self.path) as con:
-            con.execute("CREATE TEMP TABLE wanted (key VARCHAR)")
-            con.executemany("INSERT INTO wanted VALUES (?)", [(k,) for k in set(keys)])
-            rows = con.execute("SELECT c.key, c.vector FROM embedding_cache c JOIN wanted USING (key)").fetchall()
-        return {k: np.asarray(v, dtype=np.float32) for k, v in rows}
+            # one Arrow table in and out, not a statement per key nor a Python list per vector
+            con.register("wanted", pa.table({"key": sorted(set(keys))}))
+            table = con.sql("SELECT c.key, c.vector FROM embedding_cache c JOIN wanted USING (key)").to_arrow_table()
+        vectors = table.column("vector").combine_chunks()
+        flat = vectors.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+        bounds = vectors.offsets.to_numpy()
+        return {k: flat[bounds[i]:bounds[i + 1]] for i, k in enumerate(table.column("key").to_pylist())}
 
     def put(self, items: dict[str, np.ndarray]) -> None:
         if not items:
             return
+        import pyarrow as pa
+
+        keys = list(items)
+        lengths = np.array([len(items[k]) for k in keys], dtype=np.int32)
+        flat = (np.concatenate([np.asarray(items[k], dtype=np.float32).ravel() for k in keys])
+                if keys else np.zeros(0, np.float32))
+        offsets = pa.array(np.r_[0, np.cumsum(lengths)].astype(np.int32))
+        # one INSERT of an Arrow table: executemany inserted row by row (6 s for a day's 1,400 vectors)
+        new = pa.table({"key": keys, "vector": pa.ListArray.from_arrays(offsets, pa.array(flat, pa.float32()))})
         with duckdb.connect(self.path) as con:
-            con.executemany("INSERT OR IGNORE INTO embedding_cache VALUES (?, ?)",
-                            [(k, v.astype(np.float32).tolist()) for k, v in items.items()])
+            con.register("new_vectors", new)
+            con.execute("INSERT OR IGNORE INTO embedding_cache SELECT key, vector::FLOAT[] FROM new_vectors")
 
     def __len__(self) -> int:
         with duckdb.connect(self.path) as con:
