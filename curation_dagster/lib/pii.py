@@ -334,38 +334,9 @@ def first_pii_kind(text: str | None, kinds: Iterable[str] = PII_KINDS) -> str | 
 
 
 @lru_cache(maxsize=1)
-def _detector_identity() -> bytes:
+def detector_identity() -> bytes:
     # every detector is in this file (stdlib imports only): another version of it is another key
     return hashlib.sha256(Path(__file__).read_bytes()).digest()
-
-
-def first_pii_kinds_cached(texts: list[str | None], cache: Path | None = None) -> list[str | None]:
-    """first_pii_kind of each text (all kinds). With `cache` (one .npz: sha256 of this module's source
-    and the text -> kind), the answers for texts seen in the last call are read back, so the export
-    check scans only new examples; the file is rewritten with exactly this call's texts. An
-    unreadable file scans everything again."""
-    if cache is None:
-        return [first_pii_kind(t) for t in texts]
-    ident = _detector_identity()
-    keys = [hashlib.sha256(ident + (t or "").encode("utf-8", "surrogatepass")).digest() for t in texts]
-    known: dict[bytes, str | None] = {}
-    try:
-        with np.load(cache, allow_pickle=False) as z:
-            known = {k.tobytes(): (v or None) for k, v in zip(z["keys"], z["kinds"].tolist())}
-    except (OSError, ValueError, KeyError):
-        pass
-    missing = [i for i, k in enumerate(keys) if k not in known]
-    for i in missing:
-        known[keys[i]] = first_pii_kind(texts[i])
-    kinds = [known[k] for k in keys]
-    if missing or len(known) != len(set(keys)):
-        def write(tmp: Path) -> None:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, keys=np.frombuffer(b"".join(keys), np.uint8).reshape(-1, 32),
-                         kinds=np.array([k or "" for k in kinds], dtype="U16"))
-
-        write_atomic(Path(cache), write)
-    return kinds
 
 
 def redact(text: str, kinds: Iterable[str] = PII_KINDS) -> tuple[str, list[Finding]]:

@@ -52,33 +52,6 @@ def count_tokens(texts: list[str], tokenizer_path: str = DEFAULT_MODEL) -> list[
     return [len(ids) for ids in enc]
 
 
-def count_tokens_cached(texts: list[str], tokenizer_path: str = DEFAULT_MODEL, cache: Path | None = None) -> list[int]:
-    """count_tokens, with the counts of texts seen in the last call kept in `cache` (one .npz: sha256 of
-    tokenizer and text -> count), so a daily export counts only its new examples. The file is rewritten
-    with exactly this call's texts (an atomic rename): it follows the dataset, it does not grow forever.
-    An unreadable file counts everything again."""
-    if cache is None:
-        return count_tokens(texts, tokenizer_path)
-    keys = [hashlib.sha256(f"{tokenizer_path}\x1f{t}".encode("utf-8", "surrogatepass")).hexdigest() for t in texts]
-    known: dict[str, int] = {}
-    try:
-        with np.load(cache, allow_pickle=False) as z:
-            known = dict(zip(z["keys"].tolist(), z["counts"].tolist()))
-    except (OSError, ValueError, KeyError):
-        pass
-    missing = [i for i, k in enumerate(keys) if k not in known]
-    for i, n in zip(missing, count_tokens([texts[i] for i in missing], tokenizer_path)):
-        known[keys[i]] = n
-    counts = [int(known[k]) for k in keys]
-    if missing or len(known) != len(set(keys)):
-        def write(tmp: Path) -> None:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, keys=np.array(keys, dtype="U64"), counts=np.array(counts, dtype=np.int64))
-
-        write_atomic(cache, write)
-    return counts
-
-
 def example_text(messages: list[dict]) -> str:
     """The text the budget counts: every message's content, one per line (as the export check reads it)."""
     return "\n".join(str(m.get("content", "")) for m in messages)

@@ -124,28 +124,3 @@ def test_redact_pii_frame_follows_settings():
     assert "pii_redactions" not in df.columns  # the input frame is not modified
     emails_only = redact_pii(df, FilterSettings(pii_action="redact", pii_kinds=("email",)))
     assert emails_only.loc[0, "instruction"] == "Add my cell (555) 123-4567"
-
-
-def test_pii_answers_kept_between_checks_equal_fresh_ones_and_only_new_texts_are_scanned(tmp_path, monkeypatch):
-    from curation_dagster.lib import pii
-
-    texts = ["Call me on +1 415-555-0132", "Write to ann.lee@acmemail.org today", "Nothing personal here.", ""]
-    cache = tmp_path / "state" / "x.pii_kinds.npz"
-    scanned = []
-    real = pii.first_pii_kind
-    monkeypatch.setattr(pii, "first_pii_kind", lambda t: scanned.append(t) or real(t))
-    assert pii.first_pii_kinds_cached(texts, cache) == ["phone", "email", None, None]
-    assert scanned == texts and cache.is_file()
-    scanned.clear()
-    assert pii.first_pii_kinds_cached([texts[2], "IBAN DE89 3704 0044 0532 0130 00", texts[0]], cache) == [
-        None, "iban", "phone"]
-    assert scanned == ["IBAN DE89 3704 0044 0532 0130 00"]
-    # another version of the detectors is another key: everything is scanned again
-    scanned.clear()
-    monkeypatch.setattr(pii, "_detector_identity", lambda: b"another version")
-    assert pii.first_pii_kinds_cached(texts[:2], cache) == ["phone", "email"] and scanned == texts[:2]
-    # an unreadable file scans everything again; no cache: plain scanning
-    scanned.clear()
-    cache.write_bytes(b"garbage")
-    assert pii.first_pii_kinds_cached(texts[:1], cache) == ["phone"] and scanned == texts[:1]
-    assert pii.first_pii_kinds_cached(texts, None) == ["phone", "email", None, None]

@@ -12,11 +12,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curation_dagster.defs.checks import ERROR, gx_check
-from curation_dagster.lib.export import chat_duplicates, jsonl_lines, validate_chat_record
+from curation_dagster.lib.export import jsonl_lines, turn_duplicates
 from curation_dagster.lib.files import write_atomic
-from curation_dagster.lib.pii import first_pii_kinds_cached
+from curation_dagster.lib.line_checks import check_lines
 from curation_dagster.lib.splits import SPLITS, split_problems
-from curation_dagster.lib.tokens import DEFAULT_TOKENIZER, count_tokens_cached
+from curation_dagster.lib.tokens import DEFAULT_TOKENIZER
 
 CHECK_NAME = "finetuning_dataset_valid"
 DESCRIPTION = (
@@ -33,39 +33,36 @@ DESCRIPTION = (
 def line_frame(files: dict[str, bytes], provenance: list[dict], tokenizer: str = DEFAULT_TOKENIZER,
                dataset_dir: Path | None = None) -> pd.DataFrame:
     """One row per JSONL line: what is wrong with it (problem, pii, duplicate) and its tokens.
-    `dataset_dir`: the published folder whose state files (state_path) keep each unchanged example's
-    token count, PII answer and MinHash signature from the last validation: only new ones are scanned."""
+    `dataset_dir`: the published folder whose state files (state_path) keep what the last validation
+    found in each line (lib.line_checks, by the line's bytes) and each example's MinHash signature and
+    near pairs (lib.export.chat_duplicates): only new lines are parsed and scanned."""
     cache = (lambda what: state_path(dataset_dir, what)) if dataset_dir is not None else (lambda what: None)
     ids = {(p["split"], p["line"]): p["generation_id"] for p in provenance}
-    rows = []
+    splits, numbers, lines = [], [], []
     for split in SPLITS:
         for i, line in enumerate(jsonl_lines(files.get(f"{split}.jsonl", b"").decode("utf-8")), 1):
-            try:
-                rec = json.loads(line)
-                problem = validate_chat_record(rec)
-            except ValueError as exc:
-                rec, problem = None, f"not JSON: {exc}"
-            text = "\n".join(m.get("content", "") for m in rec["messages"]) if not problem else ""
-            rows.append({"split": split, "line": i, "generation_id": ids.get((split, i), f"<unknown {split}:{i}>"),
-                         "problem": problem, "text": text, "record": rec if not problem else None})
-    df = pd.DataFrame(rows, columns=["split", "line", "generation_id", "problem", "text", "record"])
-    df.insert(5, "pii", pd.Series(first_pii_kinds_cached(df["text"].tolist(), cache("pii_kinds.npz")),
-                                  index=df.index, dtype=object))
-    places = [f"{s}:{n}" for s, n in zip(df["split"], df["line"])]
+            splits.append(split)
+            numbers.append(i)
+            lines.append(line)
+    checks = check_lines(lines, tokenizer, cache("line_checks.parquet"))
+    df = pd.DataFrame({"split": pd.Series(splits, dtype=object), "line": pd.Series(numbers, dtype="int64"),
+                       "generation_id": pd.Series([ids.get((s, n), f"<unknown {s}:{n}>") for s, n in zip(splits, numbers)],
+                                                  dtype=object),
+                       "problem": pd.Series(checks.problem, dtype=object), "pii": pd.Series(checks.pii, dtype=object)})
+    places = [f"{s}:{n}" for s, n in zip(splits, numbers)]
     # keyed by generation id (when the provenance names each line once), so the near pairs kept beside the
     # signatures (lib.export.chat_duplicates) are those of the build, not of line numbers that shift
     ids_here = df["generation_id"].tolist()
     keys = ids_here if len(set(ids_here)) == len(ids_here) else places
     place_of = dict(zip(keys, places))
     derived = {(p["split"], p["line"]) for p in provenance if p.get("derivation")}  # lib.variants: near copies by design
-    hits = {h.generation_id: h for h in chat_duplicates(keys, df["record"].tolist(),
-                                                        exempt=[(s, n) in derived for s, n in zip(df["split"], df["line"])],
+    hits = {h.generation_id: h for h in turn_duplicates(keys, checks.users, checks.replies,
+                                                        exempt=[(s, n) in derived for s, n in zip(splits, numbers)],
                                                         signature_cache=cache("chat_signatures.npz"))}
-    df["duplicate"] = [f"{hits[k].kind} of {place_of[hits[k].duplicate_of]}" if k in hits else None for k in keys]
-    df = df.drop(columns=["record"])
-    df["tokens"] = (count_tokens_cached(df["text"].tolist(), tokenizer, cache("token_counts.npz")) if len(df)
-                    else pd.Series(dtype="int64"))
-    return df.drop(columns=["text"])
+    df["duplicate"] = pd.Series([f"{hits[k].kind} of {place_of[hits[k].duplicate_of]}" if k in hits else None
+                                 for k in keys], dtype=object)
+    df["tokens"] = pd.Series(checks.tokens, dtype="int64")
+    return df
 
 
 def _lines_key(files: dict[str, bytes], tokenizer: str, run_id: str) -> str:
