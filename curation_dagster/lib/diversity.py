@@ -236,7 +236,12 @@ def _vendi_of_unit_rows(u: np.ndarray) -> float:
         return 0.0
     # X^T X / n (d x d) has the same nonzero eigenvalues as the n x n kernel K/n, so 50,000 rows
     # cost a 128 x 128 eigenproblem; the smaller side is used either way
-    gram = (u.T @ u) if d <= n else (u @ u.T)
+    return _vendi_of_gram((u.T @ u) if d <= n else (u @ u.T), n)
+
+
+def _vendi_of_gram(gram: np.ndarray, n: int) -> float:
+    if n == 0:
+        return 0.0
     eig = np.clip(np.linalg.eigvalsh(gram / n), 0.0, None)
     total = eig.sum()
     if total <= 0:
@@ -255,12 +260,14 @@ def mean_pairwise_distance(x: np.ndarray) -> float:
 
 
 def _mean_distance_of_unit_rows(u: np.ndarray) -> float:
-    n = len(u)
+    return _mean_distance_of_sums(u.sum(axis=0), float((u * u).sum()), len(u))
+
+
+def _mean_distance_of_sums(total: np.ndarray, squares: float, n: int) -> float:
     if n < 2:
         return 0.0
     # the sum of all pairwise dot products is ||sum x||^2; removing the diagonal gives O(n d), not O(n^2)
-    total = u.sum(axis=0)
-    off_diagonal = float(total @ total) - float((u * u).sum())
+    off_diagonal = float(total @ total) - squares
     return float(1.0 - off_diagonal / (n * (n - 1)))
 
 
@@ -358,7 +365,22 @@ def compare_to_random(x: np.ndarray, cells: np.ndarray, sample_mask: np.ndarray,
         u /= norms[kept, None]
         return u
 
+    def moments(rows: np.ndarray, block: int = 8192) -> tuple[np.ndarray, np.ndarray, float, int]:
+        """(Gram d x d, sum of rows, sum of squares, rows) of the non-zero unit rows among `rows`."""
+        d = rows_2d.shape[1]
+        gram, total, squares, count = np.zeros((d, d)), np.zeros(d), 0.0, 0
+        for a in range(0, len(rows), block):
+            u = unit_rows(rows[a:a + block])
+            gram += u.T @ u
+            total += u.sum(axis=0)
+            squares += float((u * u).sum())
+            count += len(u)
+        return gram, total, squares, count
+
     export = _metrics(unit_rows(np.flatnonzero(mask)), cells[mask], n_cells)
+    # a draw that takes most of the pool (a 50,000-row export of 74,000) is the pool minus the rows it
+    # leaves out: its Gram matrix and sums are the pool's minus theirs, a third of the rows to multiply
+    whole = moments(np.arange(n)) if s.random_samples and 2 * m > n and m < n else None
     draws: dict[str, list[float]] = {k: [] for k in METRICS}
     for i in range(s.random_samples):
         if m == n:
@@ -366,7 +388,14 @@ def compare_to_random(x: np.ndarray, cells: np.ndarray, sample_mask: np.ndarray,
             values = export
         else:
             idx = np.random.default_rng(s.seed + i).choice(n, size=m, replace=False)
-            values = _metrics(unit_rows(idx), cells[idx], n_cells)
+            if whole is not None:
+                left_out = np.ones(n, dtype=bool)
+                left_out[idx] = False
+                g, t, q, c = (a - b for a, b in zip(whole, moments(np.flatnonzero(left_out))))
+                values = {"vendi": _vendi_of_gram(g, c), "coverage": coverage(cells[idx], n_cells),
+                          "mean_distance": _mean_distance_of_sums(t, q, c)}
+            else:
+                values = _metrics(unit_rows(idx), cells[idx], n_cells)
         for k in METRICS:
             draws[k].append(values[k])
     out = {}

@@ -227,6 +227,25 @@ def test_each_draw_is_measured_as_the_public_metrics_measure_it():
     assert out["mean_distance"]["random_mean"] == round(float(distance.mean()), 4)
 
 
+def test_draws_of_most_of_the_pool_measure_the_same_through_the_rows_left_out():
+    # an export of 80% of the pool: each draw is measured as the pool minus the rows it leaves out
+    # (its Gram matrix and sums), which must give vendi_score / mean_pairwise_distance of the draw itself
+    x, labels = clustered_pool()
+    x = x * np.linspace(0.5, 3.0, len(x))[:, None]
+    x[::7] = 0.0
+    mask = np.random.default_rng(0).random(len(x)) < 0.8
+    s = DiversitySettings(random_samples=4, seed=9)
+    out = compare_to_random(x, labels, mask, s)
+    draws = [np.random.default_rng(s.seed + i).choice(len(x), size=int(mask.sum()), replace=False) for i in range(4)]
+    vendi = np.array([vendi_score(x[idx]) for idx in draws])
+    distance = np.array([mean_pairwise_distance(x[idx]) for idx in draws])
+    assert 2 * mask.sum() > len(x) and vendi.std() > 0
+    assert abs(out["vendi"]["random_mean"] - vendi.mean()) <= 5e-5 + 1e-9
+    assert abs(out["vendi"]["random_std"] - vendi.std(ddof=1)) <= 5e-5 + 1e-9
+    assert abs(out["mean_distance"]["random_mean"] - distance.mean()) <= 5e-5 + 1e-9
+    assert out["vendi"]["export"] == round(vendi_score(x[mask]), 4)
+
+
 # --- the lexical instrument -----------------------------------------------------------------------
 
 def test_tfidf_instrument_separates_topics():
