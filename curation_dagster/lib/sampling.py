@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -188,16 +189,28 @@ def achieved_mix(sampled: pd.DataFrame) -> dict[str, float]:
     return {GENERAL: float(share.get(GENERAL, 0.0)), SPECIFIC: float(share.get(SPECIFIC, 0.0))}
 
 
+# A pool refresh asks for the same rows' keys several times (the sample, the sample of the pool a week
+# back for the growth rate, the export's split groups): each key is a pure function of its text, kept
+# for the rows of a pool of a few hundred thousand
+@lru_cache(maxsize=2 ** 19)
+def _prompt_key(instruction: str, input_message: str) -> str:
+    return sha256_hex(normalize_for_dedup(instruction) + "\x1f" + normalize_for_dedup(input_message))[:16]
+
+
+@lru_cache(maxsize=2 ** 19)
+def _sample_hash(seed: int, generation_id: object) -> float:
+    return 1.0 - stable_unit_hash(seed, "sample", generation_id)
+
+
 def prompt_keys(df: pd.DataFrame) -> list[str]:
     """One key per row for "the same prompt": the normalised instruction and input message."""
     inp = df["input_message"] if "input_message" in df.columns else pd.Series("", index=df.index)
-    return [sha256_hex(normalize_for_dedup(str(i or "")) + "\x1f" + normalize_for_dedup(str(m or "")))[:16]
-            for i, m in zip(df["instruction"].fillna(""), inp.where(inp.notna(), ""))]
+    return [_prompt_key(str(i or ""), str(m or "")) for i, m in zip(df["instruction"].fillna(""), inp.where(inp.notna(), ""))]
 
 
 def priority_keys(ids, quality, seed: int, weight: float) -> np.ndarray:
     """Efraimidis-Spirakis keys, smaller first: -ln(u) / q^weight with u a seeded hash of the id in (0, 1]."""
-    u = np.array([1.0 - stable_unit_hash(seed, "sample", g) for g in ids])
+    u = np.array([_sample_hash(seed, g) for g in ids])
     w = np.power(np.clip(np.asarray(quality, dtype=float), 1e-3, None), weight)
     return -np.log(u) / w
 
