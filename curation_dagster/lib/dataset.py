@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -155,9 +156,14 @@ class DatasetBuild:
     def counts(self) -> dict[str, int]:
         return {s: int((self.frame["split"] == s).sum()) for s in self.splits}
 
-    @property
+    @cached_property
     def days(self) -> list[str]:
-        return sorted({str(d)[:10] for d in self.frame["created_at"]}) if len(self.frame) else []
+        if not len(self.frame):
+            return []
+        created = self.frame["created_at"]
+        if pd.api.types.is_datetime64_any_dtype(created):  # one vectorised format, not str() of 50,000 Timestamps
+            return sorted(created.dt.strftime("%Y-%m-%d").unique().tolist())
+        return sorted({str(d)[:10] for d in created})
 
     def file_digests(self) -> dict:
         return {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
