@@ -24,8 +24,22 @@ def _malloc_trim():
         return None
 
 
+#: functools.lru_cache'd functions whose entries (texts of one run's pool) must not outlive the run
+_RUN_CACHES: list = []
+
+
+def per_run_cache(fn):
+    """Register an lru_cache'd function: release_freed_memory empties it, so a process that runs many
+    jobs (`curation run`) does not keep one run's texts alive through it."""
+    _RUN_CACHES.append(fn)
+    return fn
+
+
 def release_freed_memory() -> bool:
-    """Collect garbage and return the freed heap pages to the system; True when glibc's malloc_trim ran."""
+    """Empty the per-run caches, collect garbage and return the freed heap pages to the system; True
+    when glibc's malloc_trim ran."""
+    for fn in _RUN_CACHES:
+        fn.cache_clear()
     gc.collect()
     trim = _malloc_trim()
     if trim is None:

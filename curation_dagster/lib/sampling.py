@@ -48,6 +48,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from curation_dagster.lib.memory import per_run_cache
 from curation_dagster.lib.selection import NEEDS_TEXT, WITHIN_CELL_ORDERS, example_texts, fit_text_view
 from curation_dagster.lib.text import normalize_for_dedup, sha256_hex, stable_unit_hash
 
@@ -191,12 +192,14 @@ def achieved_mix(sampled: pd.DataFrame) -> dict[str, float]:
 
 # A pool refresh asks for the same rows' keys several times (the sample, the sample of the pool a week
 # back for the growth rate, the export's split groups): each key is a pure function of its text, kept
-# for the rows of a pool of a few hundred thousand
+# for the rows of a pool of a few hundred thousand, until the run ends (lib.memory.per_run_cache)
+@per_run_cache
 @lru_cache(maxsize=2 ** 19)
 def _prompt_key(instruction: str, input_message: str) -> str:
     return sha256_hex(normalize_for_dedup(instruction) + "\x1f" + normalize_for_dedup(input_message))[:16]
 
 
+@per_run_cache
 @lru_cache(maxsize=2 ** 19)
 def _sample_hash(seed: int, generation_id: object) -> float:
     return 1.0 - stable_unit_hash(seed, "sample", generation_id)
