@@ -42,6 +42,11 @@ def _run_phase(phase, batch: Batch, fired: list[dict[str, str]], extra: dict[int
         if spec.phase != phase.name:
             continue
         if spec.row is not None:
+            if spec.prepare is not None:
+                try:
+                    spec.prepare([batch.records[i] for i in rows], batch.settings)
+                except Exception:  # noqa: BLE001  (then each row does the work alone, and reports what fails)
+                    pass
             for i in rows:
                 reason = _row_reason(spec.row, batch.records[i], batch.settings)
                 if reason:

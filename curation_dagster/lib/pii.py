@@ -39,10 +39,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
-
-import numpy as np
-
-from curation_dagster.lib.files import write_atomic
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pandas as pd

@@ -8,14 +8,11 @@ target model's tokenizer folder for exact counts.
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
 from curation_dagster.lib.embedding import DEFAULT_MODEL, resolve_model_path
-from curation_dagster.lib.files import write_atomic
+from curation_dagster.lib.memory import per_run_cache
 
 #: the one token budget of an example (every message of the exported chat record): the filter rejects
 #: longer rows (rule too_many_tokens) and the export's blocking check verifies the same number. Real
@@ -50,6 +47,30 @@ def count_tokens(texts: list[str], tokenizer_path: str = DEFAULT_MODEL) -> list[
         return [len(e.ids) for e in tok.encode_batch(list(texts), add_special_tokens=False)]
     enc = tok(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
     return [len(ids) for ids in enc]
+
+
+class _Counts(dict):
+    """(text, tokenizer) -> tokens of the texts remember_token_counts was last given."""
+
+    def cache_clear(self) -> None:  # lib.memory.per_run_cache empties it between runs
+        self.clear()
+
+
+_COUNTED = per_run_cache(_Counts())
+
+
+def remember_token_counts(texts: list[str], tokenizer_path: str = DEFAULT_MODEL) -> None:
+    """Count these texts in one batch (the tokenizer's threads) and keep the counts, replacing the last
+    batch's, for token_count to read back."""
+    _COUNTED.clear()
+    todo = list(dict.fromkeys(texts))
+    _COUNTED.update(((t, tokenizer_path), n) for t, n in zip(todo, count_tokens(todo, tokenizer_path)))
+
+
+def token_count(text: str, tokenizer_path: str = DEFAULT_MODEL) -> int:
+    """count_tokens of one text: read back when remember_token_counts counted it, else counted now."""
+    known = _COUNTED.get((text, tokenizer_path))
+    return known if known is not None else count_tokens([text], tokenizer_path)[0]
 
 
 def example_text(messages: list[dict]) -> str:

@@ -172,3 +172,40 @@ def test_redact_mode_keeps_pii_rows_with_placeholders_and_counts_them():
     assert named["output"].endswith("[NAME]\nMobile: [PHONE]\n[EMAIL]") and "Anna" not in named["output"]
     assert json.loads(named["identity"])["name"] == "[NAME]" and named["pii_redactions"] == 4
     assert apply_filters(pd.DataFrame([row()]), S).kept.loc[0, "pii_redactions"] == 0
+
+
+def test_token_budget_counts_a_batch_once_and_gives_each_row_its_own_count(monkeypatch):
+    # too_many_tokens prepares its rows: every text that may exceed the budget goes to the tokenizer in
+    # one call, and each row's reason carries the count of its own text
+    from curation_dagster.lib import tokens
+    from curation_dagster.lib.export import to_chat_record
+
+    small = FilterSettings(max_tokens_per_example=200)
+    rows = [row(generation_id=f"g{i}", output=OUTPUT * k) for i, k in enumerate((1, 3, 6, 6))]
+    rows[3]["instruction"] = "Tell Maria we chose another candidate, and thank her twice"
+    texts = [tokens.example_text(to_chat_record(r)["messages"]) for r in rows]
+    expected = tokens.count_tokens(texts)
+    assert expected[0] < 200 < expected[1] < expected[2] < expected[3]
+    calls = []
+    real = tokens.count_tokens
+    monkeypatch.setattr(tokens, "count_tokens", lambda t, p=tokens.DEFAULT_MODEL: calls.append(len(t)) or real(t, p))
+    out = apply_filters(pd.DataFrame(rows), small)
+    reasons = dict(zip(out.rejected["generation_id"], out.rejected["reason"]))
+    assert set(reasons) == {"g1", "g2", "g3"} and "g0" in set(out.kept["generation_id"])
+    for g, n in zip(("g1", "g2", "g3"), expected[1:]):
+        assert reasons[g] == f"example has {n:,} tokens (budget max_tokens_per_example 200)"
+    # one batch of the four texts (each over 200 non-space characters), no call per row
+    assert calls == [4]
+
+
+def test_a_failing_prepare_leaves_each_row_to_do_its_own_work(monkeypatch):
+    from curation_dagster.lib import rules, tokens
+
+    def broken(texts, tokenizer):
+        raise RuntimeError("tokenizer threads unavailable")
+
+    tokens._COUNTED.clear()
+    monkeypatch.setattr(rules, "remember_token_counts", broken)
+    out = apply_filters(pd.DataFrame([row(output=OUTPUT * 100)]), S)
+    assert out.rejected["rule"].tolist() == ["too_many_tokens"]
+    assert out.rejected["reason"].iloc[0].startswith("example has ")
