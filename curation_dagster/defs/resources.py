@@ -14,6 +14,7 @@ from pydantic import Field
 from curation_dagster import settings
 from curation_dagster.defs.llm import llm_endpoint_resource
 from curation_dagster.lib.contract import CONTRACT_COLUMNS
+from curation_dagster.lib.files import state_path
 
 
 class SourceWarehouse(dg.ConfigurableResource):
@@ -207,8 +208,8 @@ class DatasetStore(dg.ConfigurableResource):
 
     def state_path(self, owner: str, what: str) -> Path:
         """A file asset `owner` keeps between runs to spare work, never part of a published dataset:
-        `<export_dir>/state/<owner>.<what>` (the folder the export keeps its own in, export.validation.state_path)."""
-        return Path(self.export_dir) / "state" / f"{owner}.{what}"
+        `<export_dir>/state/<owner>.<what>` (lib.files.state_path, where the export keeps its own)."""
+        return state_path(self.path(owner), what)
 
 
 class EmbeddingCacheResource(dg.ConfigurableResource):

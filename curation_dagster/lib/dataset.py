@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from curation_dagster.lib.chat_lines import LINE_PREFIX, chat_lines
+from curation_dagster.lib.chat_lines import chat_lines, messages_json
 from curation_dagster.lib.dedup import DuplicateHit
 from curation_dagster.lib.export import (churn, drop_chat_duplicates, excluded_cluster_ids, explain_churn,
                                          jsonl_bytes)
@@ -219,7 +219,7 @@ def build_dataset(reviewed: pd.DataFrame, shipped: set[str] | None, validation_f
         part = df[df["split"] == split]
         lines = part["_line"].tolist()
         files[f"{split}.jsonl"] = "".join(line + "\n" for line in lines).encode()
-        messages += [line[len(LINE_PREFIX):-1] for line in lines]
+        messages += [messages_json(line) for line in lines]
         rows = part[[c for c in PROVENANCE_COLUMNS if c in part.columns]].to_dict("records")
         provenance += [_provenance(split, i + 1, r) for i, r in enumerate(rows)]
     files["provenance.jsonl"] = jsonl_bytes(provenance)

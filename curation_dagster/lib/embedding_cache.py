@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from curation_dagster.lib.frames import list_column_rows
 from curation_dagster.lib.text import sha256_hex
 
 
@@ -42,10 +43,7 @@ class EmbeddingCache:
             # one Arrow table in and out, not a statement per key nor a Python list per vector
             con.register("wanted", pa.table({"key": sorted(set(keys))}))
             table = con.sql("SELECT c.key, c.vector FROM embedding_cache c JOIN wanted USING (key)").to_arrow_table()
-        vectors = table.column("vector").combine_chunks()
-        flat = vectors.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
-        bounds = vectors.offsets.to_numpy()
-        return {k: flat[bounds[i]:bounds[i + 1]] for i, k in enumerate(table.column("key").to_pylist())}
+        return dict(zip(table.column("key").to_pylist(), list_column_rows(table.column("vector"), np.float32)))
 
     def put(self, items: dict[str, np.ndarray]) -> None:
         if not items:

@@ -189,8 +189,13 @@ def jsonl_lines(text: str) -> list[str]:
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
+def jsonl_line(record: dict) -> str:
+    """One record as its JSONL line, without the newline."""
+    return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
+
+
 def jsonl_bytes(records: list[dict]) -> bytes:
-    return "".join(json.dumps(r, ensure_ascii=False, separators=(", ", ": ")) + "\n" for r in records).encode()
+    return "".join(jsonl_line(r) + "\n" for r in records).encode()
 
 
 def publish_directory(files: dict[str, bytes], target: Path) -> None:

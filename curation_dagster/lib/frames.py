@@ -1,4 +1,4 @@
-"""Small pandas helpers shared by the stages."""
+"""Small pandas (and Arrow) helpers shared by the stages."""
 
 from __future__ import annotations
 
@@ -32,3 +32,12 @@ def embedding_matrix(df: pd.DataFrame, column: str = "embedding"):
     if df is None or not len(df):
         return np.zeros((0, 1), np.float32)
     return np.stack(df[column].to_numpy()).astype(np.float32)
+
+
+def list_column_rows(column, dtype) -> list:
+    """Each row of an Arrow list column (a DuckDB FLOAT[] / UBIGINT[] read with to_arrow_table) as a numpy
+    array: slices of one flat array, not a Python list per row (fetchall took 2.9 s for 74,688 signatures)."""
+    lists = column.combine_chunks()
+    flat = lists.flatten().to_numpy(zero_copy_only=False).astype(dtype, copy=False)
+    bounds = lists.offsets.to_numpy()
+    return [flat[bounds[i]:bounds[i + 1]] for i in range(len(lists))]

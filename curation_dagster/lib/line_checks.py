@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from curation_dagster.lib.export import turns_of, validate_chat_record
-from curation_dagster.lib.files import write_atomic
+from curation_dagster.lib.files import read_keyed, write_keyed
 from curation_dagster.lib.pii import detector_identity, first_pii_kind
 from curation_dagster.lib.tokens import count_tokens, example_text
 
 #: bump when what a line is checked for changes
 VERSION = "line-checks:1"
+COLUMNS = {"problem": pa.string(), "pii": pa.string(), "tokens": pa.int64(), "user": pa.string(),
+           "reply": pa.string()}
 
 
 @dataclass
@@ -57,38 +58,15 @@ def _check(lines: list[str], tokenizer: str) -> list[tuple]:
     return [tuple(r) for r in found]
 
 
-def _load(cache: Path | None, identity: str) -> dict[bytes, tuple]:
-    if cache is None:
-        return {}
-    try:
-        t = pq.read_table(cache)
-        if (t.schema.metadata or {}).get(b"identity") != identity.encode():
-            return {}
-        cols = [t.column(c).to_pylist() for c in ("problem", "pii", "tokens", "user", "reply")]
-        return dict(zip(t.column("key").to_pylist(), zip(*cols)))
-    except (OSError, ValueError, KeyError, pa.ArrowException):
-        return {}  # unreadable: every line is checked again
-
-
 def check_lines(lines: list[str], tokenizer: str, cache: Path | None = None) -> LineChecks:
     """The checks of each line (no trailing newline). `cache` (a Parquet file): the answers for lines
     checked in the last call are read back, and the file is rewritten with exactly this call's lines."""
     keys = [hashlib.blake2b(line.encode("utf-8", "surrogatepass"), digest_size=16).digest() for line in lines]
     identity = _identity(tokenizer)
-    known = _load(cache, identity)
+    known = read_keyed(cache, identity, tuple(COLUMNS))
     todo = {k: line for k, line in zip(keys, lines) if k not in known}
     known.update(zip(todo, _check(list(todo.values()), tokenizer)))
     rows = [known[k] for k in keys]
-    out = LineChecks(*(list(col) for col in zip(*rows)), checked=len(todo)) if rows else LineChecks()
     if cache is not None and (todo or len(known) != len(set(keys))):
-        uniq = dict(zip(keys, rows))
-        vals = list(uniq.values())
-        table = pa.table({"key": pa.array(list(uniq), pa.binary(16)),
-                          "problem": pa.array([v[0] for v in vals], pa.string()),
-                          "pii": pa.array([v[1] for v in vals], pa.string()),
-                          "tokens": pa.array([v[2] for v in vals], pa.int64()),
-                          "user": pa.array([v[3] for v in vals], pa.string()),
-                          "reply": pa.array([v[4] for v in vals], pa.string())})
-        write_atomic(Path(cache), lambda tmp: pq.write_table(
-            table.replace_schema_metadata({"identity": identity}), tmp, compression="zstd"))
-    return out
+        write_keyed(cache, identity, dict(zip(keys, rows)), COLUMNS)
+    return LineChecks(*(list(col) for col in zip(*rows)), checked=len(todo)) if rows else LineChecks()

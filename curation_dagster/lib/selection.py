@@ -144,6 +144,8 @@ def _document_frequencies(view: TextView, keys: list[bytes], fit: list[str], sta
         was = dict(zip(old_keys, range(len(old_keys))))
         left = [old_texts[j] for k, j in was.items() if k not in now]
         joined = [t for k, t in zip(keys, fit) if k not in was]
+        if not left and not joined:  # the same fit rows: nothing to count, nothing to write
+            return old_df.astype(np.float64)
         if len(left) + len(joined) < len(fit):  # else counting the fit afresh is as cheap
             df = old_df - _presence(view, left) + _presence(view, joined)
     if df is None:

@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import pyarrow.parquet as pq
 
-from curation_dagster.lib.chat_lines import chat_lines
+from curation_dagster.lib.chat_lines import chat_lines, messages_json
 from curation_dagster.lib.dataset import build_dataset
 
 ROWS = pd.DataFrame({
@@ -24,7 +24,7 @@ def test_lines_are_the_chat_records_and_their_turns():
     assert json.loads(got.lines[1])["messages"][0]["content"] == "Thank Ann\n\nMessage I am replying to:\nAnn sent flowers."
     assert got.users == ["Say hi", "Thank Ann\n\nMessage I am replying to:\nAnn sent flowers.", "Thank Ann"]
     assert got.replies == ["Hello", "Thanks, Ann!", "Thanks, Ann!"]
-    assert got.messages(0) == json.dumps(json.loads(got.lines[0])["messages"], ensure_ascii=False)
+    assert messages_json(got.lines[0]) == json.dumps(json.loads(got.lines[0])["messages"], ensure_ascii=False)
     assert got.built == 3
 
 

@@ -37,9 +37,12 @@ def test_kept_frequencies_give_the_idf_of_a_fresh_fit_as_the_pool_changes(tmp_pa
     monkeypatch.undo()
     expected = fresh(ids2, txt2, 120)
     assert np.array_equal(kept, expected) and not np.array_equal(expected, first)
-    # same rows in another order: the same IDF
+    # same rows in another order: the same IDF, nothing counted and the file left as it was
+    counted.clear()
+    monkeypatch.setattr(selection, "_presence", lambda view, t: counted.append(len(t)) or real(view, t))
+    written = state.stat().st_mtime_ns
     back = fit_text_view(txt2[::-1], ids2[::-1], seed=3, fit_cap=120, n_features=2 ** 12, state=state).idf
-    assert np.array_equal(back, expected)
+    assert np.array_equal(back, expected) and counted == [] and state.stat().st_mtime_ns == written
 
 
 def test_idf_values_are_the_smoothed_document_frequencies(tmp_path):

@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from curation_dagster.defs.export.config import ExportConfig
-from curation_dagster.defs.export.validation import state_path, validate_dataset
+from curation_dagster.defs.export.validation import validate_dataset
 from curation_dagster.defs.partitions import OWNERS
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.lib.diversity import DiversitySettings, Instruments, compare_to_pool, pool_texts
@@ -17,7 +17,7 @@ from curation_dagster.lib.dataset import (DatasetBuild, apply_judge, apply_revie
 from curation_dagster.lib.doc_qa import mix_doc_qa
 from curation_dagster.lib.variants import mix_variants
 from curation_dagster.lib.export import publish_directory, published_ids
-from curation_dagster.lib.files import write_atomic
+from curation_dagster.lib.files import state_path, write_atomic
 from curation_dagster.lib.frames import embedding_matrix
 from curation_dagster.lib.progress import dataset_progress, projected_progress
 

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from curation_dagster.defs.checks import ERROR, gx_check
 from curation_dagster.lib.export import jsonl_lines, turn_duplicates
-from curation_dagster.lib.files import write_atomic
+from curation_dagster.lib.files import state_path, write_atomic
 from curation_dagster.lib.line_checks import check_lines
 from curation_dagster.lib.splits import SPLITS, split_problems
 from curation_dagster.lib.tokens import DEFAULT_TOKENIZER
@@ -126,13 +126,6 @@ def dataset_suites(files: dict[str, bytes], manifest: dict, max_tokens: int, tok
         (pd.DataFrame({"split_problem": split_problems(provenance, split_lines, manifest) or [None]}, dtype=object),
          [gxe.ExpectColumnValuesToBeNull(column="split_problem")]),
     ]
-
-
-def state_path(dataset_dir: Path, what: str) -> Path:
-    """Where the export keeps what it may reuse next time (token counts, diversity instruments):
-    `<export dir>/state/<dataset>.<what>`, beside the published folder, never inside it (a dot
-    folder there is a publish in progress)."""
-    return dataset_dir.parent / "state" / f"{dataset_dir.name}.{what}"
 
 
 def validate_dataset(files: dict[str, bytes], manifest: dict, max_tokens: int, tokenizer: str = DEFAULT_TOKENIZER,
