@@ -126,31 +126,33 @@ def materialize_all(partition_keys: list[str], log=click.echo) -> list:
     from curation_dagster.lib.memory import release_freed_memory  # runs share this process: see lib/memory.py
 
     defs = build_definitions(deployment=deployment_for(partition_keys))
-    instance = DagsterInstance.get()
-    recover_dead_runs(instance, log=log)  # runs killed mid-step: mark FAILURE, free their pool slots
-    tags = launch_tags()  # this process's pid + host, so a later check can tell if it died
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    evaluations = []
-    daily = defs.resolve_job_def("daily_curation_job")
-    fit = defs.resolve_job_def("topic_model_job")
-    pool = defs.resolve_job_def("pool_refresh_job")
-    for key in partition_keys:
+    # closed when the runs end or one raises: an instance left open is torn down at interpreter exit,
+    # after its SQLite connections ("Cannot operate on a closed database" on stderr)
+    with DagsterInstance.get() as instance:
+        recover_dead_runs(instance, log=log)  # runs killed mid-step: mark FAILURE, free their pool slots
+        tags = launch_tags()  # this process's pid + host, so a later check can tell if it died
+        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+        evaluations = []
+        daily = defs.resolve_job_def("daily_curation_job")
+        fit = defs.resolve_job_def("topic_model_job")
+        pool = defs.resolve_job_def("pool_refresh_job")
+        for key in partition_keys:
+            t0 = time.perf_counter()
+            res = daily.execute_in_process(partition_key=key, instance=instance, run_config=quiet, raise_on_error=True,
+                                           tags=tags)
+            evaluations += [(key, e) for e in res.get_asset_check_evaluations()]
+            log(f"  partition {key}: {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
+            release_freed_memory()
         t0 = time.perf_counter()
-        res = daily.execute_in_process(partition_key=key, instance=instance, run_config=quiet, raise_on_error=True,
-                                       tags=tags)
-        evaluations += [(key, e) for e in res.get_asset_check_evaluations()]
-        log(f"  partition {key}: {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
+        res = fit.execute_in_process(instance=instance, run_config=quiet, raise_on_error=True,
+                                     tags={REFIT_REASON_TAG: "demo: first fit", **tags})
+        log(f"  topic model (fit): {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
         release_freed_memory()
-    t0 = time.perf_counter()
-    res = fit.execute_in_process(instance=instance, run_config=quiet, raise_on_error=True,
-                                 tags={REFIT_REASON_TAG: "demo: first fit", **tags})
-    log(f"  topic model (fit): {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
-    release_freed_memory()
-    t0 = time.perf_counter()
-    res = pool.execute_in_process(instance=instance, run_config=quiet, raise_on_error=True, tags=tags)
-    evaluations += [(None, e) for e in res.get_asset_check_evaluations()]
-    log(f"  pool (assign clusters, sample, export): {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
-    return evaluations
+        t0 = time.perf_counter()
+        res = pool.execute_in_process(instance=instance, run_config=quiet, raise_on_error=True, tags=tags)
+        evaluations += [(None, e) for e in res.get_asset_check_evaluations()]
+        log(f"  pool (assign clusters, sample, export): {'ok' if res.success else 'FAILED'} ({time.perf_counter() - t0:.1f}s)")
+        return evaluations
 
 
 def print_checks(evaluations: list) -> None:

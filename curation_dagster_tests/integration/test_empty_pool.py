@@ -164,8 +164,9 @@ def test_an_empty_export_never_replaces_the_last_good_one(tmp_path, case):
     sampled = _sampled([] if case == "empty_sample" else ["g1", "g2"])
     decisions = pd.DataFrame({"generation_id": ["g1", "g2"], "state": ["rejected"] * 2, "edited_output": [None] * 2,
                               "agreement": [1.0, 1.0]}) if case != "empty_sample" else pd.DataFrame()
-    with pytest.raises(dg.Failure) as failure:
-        list(finetuning_dataset(dg.build_asset_context(), config=ExportConfig(), dataset_store=store,
+    # the context's ephemeral instance is closed here, not at interpreter exit after its SQLite connection
+    with dg.build_asset_context() as context, pytest.raises(dg.Failure) as failure:
+        list(finetuning_dataset(context, config=ExportConfig(), dataset_store=store,
                                 sampled_examples=sampled, review_decisions=decisions,
                                 review_annotations=pd.DataFrame(), cluster_decisions=pd.DataFrame(),
                                 deduplicated_generations=pd.DataFrame(), judged_examples=pd.DataFrame(),
