@@ -53,3 +53,12 @@ def small_pipeline(tmp_path_factory, small_topic_modelled):
 
     data_dir = copy_graph(small_topic_modelled, tmp_path_factory.mktemp("small_pipeline"))
     return data_dir, refresh_pool(data_dir)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Collect what tests left in reference cycles (an exception's traceback holding an asset context
+    and its ephemeral Dagster instance, say) while SQLite is still open: left to interpreter exit, their
+    connections are finalised after it and print "Cannot operate on a closed database" tracebacks."""
+    import gc
+
+    gc.collect()
