@@ -92,10 +92,10 @@ def columns_read(expectations: list) -> list[str] | None:
 
 
 def _frame_for(df: pd.DataFrame, expectations: list) -> pd.DataFrame:
-    """df cut to the columns the expectations read: GX's pandas batch costs time in proportion to the
-    whole frame (1.7 s for one uniqueness check on a 50,000-row frame with text and embedding columns,
-    0.06 s on the id column alone). A named column the frame lacks is left for GX to report; row
-    counts need one column to keep the rows."""
+    """df cut to the columns the expectations read: a GX pandas batch hashes the whole frame for its
+    batch markers (one uniqueness check took 3.4 s on a 74,000-row pool with its embeddings, 0.06 s on
+    the id column alone). A named column the frame lacks is left for GX to report; row counts need one
+    column to keep the rows."""
     wanted = columns_read(expectations)
     if wanted is None or len(df.columns) == 0:
         return df
