@@ -24,13 +24,15 @@ def _malloc_trim():
         return None
 
 
-#: functools.lru_cache'd functions whose entries (texts of one run's pool) must not outlive the run
+#: caches with a cache_clear() (lru_cache'd functions, tokens' counts) whose entries (texts of one run's
+#: pool) must not outlive the run
 _RUN_CACHES: list = []
 
 
 def per_run_cache(fn):
-    """Register an lru_cache'd function: release_freed_memory empties it, so a process that runs many
-    jobs (`curation run`) does not keep one run's texts alive through it."""
+    """Register a cache with a cache_clear() (an lru_cache'd function, or a dict-like one such as
+    lib.tokens' counts): release_freed_memory empties it, so a process that runs many jobs (`curation
+    run`) does not keep one run's texts alive through it."""
     _RUN_CACHES.append(fn)
     return fn
 
