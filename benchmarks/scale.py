@@ -19,8 +19,9 @@ does), with the settings file this script writes (`embedding.backend`, `export.t
    `pool_refresh_job`; wall time per run (a run's process start, imports and definitions included),
    per asset (summed over partitions, from Dagster's step stats) and the largest peak RSS of any
    process (ru_maxrss: the embedding model, the pool and DuckDB together);
-2. one more day: the held-back day lands in the warehouse, its `daily_curation_job` and a
-   `pool_refresh_job` (assign to the existing topic model, no refit) run, and the same day's kept
+2. one more day: the held-back day lands in the warehouse and one `add_day_job` run materializes its
+   partition and refreshes the pool (assign to the existing topic model, no refit; `--added-day
+   two-runs`: its `daily_curation_job` then a `pool_refresh_job`), and the same day's kept
    rows are then embedded alone with the same backend (model already loaded, no cache) for the
    ratio; churn comes from the new manifest's `changes_since_previous`.
 
@@ -134,6 +135,9 @@ def main() -> None:
     ap.add_argument("--in-process", action="store_true",
                     help="run every job in this one process, as `curation run` does (default: each run in a process "
                          "of its own, as the daemon's run launcher runs them; peak RSS is then the largest run's)")
+    ap.add_argument("--added-day", choices=("one-run", "two-runs"), default="one-run",
+                    help="how the extra day is added: add_day_job (the day and the pool refresh in one run, as "
+                         "add_day_job_schedule runs it) or daily_curation_job then pool_refresh_job")
     ap.add_argument("--run-one", nargs=2, metavar=("JOB", "PARTITION"), default=None, help=argparse.SUPPRESS)
     ap.add_argument("--sharegpt", type=Path, default=None,
                     help="a ShareGPT dump (../shared/tools/real-conversations OUT.json) instead of generated rows: "
@@ -277,8 +281,10 @@ def main() -> None:
         curation_cli(work, "import", str(all_file))  # the rows already there are skipped
     else:
         write_generations(data / "warehouse.duckdb", gens, labels)
-    inc_daily = run("daily_curation_job", last_day)
-    inc_pool = run("pool_refresh_job")
+    if args.added_day == "one-run":
+        inc_daily, inc_pool = run("add_day_job", last_day), 0.0
+    else:
+        inc_daily, inc_pool = run("daily_curation_job", last_day), run("pool_refresh_job")
     inc_steps = dict(per_asset)
     manifest = json.loads(manifest_path.read_text())
     with duckdb.connect(str(data / "pipeline.duckdb"), read_only=True) as con:
@@ -303,7 +309,8 @@ def main() -> None:
         "cold_seconds_per_asset": {k: round(v, 1) for k, v in sorted(cold_steps.items(), key=lambda kv: -kv[1])},
         "cold_peak_rss_gib": round(cold_rss, 2),
         "export_rows": cold_manifest["rows"]["total"], "cold_diversity": cold_manifest.get("diversity"),
-        "added_day": {"day": last_day, "new_kept_rows": int(len(new_rows)),
+        "added_day": {"day": last_day, "new_kept_rows": int(len(new_rows)), "runs": args.added_day,
+                      # one-run: the add_day_job run's wall time is daily_seconds
                       "daily_seconds": round(inc_daily, 1), "pool_refresh_seconds": round(inc_pool, 1),
                       "seconds_per_asset": {k: round(v, 1) for k, v in sorted(inc_steps.items(), key=lambda kv: -kv[1])},
                       "embed_alone_seconds": round(embed_alone, 1),
@@ -328,7 +335,9 @@ def main() -> None:
           f"lexical Vendi {vendi(cold_manifest, 'lexical')}, semantic {vendi(cold_manifest, 'semantic')}")
     a = out["added_day"]
     print(f"\n== one more day ({last_day}): {a['new_kept_rows']:,} new kept rows")
-    print(f"  daily_curation_job {inc_daily:.1f}s + pool_refresh_job {inc_pool:.1f}s = {inc_daily + inc_pool:.1f}s; "
+    runs = (f"add_day_job {inc_daily:.1f}s" if args.added_day == "one-run" else
+            f"daily_curation_job {inc_daily:.1f}s + pool_refresh_job {inc_pool:.1f}s = {inc_daily + inc_pool:.1f}s")
+    print(f"  {runs}; "
           f"embedding the new rows alone {embed_alone:.1f}s -> {a['ratio_to_embedding_alone']}x; "
           f"the steps alone {a['steps_seconds']:.1f}s -> {a['steps_ratio_to_embedding_alone']}x")
     for k, v in a["seconds_per_asset"].items():

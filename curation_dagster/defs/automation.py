@@ -51,11 +51,27 @@ pool_refresh_job = dg.define_asset_job(
 )
 
 
+add_day_job = dg.define_asset_job(
+    "add_day_job",
+    # partitioned like the daily assets; the pool assets downstream read every day, this one included
+    selection=dg.AssetSelection.assets(*DAILY_ASSETS, *POOL_ASSETS),
+    tags=POOL_STAGE_TAGS,
+    description="One day's growth in one run: load, filter and embed the day, then refresh the pool and re-export "
+                "(daily_curation_job then pool_refresh_job, paying the run's start and imports once). For the "
+                "latest day; backfill past days with daily_curation_job, which does not refresh the pool per day.",
+)
+
 
 def build_schedules(deployment: Deployment) -> list[dg.ScheduleDefinition]:
-    """The daily schedule (02:00 UTC, the day before) and the pool schedules on the deployment's crons."""
+    """The daily schedules (02:00 UTC, the day before: the day alone, or the day and the pool refresh in one
+    run) and the pool schedules on the deployment's crons."""
     daily = dg.build_schedule_from_partitioned_job(
         daily_curation_job, hour_of_day=2, minute_of_hour=0,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+    )
+    # the same hour as the daily schedule: turn on this one instead of that one and the pool refresh's
+    add_day = dg.build_schedule_from_partitioned_job(
+        add_day_job, hour_of_day=2, minute_of_hour=0,
         default_status=dg.DefaultScheduleStatus.STOPPED,
     )
     refit = deployment.schedule("topic_model_cron", job=topic_model_job, name="topic_model_job_schedule",
@@ -63,7 +79,7 @@ def build_schedules(deployment: Deployment) -> list[dg.ScheduleDefinition]:
                                 default_status=dg.DefaultScheduleStatus.STOPPED)
     refresh = deployment.schedule("pool_refresh_cron", job=pool_refresh_job, name="pool_refresh_job_schedule",
                                   default_status=dg.DefaultScheduleStatus.STOPPED)
-    return [daily, refit, refresh]
+    return [daily, add_day, refit, refresh]
 
 
 @dg.asset_sensor(asset_key=dg.AssetKey("generation_clusters"), job=topic_model_job, name="topic_model_drift",
@@ -83,5 +99,5 @@ def topic_model_drift(context: dg.SensorEvaluationContext, asset_event: dg.Event
     return dg.SkipReason(f"new rows outlier share {share:.0%} <= {threshold:.0%} for model {version}")
 
 
-jobs = [daily_curation_job, topic_model_job, pool_refresh_job]
+jobs = [daily_curation_job, topic_model_job, pool_refresh_job, add_day_job]
 sensors = [topic_model_drift]
