@@ -177,6 +177,12 @@ class DatasetBuild:
         return out
 
 
+def _text(value) -> bool:
+    # a column with no value on this row is NaN after a merge, and NaN is truthy: json.dumps would write it
+    # as the bare token NaN, which strict JSON readers (jq, JavaScript, Go) reject
+    return isinstance(value, str) and bool(value)
+
+
 def _provenance(split: str, line: int, r: dict) -> dict:
     return {"split": split, "line": line, "generation_id": r["generation_id"], "cluster_id": int(r["cluster_id"]),
             "cluster_name": r["cluster_name"], "template_id": r["template_id"],
@@ -186,8 +192,8 @@ def _provenance(split: str, line: int, r: dict) -> dict:
             # variants, paraphrases and negatives (lib.variants): the source generation and how it was derived
             **({"derived_from": r["derived_from"], "derivation": r["derivation"]}
                if isinstance(r.get("derivation"), str) and r["derivation"] else {}),
-            **({"review_state": r["review_state"]} if r.get("review_state") else {}),
-            **({"original_output": r["original_output"]} if r.get("original_output") else {}),
+            **({"review_state": r["review_state"]} if _text(r.get("review_state")) else {}),
+            **({"original_output": r["original_output"]} if _text(r.get("original_output")) else {}),
             **({"quality_source": r["quality_source"]} if r.get("quality_source") == "offline_judge" else {}),
             **({"judge": r["judge"]} if isinstance(r.get("judge"), dict) else {})}
 

@@ -57,6 +57,26 @@ def test_files_lines_and_provenance_agree_and_a_chat_duplicate_ships_once():
     assert [h.generation_id for h in again.duplicates] == ["g1"]
 
 
+def test_provenance_is_strict_json_when_review_columns_are_missing_on_a_row():
+    # after apply_reviews' merge, rows nobody reviewed hold NaN (or None) in review_state and original_output
+    df = rows()
+    nan = float("nan")
+    df["review_state"] = df["generation_id"].map({"g2": "edited", "g1": nan, "g0": nan, "g3": None})
+    df["original_output"] = df["generation_id"].map({"g2": "Rain once", "g1": nan, "g0": nan, "g3": None})
+    build = build_dataset(df, shipped=None, validation_fraction=0.0, seed=0)
+
+    def no_bare_constants(token):
+        raise AssertionError(f"{token} is not JSON")
+
+    records = [json.loads(line, parse_constant=no_bare_constants)
+               for line in build.files["provenance.jsonl"].decode().splitlines()]
+    by_id = {r["generation_id"]: r for r in records}
+    assert sorted(by_id) == ["g1", "g2", "g3"]
+    assert by_id["g1"].keys().isdisjoint({"review_state", "original_output"})
+    assert by_id["g3"].keys().isdisjoint({"review_state", "original_output"})
+    assert [by_id["g2"]["review_state"], by_id["g2"]["original_output"]] == ["edited", "Rain once"]
+
+
 def test_changes_split_by_cause_and_the_manifest_describes_the_files(tmp_path):
     build = build_dataset(rows(), shipped=None, validation_fraction=0.5, seed=0)
     previous = {"g0", "g1", "old", "gone"}
