@@ -23,7 +23,9 @@ does), with the settings file this script writes (`embedding.backend`, `export.t
    partition and refreshes the pool (assign to the existing topic model, no refit; `--added-day
    two-runs`: its `daily_curation_job` then a `pool_refresh_job`), and the same day's kept
    rows are then embedded alone with the same backend (model already loaded, no cache) for the
-   ratio; churn comes from the new manifest's `changes_since_previous`.
+   ratio; churn comes from the new manifest's `changes_since_previous`;
+3. a day with no rows, added the same way: the cost of a day before its rows (process start, imports,
+   the pool's own work), so the ratio of step 2 reads as (this + embedding) / embedding.
 
 Real pool (`--sharegpt DUMP`, e.g. the development half from ../shared/tools/real-conversations):
 conversation i is dated day i mod (days + 1); every day but the last is imported with `curation
@@ -296,6 +298,13 @@ def main() -> None:
     embed_texts(embedder, texts)
     embed_alone = time.perf_counter() - t
     change = manifest.get("changes_since_previous") or {}
+    # ---- 3. a day with no rows: what adding a day costs before its rows (process start, imports, the pool's
+    # own work); the added day's ratio to its embedding is about (this + embedding) / embedding
+    per_asset.clear()
+    empty_day = (date.fromisoformat(last_day) + timedelta(days=1)).isoformat()
+    empty = run("add_day_job", empty_day) if args.added_day == "one-run" else (
+        run("daily_curation_job", empty_day) + run("pool_refresh_job"))
+    empty_steps = dict(per_asset)
 
     def vendi(m: dict, inst: str) -> str:
         v = ((m.get("diversity") or {}).get("instruments") or {}).get(inst, {}).get("vendi")
@@ -319,6 +328,8 @@ def main() -> None:
                       "steps_seconds": round(sum(inc_steps.values()), 1),
                       "steps_ratio_to_embedding_alone": round(sum(inc_steps.values()) / max(embed_alone, 1e-9), 2),
                       "export_rows": manifest["rows"]["total"], "changes_since_previous": change},
+        "empty_day": {"day": empty_day, "seconds": round(empty, 1), "steps_seconds": round(sum(empty_steps.values()), 1),
+                      "seconds_per_asset": {k: round(v, 1) for k, v in sorted(empty_steps.items(), key=lambda kv: -kv[1])}},
         "peak_rss_gib": round(max(peak_rss_gib(), child_peak), 2),
         "runs": "in one process" if args.in_process else "one process per run",
     }
@@ -346,6 +357,11 @@ def main() -> None:
           f"(left pool {change.get('dropped_left_pool', 0)}, review {change.get('dropped_in_review', 0)}, "
           f"duplicate {change.get('dropped_as_duplicate', 0)}, "
           f"selection {change.get('dropped_by_selection', 0)}; selection churn {change.get('selection_churn_rate', 0):.2%})")
+    e = out["empty_day"]
+    print(f"\n== a day with no rows ({empty_day}): {e['seconds']:.1f}s, the steps {e['steps_seconds']:.1f}s: what a day costs "
+          f"before its rows; at 1.2x, a day's embedding would have to take {e['seconds'] / 0.2:.0f}s")
+    for k, v in list(e["seconds_per_asset"].items())[:8]:
+        print(f"    {k:40s} {v:8.1f}s")
     print(f"peak RSS over the whole run {out['peak_rss_gib']:.2f} GiB")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2, default=str))
