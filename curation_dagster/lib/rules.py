@@ -24,7 +24,7 @@ from typing import Callable
 from curation_dagster.lib.decontamination import DecontaminationSettings
 from curation_dagster.lib.language import (DEFAULT_CANDIDATES, MIN_LANGUAGE_LETTERS, STOPWORDS, candidate_languages,
                                            detect_language, stopword_shares)
-from curation_dagster.lib.export import to_chat_record
+from curation_dagster.lib.export import conversation_history, to_chat_record
 from curation_dagster.lib.markdown import Reply, parse_reply
 from curation_dagster.lib.pii import KIND_PHRASES, PII_KINDS, PII_TEXT_COLUMNS, first_pii_kind
 from curation_dagster.lib.quality import QualityWeights, row_quality_score
@@ -49,7 +49,9 @@ class FilterSettings:
     require_generator_version: bool = True  # False for imported data that never recorded one
     require_identity: bool = True  # False for imported data: no identity (or only a system prompt) passes
     min_instruction_words: int = 3
-    reject_continuations: bool = True  # "continue", "give me 10 more": instruction_junk (needs the turn before)
+    # "continue", "give me 10 more" as the instruction, or as (or "expand your last response" in) the first turn of
+    # a conversation: instruction_junk (they need a turn before)
+    reject_continuations: bool = True
     # guards against absurd inputs only; the length that matters is the token budget below
     max_instruction_chars: int = 100_000
     min_output_words: int = 25
@@ -338,7 +340,8 @@ def old_generator_version(row: dict, s: FilterSettings) -> str | None:
     return None
 
 
-@rule("instruction_junk", "instruction is empty, a placeholder or keyboard mash")
+@rule("instruction_junk", "instruction is empty, a placeholder or keyboard mash, or it (or the conversation's first "
+      "turn) asks for more of an earlier answer")
 def instruction_junk(row: dict, s: FilterSettings) -> str | None:
     v = row.get("instruction")
     if _missing(v) or not _is_text(v) or not v.strip():
@@ -348,6 +351,10 @@ def instruction_junk(row: dict, s: FilterSettings) -> str | None:
         return f"instruction is a placeholder ({v.strip()[:30]!r})"
     if s.reject_continuations and continuation_request(v):
         return f"instruction only asks to continue an earlier answer ({' '.join(v.split())[:40]!r})"
+    opener = opening_request(row) if s.reject_continuations else None
+    if opener is not None and (continuation_request(opener) or refers_to_missing_turn(opener)):
+        # a chunk of a split dump: its first answer goes on from one the conversation does not hold
+        return f"the conversation opens on an earlier answer it does not hold ({' '.join(opener.split())[:40]!r})"
     toks = words(v)
     if len(toks) < s.min_instruction_words:
         return f"instruction has {len(toks)} words (minimum {s.min_instruction_words})"
@@ -367,6 +374,30 @@ _CONTINUATION_RE = re.compile(
     r"|create another|generate (?:\d+ )?more|(?:do )?(?:the )?same (?:for|with)? ?(?:the )?(?:rest|next))",
     re.IGNORECASE)
 _CONTINUATION_WORDS = ("繼續", "继续", "계속", "続け", "続き", "продолж", "weiter", "continua", "contin\u00faa")
+
+
+#: an opening turn that points at an assistant turn before it ("redo your previous response"); "the above"
+#: is left alone: in a first message it is as often the text pasted above the question
+_BACK_REFERENCE_RE = re.compile(
+    r"\b(?:your|the) (?:last|previous|prior|earlier) (?:responses?|answers?|repl(?:y|ies)|messages?|code|outputs?|"
+    r"scripts?|examples?|versions?|lists?|suggestions?)\b", re.IGNORECASE)
+
+
+def opening_request(row: dict) -> str | None:
+    """The first user turn of an imported conversation that holds earlier turns (input_message's
+    conversation_history), or the instruction of a one-turn row; None when there is none."""
+    history = conversation_history(row.get("input_message"))
+    if history is None:
+        v = row.get("instruction")
+        return v if _is_text(v) else None
+    return next((t["content"] for t in history if t["role"] == "user" and _is_text(t["content"])), None)
+
+
+def refers_to_missing_turn(text: str) -> bool:
+    """True for a short request that names an earlier answer ("expand your last response"): as the first
+    turn of a conversation, the answer it names is not there."""
+    t = " ".join(text.split())
+    return len(t) <= 200 and bool(_BACK_REFERENCE_RE.search(t))
 
 
 def continuation_request(text: str) -> bool:

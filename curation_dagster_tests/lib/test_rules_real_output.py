@@ -4,11 +4,13 @@ Each case is modelled on a row of the ShareGPT development half that a careful r
 (benchmarks/labels/): the expected verdict is the reader's, not the rule's.
 """
 
+import json
+
 import pandas as pd
 import pytest
 
 from curation_dagster.lib.markdown import parse_reply
-from curation_dagster.lib.rules import RULES, FilterSettings, continuation_request
+from curation_dagster.lib.rules import RULES, FilterSettings, continuation_request, refers_to_missing_turn
 
 SETTINGS = FilterSettings(known_templates=(), require_identity=False, require_generator_version=False)
 FENCE = "```"
@@ -90,6 +92,51 @@ def test_continuation_requests():
     for text in ("Explain how photosynthesis works in C4 plants", "add country", "More formal, please",
                  "Write a poem about the sea", "List the planets of the solar system"):
         assert not continuation_request(text), text
+
+
+def history(*turns: str) -> str:
+    roles = ("user", "assistant")
+    return json.dumps({"conversation_history": [{"role": roles[i % 2], "content": t} for i, t in enumerate(turns)]})
+
+
+ANSWER = ("Sure. The service reads each order from the queue, checks the stock and then writes the invoice, "
+          "so a failed payment never leaves a half-written invoice behind.")
+
+
+def junk(instruction: str, input_message: str | None = None, **settings) -> str | None:
+    row = {"instruction": instruction, "input_message": input_message, "output": ANSWER}
+    s = FilterSettings(known_templates=(), require_identity=False, require_generator_version=False, **settings)
+    return RULES["instruction_junk"](row, s)
+
+
+def test_a_conversation_that_opens_on_an_answer_it_does_not_hold_is_rejected():
+    # modelled on chunks of split ShareGPT conversations in the development half
+    follow_up = "Now add error handling to the invoice step"
+    for opener in ("Continue", "Please expand your last response",
+                   "You forgot to add the suggestions from your last list. Please show the full list.",
+                   "Very nice. Please redo your previous response using Geometric Algebra."):
+        reason = junk(follow_up, history(opener, ANSWER))
+        assert reason and reason.startswith("the conversation opens on an earlier answer"), opener
+        assert junk(follow_up, history(opener, ANSWER), reject_continuations=False) is None
+    # a one-turn row is its own opening turn
+    assert "opens on an earlier answer" in junk("Please redo your previous response in French")
+    # the opener has what it asks about, or asks afresh: kept, whatever the later turns refer to
+    for opener in ("Write a queue consumer in Python that writes invoices",
+                   "Here is my code: def f(x): return x. Explain the above code to a beginner",
+                   "Topic: building a digital business. For the above topic, list common aspirations"):
+        assert junk("Please expand your last response", history(opener, ANSWER)) is None, opener
+    # a plain message being replied to (not earlier turns) leaves the instruction as the opening turn
+    assert junk("Reply to the customer politely", "Where is my refund? You said last week it was sent.") is None
+
+
+def test_references_to_a_missing_turn():
+    for text in ("Please expand your last response", "what's the result of the last script",
+                 "revise all your previous responses and respect the tech stack"):
+        assert refers_to_missing_turn(text), text
+    for text in ("Explain the above code", "Summarize the last chapter of Moby Dick",
+                 "Write a previous-version changelog", "Compare the last two quarters' revenue",
+                 "Please expand your last response " + "and add detail " * 20):  # long: a request of its own
+        assert not refers_to_missing_turn(text), text
 
 
 def test_parse_reply_separates_prose_and_code():

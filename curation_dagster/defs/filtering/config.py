@@ -76,7 +76,8 @@ class FilterConfig(dg.Config):
                                        description="instruction_junk: instructions with fewer words are rejected.")
     reject_continuations: bool = Field(_D.reject_continuations, description=(
         "instruction_junk: reject instructions that only ask to continue an earlier answer ('continue', "
-        "'give me 10 more'); the pair teaches nothing without the turn before."))
+        "'give me 10 more'), and conversations whose first turn does so or names an earlier answer ('expand "
+        "your last response'): chunks of split dumps, answering a turn they do not hold."))
     min_output_words: int = Field(_D.min_output_words, description="too_short: outputs with fewer words are rejected.")
     max_output_chars: int = Field(_D.max_output_chars, description=(
         "text_too_long: a guard against absurd outputs only; the length that matters is max_tokens_per_example."))
