@@ -451,6 +451,34 @@ def score_labels(labelled: list[dict], settings, histories: dict[str, dict] | No
     }
 
 
+def opening_turns(warehouse: Path) -> dict:
+    """Over every imported conversation: how many open on an answer they do not hold (instruction_junk's
+    opening-turn check: a continuation request as the first of several turns, or a short request naming
+    an earlier answer), with the back-references listed for reading (continuation_request itself is scored
+    by the labels' instruction_junk cases)."""
+    import duckdb
+
+    from curation_dagster.lib.export import conversation_history
+    from curation_dagster.lib.rules import continuation_request, opening_request, refers_to_missing_turn
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("SELECT generation_id, instruction, input_message FROM generations").df().to_dict("records")
+    kinds: Counter = Counter()
+    back = []
+    for r in rows:
+        opener = opening_request(r)
+        if opener is None:
+            continue
+        if continuation_request(opener):
+            # a one-turn row's opening turn is its instruction, which the check before this one already judged
+            kinds["continuation" if conversation_history(r["input_message"]) is not None else "continuation_one_turn"] += 1
+        elif refers_to_missing_turn(opener):
+            kinds["back_reference"] += 1
+            back.append({"generation_id": r["generation_id"], "opening_turn": " ".join(opener.split())[:160]})
+    return {"rows": len(rows), "continuation": kinds["continuation"], "back_reference": kinds["back_reference"],
+            "continuation_one_turn": kinds["continuation_one_turn"], "back_references": back}
+
+
 # ------------------------------------------------------------------------------------------------
 # 4. generator labels (benchmarks/rule_scores.py's core, one seed)
 # ------------------------------------------------------------------------------------------------
@@ -672,6 +700,17 @@ def main() -> int:
         print_graph(graph)
     elif not args.skip_graph:
         out("\n== 2. curation run skipped: the import failed")
+
+    if res["rc"] == 0:
+        ot = opening_turns(Path(env["CURATION_DATA_DIR"]) / "warehouse.duckdb")
+        report["opening_turns"] = ot
+        out(f"\n   opening on an answer they do not hold (instruction_junk's opening-turn check, whatever other rules "
+            f"say): {ot['continuation'] + ot['back_reference']:,} of {ot['rows']:,} imported conversations: "
+            f"{ot['continuation']:,} with earlier turns open on a continuation request, {ot['back_reference']:,} name an "
+            f"earlier answer ({ot['continuation_one_turn']:,} one-turn continuation requests the instruction check "
+            f"catches besides):")
+        for b in ot["back_references"][:20]:
+            out(f"      {b['generation_id']}  {b['opening_turn'][:110]}")
 
     # 3. hand labels -------------------------------------------------------------------------------
     settings, source = filter_settings(config)
