@@ -189,6 +189,29 @@ def jsonl_lines(text: str) -> list[str]:
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
+def _not_json(token: str):
+    raise ValueError(f"{token} is not JSON (Python's json writes it; jq, JavaScript and Go reject it)")
+
+
+def read_jsonl_strict(name: str, text: str) -> tuple[list[dict], list[str]]:
+    """The records of a JSONL text and what is wrong with its lines: a line that is not JSON is named
+    and left out; one that holds NaN or Infinity (which json.loads accepts by default) is named and
+    kept, so the checks that read its fields still judge them."""
+    records, problems = [], []
+    for i, line in enumerate(jsonl_lines(text), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line, parse_constant=_not_json))
+        except ValueError as exc:
+            problems.append(f"{name} line {i}: {exc}")
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                pass
+    return records, problems
+
+
 def jsonl_line(record: dict) -> str:
     """One record as its JSONL line, without the newline."""
     return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))

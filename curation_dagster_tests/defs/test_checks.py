@@ -170,6 +170,12 @@ def test_export_validation():
 
     def miscount(files, manifest):  # as many rows in all, but not per split
         manifest["rows"].update(train=1, validation=2)
+    def nan_in_provenance(files, manifest):  # what Python's json writes for a NaN field: not JSON elsewhere
+        files["provenance.jsonl"] = files["provenance.jsonl"].replace(b'"line": 1,', b'"line": 1, "score": NaN,', 1)
+        manifest["files"]["provenance.jsonl"]["sha256"] = hashlib.sha256(files["provenance.jsonl"]).hexdigest()
+    result = validate_dataset(*export_files(rows, nan_in_provenance), max_tokens=100)
+    assert result.metadata["failed_expectations"].value == "expect_column_values_to_be_null(provenance_problem)"
+
     for tamper in (straddle, miscount):
         result = validate_dataset(*export_files(rows, tamper), max_tokens=100)
         assert result.metadata["failed_expectations"].value == "expect_column_values_to_be_null(split_problem)", \

@@ -3,7 +3,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from curation_dagster.lib.export import jsonl_bytes, publish_directory, to_chat_record, validate_chat_record
+from curation_dagster.lib.export import (jsonl_bytes, publish_directory, read_jsonl_strict, to_chat_record,
+                                         validate_chat_record)
 from curation_dagster.lib.sampling import (GENERAL, SampleSettings, achieved_mix, allocate, allocate_general,
                                            sample_per_cluster)
 from curation_dagster.lib.splits import assign_splits
@@ -100,3 +101,17 @@ def test_churn_against_previous_publish(tmp_path):
     assert prev == set("abcd")
     assert churn(prev, set("abcxy")) == {"previous_examples": 4, "kept": 3, "added": 2, "dropped": 1, "churn_rate": 0.25}
     assert churn(None, {"a"})["added"] == 1
+
+
+def test_strict_jsonl_names_bare_constants_and_broken_lines():
+    text = ('{"a": 1}\n'
+            '{"a": NaN}\n'          # what json.dumps writes for float("nan")
+            '{"a": \n'              # cut off
+            '{"a": "NaN"}\n'        # a string is fine
+            '{"a": -Infinity}\n')
+    records, problems = read_jsonl_strict("p.jsonl", text)
+    assert [p.split(":")[0] for p in problems] == ["p.jsonl line 2", "p.jsonl line 3", "p.jsonl line 5"]
+    assert "NaN is not JSON" in problems[0] and "-Infinity is not JSON" in problems[2]
+    # the constant lines are kept for the checks that read their fields; the broken one is not
+    assert [r["a"] for r in records][0] == 1 and [r["a"] for r in records][2] == "NaN" and len(records) == 4
+    assert read_jsonl_strict("p.jsonl", jsonl_bytes([{"a": 0.5}]).decode()) == ([{"a": 0.5}], [])

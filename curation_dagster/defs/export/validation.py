@@ -2,7 +2,6 @@
 good export on disk) and again on the published files by the `finetuning_dataset_valid` check."""
 
 import hashlib
-import json
 from pathlib import Path
 
 import dagster as dg
@@ -12,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curation_dagster.defs.checks import ERROR, gx_check
-from curation_dagster.lib.export import jsonl_lines, turn_duplicates
+from curation_dagster.lib.export import jsonl_lines, read_jsonl_strict, turn_duplicates
 from curation_dagster.lib.files import state_path, write_atomic
 from curation_dagster.lib.line_checks import check_lines
 from curation_dagster.lib.splits import SPLITS, split_problems
@@ -106,7 +105,7 @@ def validated_lines(files: dict[str, bytes], provenance: list[dict], tokenizer: 
 
 def dataset_suites(files: dict[str, bytes], manifest: dict, max_tokens: int, tokenizer: str = DEFAULT_TOKENIZER,
                    dataset_dir: Path | None = None, run_id: str | None = None) -> list[tuple[pd.DataFrame, list]]:
-    provenance = [json.loads(x) for x in jsonl_lines(files.get("provenance.jsonl", b"").decode()) if x.strip()]
+    provenance, provenance_problems = read_jsonl_strict("provenance.jsonl", files.get("provenance.jsonl", b"").decode())
     lines = validated_lines(files, provenance, tokenizer, dataset_dir, run_id)
     split_lines = {s: int((lines["split"] == s).sum()) for s in SPLITS if f"{s}.jsonl" in files}
     hashes = pd.DataFrame([
@@ -125,6 +124,8 @@ def dataset_suites(files: dict[str, bytes], manifest: dict, max_tokens: int, tok
         (hashes, [gxe.ExpectColumnValuesToBeInSet(column="matches", value_set=[True])]),
         (pd.DataFrame({"split_problem": split_problems(provenance, split_lines, manifest) or [None]}, dtype=object),
          [gxe.ExpectColumnValuesToBeNull(column="split_problem")]),
+        (pd.DataFrame({"provenance_problem": provenance_problems[:20] or [None]}, dtype=object),
+         [gxe.ExpectColumnValuesToBeNull(column="provenance_problem")]),
     ]
 
 
