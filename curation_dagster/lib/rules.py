@@ -385,10 +385,13 @@ _BACK_REFERENCE_RE = re.compile(
 
 def opening_request(row: dict) -> str | None:
     """The first user turn of an imported conversation that holds earlier turns (input_message's
-    conversation_history), or the instruction of a one-turn row; None when there is none."""
+    conversation_history), or the instruction of a one-turn row; None when there is none, or when the
+    row holds the message its instruction answers ("reply to the last message": it is there)."""
     history = conversation_history(row.get("input_message"))
     if history is None:
-        v = row.get("instruction")
+        v, message = row.get("instruction"), row.get("input_message")
+        if _is_text(message) and message.strip():
+            return None
         return v if _is_text(v) else None
     return next((t["content"] for t in history if t["role"] == "user" and _is_text(t["content"])), None)
 

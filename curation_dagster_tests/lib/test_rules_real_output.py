@@ -127,6 +127,8 @@ def test_a_conversation_that_opens_on_an_answer_it_does_not_hold_is_rejected():
         assert junk("Please expand your last response", history(opener, ANSWER)) is None, opener
     # a plain message being replied to (not earlier turns) leaves the instruction as the opening turn
     assert junk("Reply to the customer politely", "Where is my refund? You said last week it was sent.") is None
+    assert junk("Answer the previous message politely", "Where is my refund? You said last week it was sent.") is None
+    assert "opens on an earlier answer" in junk("Answer the previous message politely")  # the message is not there
 
 
 def test_references_to_a_missing_turn():
