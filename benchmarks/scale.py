@@ -283,10 +283,13 @@ def main() -> None:
         curation_cli(work, "import", str(all_file))  # the rows already there are skipped
     else:
         write_generations(data / "warehouse.duckdb", gens, labels)
-    if args.added_day == "one-run":
-        inc_daily, inc_pool = run("add_day_job", last_day), 0.0
-    else:
-        inc_daily, inc_pool = run("daily_curation_job", last_day), run("pool_refresh_job")
+    def add_day(day: str) -> tuple[float, float]:
+        """(seconds of the day's run, of the pool refresh run): one add_day_job run, or the two jobs."""
+        if args.added_day == "one-run":
+            return run("add_day_job", day), 0.0
+        return run("daily_curation_job", day), run("pool_refresh_job")
+
+    inc_daily, inc_pool = add_day(last_day)
     inc_steps = dict(per_asset)
     manifest = json.loads(manifest_path.read_text())
     with duckdb.connect(str(data / "pipeline.duckdb"), read_only=True) as con:
@@ -302,8 +305,7 @@ def main() -> None:
     # own work); the added day's ratio to its embedding is about (this + embedding) / embedding
     per_asset.clear()
     empty_day = (date.fromisoformat(last_day) + timedelta(days=1)).isoformat()
-    empty = run("add_day_job", empty_day) if args.added_day == "one-run" else (
-        run("daily_curation_job", empty_day) + run("pool_refresh_job"))
+    empty = sum(add_day(empty_day))
     empty_steps = dict(per_asset)
 
     def vendi(m: dict, inst: str) -> str:

@@ -191,7 +191,7 @@ def _provenance(split: str, line: int, r: dict) -> dict:
             **({"doc_path": r["doc_path"], "chunk_id": r["chunk_id"]} if isinstance(r.get("chunk_id"), str) else {}),
             # variants, paraphrases and negatives (lib.variants): the source generation and how it was derived
             **({"derived_from": r["derived_from"], "derivation": r["derivation"]}
-               if isinstance(r.get("derivation"), str) and r["derivation"] else {}),
+               if _text(r.get("derivation")) else {}),
             **({"review_state": r["review_state"]} if _text(r.get("review_state")) else {}),
             **({"original_output": r["original_output"]} if _text(r.get("original_output")) else {}),
             **({"quality_source": r["quality_source"]} if r.get("quality_source") == "offline_judge" else {}),
