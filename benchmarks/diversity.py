@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/diversity.py /tmp/rd/data              # after benchmarks/real_data.py --workdir /tmp/rd
     .venv/bin/python benchmarks/diversity.py DATA_DIR --notebook-topics 20 --json out.json
 
-Reads the pipeline's storage (DATA_DIR/pipeline.duckdb: deduplicated_generations with embeddings,
+Reads the pipeline's storage (DATA_DIR/pipeline.duckdb: deduplicated_generations joined to generation_embeddings,
 filtered_generations) and the published export (DATA_DIR/exports/finetuning_dataset/provenance.jsonl),
 then scores on two instruments, each against same-size random samples (lib.diversity: Vendi score,
 cell coverage, mean pairwise distance; ratio to the random mean and z over --random-samples draws):
@@ -41,6 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from curation_dagster.lib.diversity import DiversitySettings, diversity_report, pool_texts  # noqa: E402
+from curation_dagster.lib.frames import pool_with_embeddings_sql  # noqa: E402
 
 
 def notebook_recipe(pool: pd.DataFrame, vectors: np.ndarray, per_topic: int, seed: int) -> tuple[list[str], int]:
@@ -106,7 +107,7 @@ def main() -> None:
     import duckdb
 
     with duckdb.connect(str(args.data_dir / "pipeline.duckdb"), read_only=True) as con:
-        pool = con.execute("SELECT * FROM curation.deduplicated_generations").df()
+        pool = con.execute(pool_with_embeddings_sql()).df()
         kept = con.execute("SELECT generation_id, instruction, input_message, output "
                            "FROM curation.filtered_generations").df()
         clusters = con.execute("SELECT generation_id, cluster_id, cell_id FROM curation.generation_clusters").df()

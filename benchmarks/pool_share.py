@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/pool_share.py /tmp/rd/data                        # after `curation run`
     .venv/bin/python benchmarks/pool_share.py /tmp/rd/data --shares 0.1 0.3 0.5 --variants topics/diverse
 
-Reads DATA_DIR/pipeline.duckdb (filtered_generations, deduplicated_generations with embeddings,
+Reads DATA_DIR/pipeline.duckdb (filtered_generations, deduplicated_generations joined to generation_embeddings,
 generation_clusters with topics and cells), builds the export's two diversity instruments once
 (lib.diversity: lexical TF-IDF + SVD over the example's text, semantic = the pool's embedding; cells
 fitted on each) and, for each share of the pool and each variant (balance/within_cell of
@@ -26,6 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from curation_dagster.lib import diversity as D  # noqa: E402
 from curation_dagster.lib.sampling import SampleSettings, sample  # noqa: E402
+from curation_dagster.lib.frames import pool_with_embeddings_sql  # noqa: E402
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("data_dir")
@@ -38,7 +39,7 @@ ap.add_argument("--json")
 args = ap.parse_args()
 
 with duckdb.connect(f"{args.data_dir}/pipeline.duckdb", read_only=True) as con:
-    pool = con.execute("SELECT * FROM curation.deduplicated_generations ORDER BY generation_id").df()
+    pool = con.execute(pool_with_embeddings_sql() + " ORDER BY generation_id").df()
     clusters = con.execute("SELECT generation_id, cluster_id, cell_id, is_outlier FROM curation.generation_clusters").df()
 rows = pool.drop(columns=["embedding"]).merge(clusters, on="generation_id", how="inner")
 print(f"pool {len(pool):,} rows, {clusters.cluster_id.nunique()} topics, {clusters.cell_id.nunique()} cells")

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/selection_grid.py /tmp/rd/data     # after benchmarks/real_data.py --workdir /tmp/rd
 
-Reads DATA_DIR/pipeline.duckdb (deduplicated_generations with embeddings, generation_clusters with
+Reads DATA_DIR/pipeline.duckdb (deduplicated_generations joined to generation_embeddings, generation_clusters with
 topics and cells) and the published export, builds the two instruments of lib.diversity once
 (lexical: TF-IDF + SVD; semantic: the pool's embedding) and scores, at the export's size, against 20
 same-size random samples each:
@@ -33,12 +33,13 @@ from sklearn.cluster import KMeans
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from curation_dagster.lib import diversity as D  # noqa: E402
 from curation_dagster.lib.sampling import prompt_keys, water_fill  # noqa: E402
+from curation_dagster.lib.frames import pool_with_embeddings_sql  # noqa: E402
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("data_dir")
 data = ap.parse_args().data_dir
 with duckdb.connect(f"{data}/pipeline.duckdb", read_only=True) as con:
-    pool = con.execute("SELECT * FROM curation.deduplicated_generations").df()
+    pool = con.execute(pool_with_embeddings_sql()).df()
     clusters = con.execute("SELECT generation_id, cluster_id, cell_id FROM curation.generation_clusters").df()
 pool = pool.sort_values("generation_id").reset_index(drop=True).merge(clusters, on="generation_id", how="left")
 print("pool", len(pool), "no cluster", pool.cluster_id.isna().sum())

@@ -27,19 +27,22 @@ def test_asset_graph_has_the_documented_keys_and_lineage():
     assert parents("filtered_generations") == {"raw_generations", "review_decisions"}  # human_review rejections
     assert parents("generation_embeddings") == {"filtered_generations"}
     assert parents("deduplicated_generations") == {"filtered_generations", "generation_embeddings"}
-    # rejected_generations: only its rule column, to name the cause of an empty pool
-    assert parents("topic_model") == {"deduplicated_generations", "rejected_generations"}
-    assert parents("generation_clusters") == {"deduplicated_generations", "topic_model", "rejected_generations"}
+    # rejected_generations: only its rule column, to name the cause of an empty pool; the pool table holds no
+    # vectors: every stage that needs them reads generation_embeddings
+    assert parents("topic_model") == {"deduplicated_generations", "generation_embeddings", "rejected_generations"}
+    assert parents("generation_clusters") == {"deduplicated_generations", "generation_embeddings", "topic_model",
+                                              "rejected_generations"}
     # the offline judge's scores stand in for the quality of rows without usage signals; the LLM judge's
     # low verdicts reach the sampler through its verdict store, not an edge (the judge runs after it)
     assert parents("sampled_examples") == {"filtered_generations", "generation_clusters", "cluster_decisions",
                                            "offline_judge"}
-    assert parents("offline_judge") == {"deduplicated_generations"}
+    assert parents("offline_judge") == {"deduplicated_generations", "generation_embeddings"}
     # scope: sampled or pool; the documents' question-answer pairs are judged with them
     assert parents("judged_examples") == {"sampled_examples", "deduplicated_generations", "doc_qa_pairs"}
     # the pool: the export compares its diversity with random samples of it, and explains churn
     assert parents("finetuning_dataset") == {"sampled_examples", "review_decisions", "review_annotations",
-                                             "cluster_decisions", "deduplicated_generations", "judged_examples",
+                                             "cluster_decisions", "deduplicated_generations", "generation_embeddings",
+                                             "judged_examples",
                                              "doc_qa_pairs",  # QA pairs from documents, up to doc_qa_share
                                              "example_variants"}  # variants and negatives, at their shares
     assert parents("example_variants") == {"sampled_examples", "doc_qa_pairs"}
@@ -48,7 +51,7 @@ def test_asset_graph_has_the_documented_keys_and_lineage():
                                        "generation_clusters", "judged_examples"}  # near-threshold candidates come from the pool
     assert parents("review_decisions") == {"review_annotations", "cluster_annotations"}
     assert parents("review_annotations") == {"review_imports"}
-    assert parents("clustering_experiments") == {"deduplicated_generations"}
+    assert parents("clustering_experiments") == {"deduplicated_generations", "generation_embeddings"}
     assert "clustering_experiments" in parents("dataset_report")  # the grid shows in the report once it exists
     for spec in defs.resolve_all_asset_specs():
         if spec.key.to_user_string() in KEYS:

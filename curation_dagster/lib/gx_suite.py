@@ -45,7 +45,13 @@ def _batch_definition():
     import great_expectations as gx
 
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.execution_engine import pandas_execution_engine
 
+    # a pandas batch hashes every value of its frame for a fingerprint in its batch markers (GX skips it
+    # above this many bytes); nothing here reads it, and it cost more than the expectations: 3.4 s for one
+    # uniqueness check on a 74,000-row pool with its embeddings, about 1 s of a 100,000-row refresh's
+    # checks on the columns they read
+    pandas_execution_engine.HASH_THRESHOLD = 0
     context = gx.get_context(mode="ephemeral")
     # no "Calculating Metrics" bars in run logs
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
@@ -62,53 +68,10 @@ def _label(cfg) -> str:
     return f"{cfg.type}({arg})"
 
 
-#: keyword arguments by which a column-level expectation names the columns it reads
-_COLUMN_KWARGS = ("column", "column_A", "column_B", "column_list")
-#: table-level expectations that read the row count only, not a column's values or the column list
-_ROWS_ONLY = ("ExpectTableRowCountToEqual", "ExpectTableRowCountToBeBetween")
-
-
-def columns_read(expectations: list) -> list[str] | None:
-    """The columns the expectations read, in order of first mention, or None when one of them reads the
-    whole frame (its column list or count, or anything not known to read named columns only).
-    Column map, aggregate, pair and multicolumn expectations read the columns they name (and a
-    row_condition reads more: such an expectation counts as reading the whole frame)."""
-    from great_expectations.expectations.expectation import (
-        ColumnAggregateExpectation, ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
-
-    column_level = (ColumnAggregateExpectation, ColumnMapExpectation, ColumnPairMapExpectation,
-                    MulticolumnMapExpectation)
-    columns: list[str] = []
-    for e in expectations:
-        kwargs = e.configuration.kwargs
-        if type(e).__name__ in _ROWS_ONLY:
-            continue
-        if not isinstance(e, column_level) or kwargs.get("row_condition"):
-            return None
-        for key in _COLUMN_KWARGS:
-            value = kwargs.get(key)
-            columns += [] if value is None else list(value) if isinstance(value, (list, tuple)) else [value]
-    return list(dict.fromkeys(columns))
-
-
-def _frame_for(df: pd.DataFrame, expectations: list) -> pd.DataFrame:
-    """df cut to the columns the expectations read: a GX pandas batch hashes the whole frame for its
-    batch markers (one uniqueness check took 3.4 s on a 74,000-row pool with its embeddings, 0.06 s on
-    the id column alone). A named column the frame lacks is left for GX to report; row counts need one
-    column to keep the rows."""
-    wanted = columns_read(expectations)
-    if wanted is None or len(df.columns) == 0:
-        return df
-    present = [c for c in wanted if c in df.columns] or list(df.columns[:1])
-    return df if len(present) == len(df.columns) else df[present]
-
-
 def run_suite(df: pd.DataFrame, expectations: list, name: str) -> SuiteOutcome:
-    """Validate df against the expectations (great_expectations.expectations.* instances), on the
-    columns they read (columns_read)."""
+    """Validate df against the expectations (great_expectations.expectations.* instances)."""
     import great_expectations as gx
 
-    df = _frame_for(df, expectations)
     with _lock:
         batch = _batch_definition().get_batch(batch_parameters={"dataframe": df})
         suite = gx.ExpectationSuite(name=name, expectations=list(expectations))

@@ -593,7 +593,7 @@ def render_report(pool: pd.DataFrame, clusters: pd.DataFrame, summaries: pd.Data
                   map_layout_key: str = "") -> Report:
     """The report page and its PNGs.
 
-    pool: deduplicated_generations (generation_id, embedding; created_at, template_id optional)
+    pool: deduplicated_generations with its vectors (generation_id, embedding; created_at, template_id optional)
     clusters: generation_clusters; summaries: cluster_summaries; sampled: sampled_examples
     rejected: rejected_generations (created_at, rule); decisions: review_decisions (may have no columns)
     manifest: the finetuning_dataset manifest.json, when the export exists

@@ -217,9 +217,14 @@ def test_the_offline_judge_scores_the_rows_without_usage_signals(tmp_path):
 
     @dg.asset(name="deduplicated_generations")
     def pool_stand_in() -> pd.DataFrame:
-        return pool
+        return pool.drop(columns="embedding")
 
-    result = dg.materialize([pool_stand_in, offline_judge], resources=build_resources("local", data_dir=tmp_path),
+    @dg.asset(name="generation_embeddings")  # the vectors live there, joined by id
+    def vectors_stand_in() -> pd.DataFrame:
+        return pool[["generation_id", "embedding"]]
+
+    result = dg.materialize([pool_stand_in, vectors_stand_in, offline_judge],
+                            resources=build_resources("local", data_dir=tmp_path),
                             instance=dg.DagsterInstance.ephemeral())
     assert result.success
     scores = result.output_for_node("offline_judge")
@@ -233,9 +238,11 @@ def test_the_offline_judge_scores_the_rows_without_usage_signals(tmp_path):
 
     @dg.asset(name="deduplicated_generations")
     def few_stand_in() -> pd.DataFrame:
-        return few
+        return few.drop(columns="embedding")
 
-    result = dg.materialize([few_stand_in, offline_judge], resources=build_resources("local", data_dir=tmp_path),
+    # every pool row's vector is there, the few and the others: only the pool's are read
+    result = dg.materialize([few_stand_in, vectors_stand_in, offline_judge],
+                            resources=build_resources("local", data_dir=tmp_path),
                             instance=dg.DagsterInstance.ephemeral())
     assert result.success and result.output_for_node("offline_judge").empty
     meta = meta_of(result, "offline_judge")
@@ -258,7 +265,8 @@ def test_an_export_whose_every_example_was_judged_low_fails_and_keeps_the_last_o
         list(finetuning_dataset(dg.build_asset_context(), config=ExportConfig(), dataset_store=store,
                                 sampled_examples=sampled, review_decisions=pd.DataFrame(),
                                 review_annotations=pd.DataFrame(), cluster_decisions=pd.DataFrame(),
-                                deduplicated_generations=pd.DataFrame(), judged_examples=judged,
+                                deduplicated_generations=pd.DataFrame(), generation_embeddings=pd.DataFrame(),
+                                judged_examples=judged,
                                 doc_qa_pairs=pd.DataFrame(), example_variants=pd.DataFrame()))
     assert (target / "manifest.json").read_text() == '{"rows": {"total": 10}}\n'
 

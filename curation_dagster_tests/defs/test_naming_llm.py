@@ -45,14 +45,18 @@ def fit(resources: dict, pool: pd.DataFrame, **config):
 
     @dg.asset(name="deduplicated_generations")
     def stand_in() -> pd.DataFrame:
-        return pool
+        return pool.drop(columns="embedding")
+
+    @dg.asset(name="generation_embeddings")
+    def vectors() -> pd.DataFrame:
+        return pool[["generation_id", "embedding"]]
 
     @dg.asset(name="rejected_generations")
     def no_rejections() -> pd.DataFrame:
         return pd.DataFrame({"rule": pd.Series(dtype=object), "created_at": pd.Series(dtype="datetime64[ns]")})
 
     run_config = {"ops": {"topic_model": {"config": {"algorithm": "kmeans", "kmeans_k": 2, "seed": 0, **config}}}}
-    return dg.materialize([stand_in, no_rejections, topic_model], resources=resources, run_config=run_config,
+    return dg.materialize([stand_in, vectors, no_rejections, topic_model], resources=resources, run_config=run_config,
                           instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 
 

@@ -130,13 +130,17 @@ def test_topic_model_asset_on_two_rows_reports_the_fallback(tmp_path):
 
     @dg.asset(name="deduplicated_generations")
     def stand_in() -> pd.DataFrame:
-        return pool
+        return pool.drop(columns="embedding")
+
+    @dg.asset(name="generation_embeddings")
+    def vectors() -> pd.DataFrame:
+        return pool[["generation_id", "embedding"]]
 
     @dg.asset(name="rejected_generations")
     def none_rejected() -> pd.DataFrame:
         return pd.DataFrame({"rule": pd.Series(dtype=object), "created_at": pd.Series(dtype="datetime64[ns]")})
 
-    result = dg.materialize([stand_in, none_rejected, topic_model, cluster_generations],
+    result = dg.materialize([stand_in, vectors, none_rejected, topic_model, cluster_generations],
                             resources=build_resources("local", data_dir=tmp_path),
                             run_config={"ops": {"topic_model": {"config": {"naming": "ctfidf"}}}},
                             instance=dg.DagsterInstance.ephemeral())
@@ -169,7 +173,8 @@ def test_an_empty_export_never_replaces_the_last_good_one(tmp_path, case):
         list(finetuning_dataset(context, config=ExportConfig(), dataset_store=store,
                                 sampled_examples=sampled, review_decisions=decisions,
                                 review_annotations=pd.DataFrame(), cluster_decisions=pd.DataFrame(),
-                                deduplicated_generations=pd.DataFrame(), judged_examples=pd.DataFrame(),
+                                deduplicated_generations=pd.DataFrame(), generation_embeddings=pd.DataFrame(),
+                                judged_examples=pd.DataFrame(),
                                 doc_qa_pairs=pd.DataFrame(), example_variants=pd.DataFrame()))
     assert failure.value.description.startswith("no rows to export: ")
     assert ("sampled_examples is empty" if case == "empty_sample" else "reviewers rejected all 2") \

@@ -9,12 +9,12 @@ from curation_dagster.defs.clustering.checks import CHECK_SPECS, TOPIC_MODEL_SPE
 from curation_dagster.defs.clustering.config import ClusterConfig, TopicModelConfig
 from curation_dagster.defs.llm import LLMEndpointResource, llm_metadata
 from curation_dagster.defs.metadata import counts_table
-from curation_dagster.defs.partitions import OWNERS, REFIT_REASON_TAG, STORAGE_KIND, WAREHOUSE_POOL
+from curation_dagster.defs.partitions import OWNERS, POOL_VECTORS_IN, REFIT_REASON_TAG, STORAGE_KIND, WAREHOUSE_POOL
 from curation_dagster.defs.pool_status import REJECTED_RULES_IN, empty_pool_failure
 from curation_dagster.lib.embedding import load_model
 from curation_dagster.lib.naming import NAMING_METHODS
 from curation_dagster.lib.cluster_tables import assignment_table, cluster_summary_table, drift_since_fit
-from curation_dagster.lib.frames import embedding_matrix
+from curation_dagster.lib.frames import embedding_matrix, with_embeddings
 from curation_dagster.lib.topic_model import TopicModel, fit_topic_model
 
 #: What to do about an empty pool, in every pool stage's failure.
@@ -22,15 +22,17 @@ FIX_EMPTY_POOL = ("Fix the filter config or the source, re-materialize those day
                   "then refit topic_model and refresh the pool.")
 
 
-def _pool(deduplicated: pd.DataFrame) -> pd.DataFrame:
+def _pool(deduplicated: pd.DataFrame, embeddings: pd.DataFrame) -> pd.DataFrame:
     # sorted by id so results never depend on load order
-    return deduplicated.sort_values("generation_id", kind="mergesort").reset_index(drop=True)
+    return with_embeddings(deduplicated, embeddings).sort_values("generation_id", kind="mergesort").reset_index(drop=True)
 
 
 @dg.asset(group_name="clustering", owners=OWNERS, kinds={"bertopic", STORAGE_KIND}, pool=WAREHOUSE_POOL,
-          check_specs=TOPIC_MODEL_SPECS, ins={"rejected_generations": REJECTED_RULES_IN})
+          check_specs=TOPIC_MODEL_SPECS,
+          ins={"rejected_generations": REJECTED_RULES_IN, "generation_embeddings": POOL_VECTORS_IN})
 def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, llm: LLMEndpointResource,
-                deduplicated_generations: pd.DataFrame, rejected_generations: pd.DataFrame):
+                deduplicated_generations: pd.DataFrame, generation_embeddings: pd.DataFrame,
+                rejected_generations: pd.DataFrame):
     """The fitted topic model: one row per cluster with its readable name, c-TF-IDF keywords and centroid.
 
     Names (config `naming`): 'keybert_mmr' by default, 2-3 distinct words such as "Invoice · Delayed ·
@@ -59,7 +61,7 @@ def topic_model(context: dg.AssetExecutionContext, config: TopicModelConfig, llm
                                  timeout_s=config.llm_timeout_s, max_retries=config.llm_max_retries)
         if client is None:
             raise dg.Failure(f"the `llm` resource is not configured: {why}")
-    pool = _pool(deduplicated_generations)
+    pool = _pool(deduplicated_generations, generation_embeddings)
     if pool.empty:
         raise empty_pool_failure(context, rejected_generations, "cannot fit the topic model",
                                  f"The previous topic model (if any) was left in place. {FIX_EMPTY_POOL}")
@@ -140,15 +142,16 @@ def topic_model_metadata(model, frame: pd.DataFrame, pool_rows: int, fit_seconds
     group_name="clustering",
     pool=WAREHOUSE_POOL,
     check_specs=CHECK_SPECS,
-    ins={"rejected_generations": REJECTED_RULES_IN},  # only to name the cause of an empty pool
+    # rejected_generations only to name the cause of an empty pool
+    ins={"rejected_generations": REJECTED_RULES_IN, "generation_embeddings": POOL_VECTORS_IN},
 )
 def cluster_generations(context: dg.AssetExecutionContext, config: ClusterConfig,
-                        deduplicated_generations: pd.DataFrame, topic_model: pd.DataFrame,
-                        rejected_generations: pd.DataFrame):
+                        deduplicated_generations: pd.DataFrame, generation_embeddings: pd.DataFrame,
+                        topic_model: pd.DataFrame, rejected_generations: pd.DataFrame):
     """Step `cluster_generations` (run-config key; settings-file section `clusters`): every pool row
     assigned to its nearest topic of the current topic_model and to a sampling cell inside it,
     published as generation_clusters (per row) and cluster_summaries (per topic)."""
-    pool = _pool(deduplicated_generations)
+    pool = _pool(deduplicated_generations, generation_embeddings)
     if pool.empty:  # nothing to assign: fail with the cause (sample and export are skipped, the export kept)
         raise empty_pool_failure(context, rejected_generations, "no rows to cluster",
                                  f"The previous clusters, sample and export were left in place. {FIX_EMPTY_POOL}")

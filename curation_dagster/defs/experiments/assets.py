@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from curation_dagster.defs.partitions import OWNERS, STORAGE_KIND, WAREHOUSE_POOL
+from curation_dagster.defs.partitions import OWNERS, POOL_VECTORS_IN, STORAGE_KIND, WAREHOUSE_POOL
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.defs.settings import team_defaults
+from curation_dagster.lib.frames import with_embeddings
 from curation_dagster.lib.clustering import CLUSTERING_ALGORITHMS, has_grid
 from curation_dagster.lib.embedding import EMBEDDING_BACKENDS
 from curation_dagster.lib.experiments import (DEFAULT_ALGORITHMS, DEFAULT_BACKENDS, DEFAULT_K_RANGE, MAX_OUTLIER_SHARE,
@@ -76,9 +77,10 @@ def _table_value(table: pd.DataFrame) -> dg.TableMetadataValue:
 
 
 @dg.asset(group_name="experiments", owners=OWNERS, kinds={"scikitlearn", "bertopic", STORAGE_KIND},
-          pool=WAREHOUSE_POOL)
+          pool=WAREHOUSE_POOL, ins={"generation_embeddings": POOL_VECTORS_IN})
 def clustering_experiments(context: dg.AssetExecutionContext, config: ExperimentConfig,
-                           dataset_store: DatasetStore, deduplicated_generations: pd.DataFrame) -> dg.Output:
+                           dataset_store: DatasetStore, deduplicated_generations: pd.DataFrame,
+                           generation_embeddings: pd.DataFrame) -> dg.Output:
     """Embedding backends x clustering algorithms, side by side on one seeded sample of the pool.
 
     One row per (backend, algorithm): cluster count, outlier share, cosine silhouette, Davies-Bouldin,
@@ -94,7 +96,7 @@ def clustering_experiments(context: dg.AssetExecutionContext, config: Experiment
     On demand only: materialize it by hand (no job or schedule includes it). It costs a few minutes on
     the default 3,000 rows (UMAP and HDBSCAN dominate).
     """
-    pool = deduplicated_generations
+    pool = with_embeddings(deduplicated_generations, generation_embeddings)
     t0 = time.perf_counter()
     table = run_grid(backends=config.backends, algorithms=config.algorithms, sample_cap=config.sample_cap,
                      seed=config.seed, kmeans_k=config.kmeans_k, k_range=config.k_range,

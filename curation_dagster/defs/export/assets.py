@@ -7,7 +7,7 @@ import pandas as pd
 
 from curation_dagster.defs.export.config import ExportConfig
 from curation_dagster.defs.export.validation import validate_dataset
-from curation_dagster.defs.partitions import OWNERS
+from curation_dagster.defs.partitions import OWNERS, POOL_VECTORS_IN
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.lib.diversity import DiversitySettings, Instruments, compare_to_pool, pool_texts
 from curation_dagster.defs.judge.assets import judged_low_ids
@@ -18,7 +18,7 @@ from curation_dagster.lib.doc_qa import mix_doc_qa
 from curation_dagster.lib.variants import mix_variants
 from curation_dagster.lib.export import publish_directory, published_ids
 from curation_dagster.lib.files import state_path, write_atomic
-from curation_dagster.lib.frames import embedding_matrix
+from curation_dagster.lib.frames import embedding_matrix, with_embeddings
 from curation_dagster.lib.progress import dataset_progress, projected_progress
 
 PROGRESS_CHECK = dg.AssetCheckSpec(
@@ -76,11 +76,13 @@ def _previous_manifest(folder) -> dict:
 
 
 @dg.asset(group_name="export", owners=OWNERS, kinds={"json", "openai"},
-          check_specs=[PROGRESS_CHECK, DIVERSITY_CHECK, CHURN_CHECK])
+          check_specs=[PROGRESS_CHECK, DIVERSITY_CHECK, CHURN_CHECK],
+          ins={"generation_embeddings": POOL_VECTORS_IN})  # the pool's vectors: the semantic instrument
 def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, dataset_store: DatasetStore,
                        sampled_examples: pd.DataFrame, review_decisions: pd.DataFrame,
                        review_annotations: pd.DataFrame, cluster_decisions: pd.DataFrame,
-                       deduplicated_generations: pd.DataFrame, judged_examples: pd.DataFrame,
+                       deduplicated_generations: pd.DataFrame, generation_embeddings: pd.DataFrame,
+                       judged_examples: pd.DataFrame,
                        doc_qa_pairs: pd.DataFrame, example_variants: pd.DataFrame):
     """The fine-tuning dataset on disk: OpenAI chat-format `train.jsonl` and `validation.jsonl`, and
     `test.jsonl` when `test_fraction` > 0 (split stratified by cluster, seeded, in whole split groups:
@@ -159,7 +161,8 @@ def finetuning_dataset(context: dg.AssetExecutionContext, config: ExportConfig, 
                              review_decisions, target, cluster_decisions,
                              judged_out | (judged_low_ids(dataset_store) & (previous or set())))
     refit = bool(previous) and _previous_manifest(target).get("topic_model_version") != topic_model_version(build.frame)
-    diversity = export_diversity(deduplicated_generations, build.frame["generation_id"].astype(str), config,
+    diversity = export_diversity(with_embeddings(deduplicated_generations, generation_embeddings),
+                                 build.frame["generation_id"].astype(str), config,
                                  target, topic_model_version(build.frame))
     progress, progress_md, on_track = export_progress(context, config, build.frame, deduplicated_generations)
     manifest = dataset_manifest(

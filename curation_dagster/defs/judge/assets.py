@@ -16,9 +16,9 @@ import pandas as pd
 from curation_dagster.defs.judge.config import JudgeConfig, OfflineJudgeConfig
 from curation_dagster.defs.llm import LLMEndpointResource, llm_metadata
 from curation_dagster.defs.metadata import counts_table, preview
-from curation_dagster.defs.partitions import OWNERS, STORAGE_KIND, WAREHOUSE_POOL
+from curation_dagster.defs.partitions import OWNERS, POOL_VECTORS_IN, STORAGE_KIND, WAREHOUSE_POOL
 from curation_dagster.defs.resources import DatasetStore
-from curation_dagster.lib.frames import embedding_matrix
+from curation_dagster.lib.frames import embedding_matrix, with_embeddings
 from curation_dagster.lib.judge import (CRITERION_NAMES, ERROR, LOW, PROMPT_VERSION, RULE, VerdictStore,
                                         empty_judged_frame, judge_rows, judgements_frame, score_table,
                                         verdict_counts)
@@ -132,13 +132,14 @@ def judged_examples(context: dg.AssetExecutionContext, config: JudgeConfig, llm:
                   "examples": preview(errors, ["generation_id", "verdict_reason"])})
 
 
-OFFLINE_INPUT_COLUMNS = ["generation_id", "quality_score", *SIGNAL_COLUMNS, "embedding"]
+OFFLINE_INPUT_COLUMNS = ["generation_id", "quality_score", *SIGNAL_COLUMNS]
 
 
 @dg.asset(group_name="judge", owners=OWNERS, kinds={"pandas", "scikitlearn", STORAGE_KIND}, pool=WAREHOUSE_POOL,
-          ins={"deduplicated_generations": dg.AssetIn(metadata={"columns": OFFLINE_INPUT_COLUMNS})})
+          ins={"deduplicated_generations": dg.AssetIn(metadata={"columns": OFFLINE_INPUT_COLUMNS}),
+               "generation_embeddings": POOL_VECTORS_IN})
 def offline_judge(context: dg.AssetExecutionContext, config: OfflineJudgeConfig,
-                  deduplicated_generations: pd.DataFrame):
+                  deduplicated_generations: pd.DataFrame, generation_embeddings: pd.DataFrame):
     """The offline judge: a quality model learned from the usage signals the data does have, for the
     rows that have none (imported data, a product without telemetry) and for teams with no LLM endpoint.
 
@@ -150,7 +151,8 @@ def offline_judge(context: dg.AssetExecutionContext, config: OfflineJudgeConfig,
     either class nothing is fitted and the table is empty, saying why (always so on a ShareGPT import,
     which has no usage signals at all)."""
     s = config.to_settings()
-    pool = deduplicated_generations.sort_values("generation_id", kind="mergesort").reset_index(drop=True)
+    pool = (with_embeddings(deduplicated_generations, generation_embeddings)
+            .sort_values("generation_id", kind="mergesort").reset_index(drop=True))
     mask = usage_signal_mask(pool).to_numpy(dtype=bool)
     labelled, unlabelled = pool[mask], pool[~mask]
     result = fit_offline_judge(embedding_matrix(labelled) if len(labelled) else [],

@@ -7,11 +7,12 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from curation_dagster.defs.partitions import OWNERS, WAREHOUSE_POOL
+from curation_dagster.defs.partitions import OWNERS, POOL_VECTORS_IN, WAREHOUSE_POOL
 from curation_dagster.defs.resources import DatasetStore
 from curation_dagster.defs.settings import team_defaults
 from curation_dagster.lib.dataset import topic_model_version
 from curation_dagster.lib.files import write_atomic
+from curation_dagster.lib.frames import with_embeddings
 from curation_dagster.lib.report import MapLayout, data_uri, render_report, thumbnail_png
 
 REPORT_FILE = "dataset_report.html"
@@ -65,13 +66,14 @@ def read_manifest(folder: Path) -> dict | None:
     deps=["finetuning_dataset"],
     ins={
         # only what the page draws: the pool's texts stay in the warehouse
-        "deduplicated_generations": dg.AssetIn(
-            metadata={"columns": ["generation_id", "created_at", "template_id", "embedding"]}),
+        "deduplicated_generations": dg.AssetIn(metadata={"columns": ["generation_id", "created_at", "template_id"]}),
+        "generation_embeddings": POOL_VECTORS_IN,
         "rejected_generations": dg.AssetIn(metadata={"columns": ["generation_id", "created_at", "rule"]}),
     },
 )
 def dataset_report(context: dg.AssetExecutionContext, config: ReportConfig, dataset_store: DatasetStore,
-                   deduplicated_generations: pd.DataFrame, generation_clusters: pd.DataFrame,
+                   deduplicated_generations: pd.DataFrame, generation_embeddings: pd.DataFrame,
+                   generation_clusters: pd.DataFrame,
                    cluster_summaries: pd.DataFrame, sampled_examples: pd.DataFrame,
                    rejected_generations: pd.DataFrame, review_decisions: pd.DataFrame,
                    clustering_experiments: pd.DataFrame) -> dg.MaterializeResult:
@@ -95,7 +97,7 @@ def dataset_report(context: dg.AssetExecutionContext, config: ReportConfig, data
     layout_path = path.parent / LAYOUT_FILE
     layout = read_layout(layout_path)
     report = render_report(
-        deduplicated_generations, generation_clusters, cluster_summaries, sampled_examples,
+        with_embeddings(deduplicated_generations, generation_embeddings), generation_clusters, cluster_summaries, sampled_examples,
         rejected_generations, review_decisions, manifest,
         None if clustering_experiments.empty else clustering_experiments,
         target_examples=config.target_examples, general_share=config.general_share,
