@@ -13,7 +13,7 @@ from curation_dagster.lib.batch_rules import Batch, Hit
 from curation_dagster.lib.contract import safe_text
 from curation_dagster.lib.pii import PII_TEXT_COLUMNS, redact_pii
 from curation_dagster.lib.quality import row_quality_score
-from curation_dagster.lib.rules import FILTER_RULES, PHASES, FilterSettings, rule_order
+from curation_dagster.lib.rules import FILTER_RULES, PHASES, FilterSettings, reply_of, rule_order
 from curation_dagster.lib.text import content_hash
 
 #: A reviewer's rejection outranks every automatic rule: it is the reason the row is gone.
@@ -86,6 +86,7 @@ def apply_filters(df: pd.DataFrame, settings: FilterSettings, near_threshold: fl
                     rec.update(red)
             redacted = True
         _run_phase(phase, batch, fired, extra)
+    reply_of.cache_clear()  # the parsed outputs were this batch's: not held until the next one
 
     order = rule_order()
     columns = sorted({c for spec in FILTER_RULES.values() for c in spec.columns})

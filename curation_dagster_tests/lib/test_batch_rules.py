@@ -86,3 +86,33 @@ def test_registration_refuses_an_unknown_phase_and_a_name_twice(registry):
         rule("x", "test", phase="later")(lambda r, s: None)
     with pytest.raises(ValueError, match="registered twice"):
         rule("too_short", "again")(lambda r, s: None)
+
+
+def test_every_output_of_a_large_batch_is_parsed_once_however_many_rules_read_it(registry, monkeypatch):
+    # the rules run one after another over the whole batch: a reply cache smaller than the batch (it held
+    # 4,096) made each rule parse every output again
+    import curation_dagster.lib.rules as rules
+
+    parsed, parse = [], rules.parse_reply
+
+    def counting_parse(text):
+        parsed.append(text)
+        return parse(text)
+
+    monkeypatch.setattr(rules, "parse_reply", counting_parse)
+    FILTER_RULES.clear()  # only the two rules below: the count is theirs
+
+    @rule("first_reader", "test rule")
+    def first_reader(r, s):
+        rules._reply(r)
+
+    @rule("second_reader", "test rule")
+    def second_reader(r, s):
+        rules._reply(r)
+
+    n = 5_000
+    day = pd.DataFrame([row(f"g{i:05d}", f"answer number {i}") for i in range(n)])
+    out = apply_filters(day, FilterSettings())
+    assert len(out.kept) == n
+    assert len(parsed) == n and len(set(parsed)) == n  # once each, not once per rule
+    assert rules.reply_of.cache_info().currsize == 0  # and not held after the batch

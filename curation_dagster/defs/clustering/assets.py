@@ -24,7 +24,8 @@ FIX_EMPTY_POOL = ("Fix the filter config or the source, re-materialize those day
 
 def _pool(deduplicated: pd.DataFrame, embeddings: pd.DataFrame) -> pd.DataFrame:
     # sorted by id so results never depend on load order
-    return with_embeddings(deduplicated, embeddings).sort_values("generation_id", kind="mergesort").reset_index(drop=True)
+    pool = with_embeddings(deduplicated, embeddings)
+    return pool.sort_values("generation_id", kind="mergesort").reset_index(drop=True)
 
 
 @dg.asset(group_name="clustering", owners=OWNERS, kinds={"bertopic", STORAGE_KIND}, pool=WAREHOUSE_POOL,
