@@ -103,7 +103,9 @@ def step_seconds(instance, run_id: str) -> dict[str, float]:
 def run_one(work: Path, job: str, partition: str) -> None:
     """One run of `job` in this process on the workdir's instance (DAGSTER_HOME), as a run worker
     would; prints its step times and this process's peak RSS as one JSON line."""
-    os.environ.update(DAGSTER_HOME=str(work / "home"), CURATION_START_DATE=START,
+    # CURATION_DATA_DIR as well: the ONNX export and other caches under the data folder are found where the
+    # cold run left them, whatever folder this runs from (without it, ./data of the current folder)
+    os.environ.update(DAGSTER_HOME=str(work / "home"), CURATION_START_DATE=START, CURATION_DATA_DIR=str(work / "data"),
                       CURATION_CONFIG=str(work / "curation.yaml"))
     import dagster as dg
 
@@ -176,7 +178,8 @@ def main() -> None:
         team.setdefault("sampling", {})["max_pool_share"] = args.max_pool_share
     settings.write_text(yaml.safe_dump(team, sort_keys=False))
     # read when the definitions are imported, as the CLI and the code location read them
-    os.environ.update(DAGSTER_HOME=str(work / "home"), CURATION_START_DATE=START, CURATION_CONFIG=str(settings))
+    os.environ.update(DAGSTER_HOME=str(work / "home"), CURATION_START_DATE=START, CURATION_DATA_DIR=str(data),
+                      CURATION_CONFIG=str(settings))
 
     import dagster as dg
 
@@ -331,6 +334,9 @@ def main() -> None:
                       "steps_ratio_to_embedding_alone": round(sum(inc_steps.values()) / max(embed_alone, 1e-9), 2),
                       "export_rows": manifest["rows"]["total"], "changes_since_previous": change},
         "empty_day": {"day": empty_day, "seconds": round(empty, 1), "steps_seconds": round(sum(empty_steps.values()), 1),
+                      # what the day's rows themselves cost: the added day less a day with no rows, against
+                      # embedding them alone (the limit of the ratio above as days grow)
+                      "rows_cost_ratio_to_embedding_alone": round((inc_daily + inc_pool - empty) / max(embed_alone, 1e-9), 2),
                       "seconds_per_asset": {k: round(v, 1) for k, v in sorted(empty_steps.items(), key=lambda kv: -kv[1])}},
         "peak_rss_gib": round(max(peak_rss_gib(), child_peak), 2),
         "runs": "in one process" if args.in_process else "one process per run",
@@ -362,6 +368,8 @@ def main() -> None:
     e = out["empty_day"]
     print(f"\n== a day with no rows ({empty_day}): {e['seconds']:.1f}s, the steps {e['steps_seconds']:.1f}s: what a day costs "
           f"before its rows; at 1.2x, a day's embedding would have to take {e['seconds'] / 0.2:.0f}s")
+    print(f"  the added day's rows themselves (added day less this) {inc_daily + inc_pool - empty:.1f}s -> "
+          f"{e['rows_cost_ratio_to_embedding_alone']}x embedding them alone")
     for k, v in list(e["seconds_per_asset"].items())[:8]:
         print(f"    {k:40s} {v:8.1f}s")
     print(f"peak RSS over the whole run {out['peak_rss_gib']:.2f} GiB")

@@ -39,6 +39,7 @@ cluster at min(N, size) and accepts whatever share that gives.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -48,6 +49,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from curation_dagster.lib.files import read_keyed, write_keyed
 from curation_dagster.lib.memory import per_run_cache
 from curation_dagster.lib.selection import NEEDS_TEXT, WITHIN_CELL_ORDERS, example_texts, fit_text_view
 from curation_dagster.lib.text import normalize_for_dedup, sha256_hex, stable_unit_hash
@@ -205,10 +207,52 @@ def _sample_hash(seed: int, generation_id: object) -> float:
     return 1.0 - stable_unit_hash(seed, "sample", generation_id)
 
 
-def prompt_keys(df: pd.DataFrame) -> list[str]:
-    """One key per row for "the same prompt": the normalised instruction and input message."""
+class _RunMemo(dict):
+    """A dict that lib.memory.per_run_cache empties with the run's other caches."""
+
+    def cache_clear(self) -> None:
+        self.clear()
+
+
+#: prompt keys read back this run from a kept file (prompt_keys' `cache`), by (instruction, input message)
+_READ_BACK: _RunMemo = per_run_cache(_RunMemo())
+#: bump when _prompt_key changes: a kept file of another version is read as empty and written again
+PROMPT_KEY_VERSION = "prompt-key:1"
+
+
+def _text_digest(instruction: str, input_message: str) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    for part in (instruction, input_message):  # each length-prefixed: ("a\x1fb", "") and ("a", "b") differ
+        b = part.encode("utf-8", "surrogatepass")
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
+    return h.digest()
+
+
+def prompt_keys(df: pd.DataFrame, cache: Path | None = None) -> list[str]:
+    """One key per row for "the same prompt": the normalised instruction and input message.
+
+    `cache` (a Parquet file): the keys are kept there by a digest of the raw texts and read back next
+    time, and the file is rewritten with exactly this call's rows when they changed. Normalising a real
+    pool's prompts (input messages of 5,000 characters on average) is most of the work: 0.8 s a refresh
+    on the 5,900-row real development half, against 0.05 s to digest them. Later calls in the same run
+    without `cache` find the keys read back."""
     inp = df["input_message"] if "input_message" in df.columns else pd.Series("", index=df.index)
-    return [_prompt_key(str(i or ""), str(m or "")) for i, m in zip(df["instruction"].fillna(""), inp.where(inp.notna(), ""))]
+    pairs = [(str(i or ""), str(m or "")) for i, m in zip(df["instruction"].fillna(""), inp.where(inp.notna(), ""))]
+    if cache is None:
+        return [_READ_BACK.get(p) or _prompt_key(*p) for p in pairs]
+    import pyarrow as pa
+
+    digests = [_text_digest(*p) for p in pairs]
+    known = read_keyed(cache, PROMPT_KEY_VERSION, ("prompt_key",))
+    for p, d in zip(pairs, digests):
+        if d in known:
+            _READ_BACK[p] = known[d][0]
+    keys = [_READ_BACK.get(p) or _prompt_key(*p) for p in pairs]
+    rows = {d: (k,) for d, k in zip(digests, keys)}
+    if rows.keys() != known.keys():
+        write_keyed(Path(cache), PROMPT_KEY_VERSION, rows, {"prompt_key": pa.string()})
+    return keys
 
 
 def priority_keys(ids, quality, seed: int, weight: float) -> np.ndarray:

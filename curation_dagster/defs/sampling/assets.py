@@ -10,7 +10,7 @@ from curation_dagster.defs.sampling.config import SamplingConfig
 from curation_dagster.lib.export import published_ids
 from curation_dagster.lib.offline_judge import apply_judges
 from curation_dagster.lib.review_tables import apply_cluster_decisions
-from curation_dagster.lib.sampling import GENERAL, achieved_mix, daily_growth, sample
+from curation_dagster.lib.sampling import GENERAL, achieved_mix, daily_growth, prompt_keys, sample
 
 
 GROWTH_WINDOW_DAYS = 7
@@ -49,6 +49,9 @@ def sampled_examples(context: dg.AssetExecutionContext, config: SamplingConfig, 
     pool, judged = apply_judges(pool, offline_judge, judged_low_ids(dataset_store))
     s = config.to_settings()
     shipped = published_ids(dataset_store.path(config.keep_shipped)) if config.keep_shipped else None
+    # the pool's prompt keys, kept by content so a refresh normalises only the prompts it has not seen; the
+    # sample, the growth rate's sample and the export's split groups read them back in this run
+    prompt_keys(pool, cache=dataset_store.state_path("sampled_examples", "prompt_keys.parquet"))
     # the within-cell text view's document frequencies, kept so a refresh counts only the rows that moved
     chosen, info = sample(pool, s, shipped, dataset_store.state_path("sampled_examples", "text_view.npz"))
     growth, size_before = daily_growth(pool, s, len(chosen), GROWTH_WINDOW_DAYS)
