@@ -25,7 +25,9 @@ does), with the settings file this script writes (`embedding.backend`, `export.t
    rows are then embedded alone with the same backend (model already loaded, no cache) for the
    ratio; churn comes from the new manifest's `changes_since_previous`;
 3. a day with no rows, added the same way: the cost of a day before its rows (process start, imports,
-   the pool's own work), so the ratio of step 2 reads as (this + embedding) / embedding.
+   the pool's own work), so the ratio of step 2 reads as (this + embedding) / embedding; the added day
+   less this, against the embedding, is what the day's rows themselves cost: the limit of step 2's
+   ratio as days grow (`--days 3` makes days of about 2,200 real conversations).
 
 Real pool (`--sharegpt DUMP`, e.g. the development half from ../shared/tools/real-conversations):
 conversation i is dated day i mod (days + 1); every day but the last is imported with `curation

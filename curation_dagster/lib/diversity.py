@@ -196,15 +196,19 @@ def _fit_lexical(cut: list[str], ids: Sequence[object], s: DiversitySettings) ->
         return zeros
     fit_idx = fit_sample(ids, s.seed, s.fit_cap)
     fit_texts = [cut[i] for i in fit_idx]
-    tfidf = None
+    tfidf = x_fit = None
     # min_df=2 drops one-off tokens (typos, ids) that would dominate SVD; a tiny or fully distinct
     # fit sample can have none, then every token counts
     for min_df in (2, 1):
         vec = _vectorizer(min_df=min_df)
         try:
-            vec.fit(fit_texts)
+            # the fit counts every text anyway: keep its matrix instead of counting the texts again for the
+            # SVD (a third of a refit's time on the real half). Its row indices sorted, it is transform()'s
+            # matrix entry for entry (same counts, same idf): the same SVD
+            x_fit = vec.fit_transform(fit_texts)
         except ValueError:  # "empty vocabulary" / "no terms remain"
             continue
+        x_fit.sort_indices()
         tfidf = vec
         break
     if tfidf is None:
@@ -216,7 +220,7 @@ def _fit_lexical(cut: list[str], ids: Sequence[object], s: DiversitySettings) ->
         return _unit_rows(tfidf.transform(cut).toarray()).astype(np.float32) if vocab == 1 else zeros
     svd = TruncatedSVD(n_components=k, random_state=s.seed)
     with np.errstate(divide="ignore", invalid="ignore"):  # identical texts: explained-variance ratio is 0/0
-        svd.fit(tfidf.transform(fit_texts))
+        svd.fit(x_fit)
     return LexicalModel(tfidf.get_feature_names_out(), tfidf.idf_.astype(np.float32),
                         svd.components_.astype(np.float32))
 

@@ -285,6 +285,31 @@ def test_tfidf_instrument_rows_do_not_depend_on_input_order_with_a_fit_cap():
     assert np.allclose(y, x[perm], atol=1e-5)
 
 
+@pytest.mark.parametrize("fit_cap", [20_000, 50])
+def test_lexical_model_is_that_of_fitting_then_counting_the_fit_texts_again(fit_cap):
+    # the recipe written out with scikit-learn itself: fit the vectorizer, transform the fit texts, fit
+    # the SVD on that matrix. The instrument keeps the fit's own matrix instead: the same model, bit for bit
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from curation_dagster.lib.diversity import _cut, _fit_lexical, fit_sample
+
+    rng = np.random.default_rng(3)
+    words = (" ".join(COOKING + PROGRAMMING)).lower().replace(".", "").replace(",", "").split()
+    texts = [" ".join(rng.choice(words, size=rng.integers(3, 40))) for _ in range(120)] + COOKING + PROGRAMMING
+    ids = [f"t{i}" for i in range(len(texts))]
+    s = DiversitySettings(fit_cap=fit_cap, svd_components=16)
+    cut = _cut(texts, s)
+    fit_texts = [cut[i] for i in fit_sample(ids, s.seed, s.fit_cap)]
+    vec = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), max_features=50_000, strip_accents="unicode",
+                          dtype=np.float32, min_df=2).fit(fit_texts)
+    svd = TruncatedSVD(n_components=16, random_state=s.seed).fit(vec.transform(fit_texts))
+    model = _fit_lexical(cut, ids, s)
+    assert model.terms.tolist() == vec.get_feature_names_out().tolist()
+    assert np.array_equal(model.idf, vec.idf_.astype(np.float32))
+    assert np.array_equal(model.components, svd.components_.astype(np.float32))
+
+
 @pytest.mark.parametrize("texts", [[], ["hello"], ["a b", "c d"], ["", "", "", ""], ["!!!", "?", "..."]])
 def test_tfidf_instrument_tiny_inputs_give_zeros(texts):
     x = tfidf_svd_instrument(texts, [str(i) for i in range(len(texts))], DiversitySettings())
