@@ -132,8 +132,12 @@ class LexicalModel:
     def vectors(self, cut_texts: Sequence[str], s: DiversitySettings) -> np.ndarray:
         vec = _vectorizer(vocabulary={t: i for i, t in enumerate(self.terms.tolist())})
         vec.idf_ = self.idf
-        # TruncatedSVD.transform is this product: the same numbers whether fitted now or stored
-        return _unit_rows(vec.transform(cut_texts) @ self.components.T).astype(np.float32)
+        return self.project(vec.transform(cut_texts))
+
+    def project(self, tfidf_rows) -> np.ndarray:
+        """Unit rows of TF-IDF rows (this vocabulary and idf) times the components. TruncatedSVD.transform
+        is this product: the same numbers whether fitted now or stored; each row's depend on that row alone."""
+        return _unit_rows(tfidf_rows @ self.components.T).astype(np.float32)
 
 
     @property
@@ -150,12 +154,15 @@ def _text_digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", errors="surrogatepass"), digest_size=16).digest()
 
 
-def lexical_vectors_kept(model: LexicalModel, cut: list[str], s: DiversitySettings, path) -> tuple[np.ndarray, int]:
+def lexical_vectors_kept(model: LexicalModel, cut: list[str], s: DiversitySettings, path,
+                         known: dict[int, np.ndarray] | None = None) -> tuple[np.ndarray, int]:
     """(model.vectors(cut), rows read back): rows whose text an earlier export already projected with
     this same model are read from `path` (an .npz of text digests and vectors), only the others are
     projected, and `path` is rewritten with this pool's rows. Each row's vector depends on its text and
     the model alone (a sparse row times the components), so the result is the one computed afresh; on a
-    daily refresh the TF-IDF pass over the whole pool was most of the export's diversity time."""
+    daily refresh the TF-IDF pass over the whole pool was most of the export's diversity time.
+    `known`: vectors of some rows (index in cut -> vector) already projected with this model, such as a
+    refit's fit rows (_fit_lexical_rows): not projected again."""
     digests = [_text_digest(t) for t in cut]
     found: dict[bytes, np.ndarray] = {}
     identity = model.identity
@@ -166,9 +173,12 @@ def lexical_vectors_kept(model: LexicalModel, cut: list[str], s: DiversitySettin
     except (OSError, ValueError, KeyError):
         pass
     todo = [i for i, d in enumerate(digests) if d not in found]
-    if todo:
-        fresh = model.vectors([cut[i] for i in todo], s)
-        found.update({digests[i]: fresh[j] for j, i in enumerate(todo)})
+    known = known or {}
+    fresh_rows = [i for i in todo if i not in known]
+    found.update({digests[i]: known[i] for i in todo if i in known})
+    if fresh_rows:
+        fresh = model.vectors([cut[i] for i in fresh_rows], s)
+        found.update({digests[i]: fresh[j] for j, i in enumerate(fresh_rows)})
     dim = model.components.shape[0]
     out = np.stack([found[d] for d in digests]).astype(np.float32) if digests else np.zeros((0, dim), np.float32)
     from curation_dagster.lib.files import write_atomic
@@ -190,10 +200,18 @@ def _vectorizer(**kw) -> TfidfVectorizer:
 def _fit_lexical(cut: list[str], ids: Sequence[object], s: DiversitySettings) -> "LexicalModel | np.ndarray":
     """A LexicalModel fitted on the seeded fit sample, or, when there is nothing to fit an SVD on,
     the instrument's vectors of `cut` themselves (zeros, or the one TF-IDF column)."""
+    return _fit_lexical_rows(cut, ids, s)[0]
+
+
+def _fit_lexical_rows(cut: list[str], ids: Sequence[object],
+                      s: DiversitySettings) -> "tuple[LexicalModel | np.ndarray, dict[int, np.ndarray]]":
+    """_fit_lexical, and with a LexicalModel the model's vectors of the fit rows (index in cut -> vector),
+    projected from the fit's own TF-IDF matrix: on a pool under `fit_cap` rows, every row's, so a refit
+    does not count the pool's texts again to place them."""
     n = len(cut)
     zeros = np.zeros((n, 1), dtype=np.float32)
     if n <= 2:
-        return zeros
+        return zeros, {}
     fit_idx = fit_sample(ids, s.seed, s.fit_cap)
     fit_texts = [cut[i] for i in fit_idx]
     tfidf = x_fit = None
@@ -212,17 +230,19 @@ def _fit_lexical(cut: list[str], ids: Sequence[object], s: DiversitySettings) ->
         tfidf = vec
         break
     if tfidf is None:
-        return zeros
+        return zeros, {}
     vocab = len(tfidf.vocabulary_)
     k = min(s.svd_components, vocab - 1, len(fit_idx) - 1)
     if k < 1:
         # a one-word vocabulary: the TF-IDF column already is the whole (1-d) instrument
-        return _unit_rows(tfidf.transform(cut).toarray()).astype(np.float32) if vocab == 1 else zeros
+        return (_unit_rows(tfidf.transform(cut).toarray()).astype(np.float32) if vocab == 1 else zeros), {}
     svd = TruncatedSVD(n_components=k, random_state=s.seed)
     with np.errstate(divide="ignore", invalid="ignore"):  # identical texts: explained-variance ratio is 0/0
         svd.fit(x_fit)
-    return LexicalModel(tfidf.get_feature_names_out(), tfidf.idf_.astype(np.float32),
-                        svd.components_.astype(np.float32))
+    # idf_ is float32 already (the vectorizer's dtype): the stored model transforms these texts to x_fit
+    model = LexicalModel(tfidf.get_feature_names_out(), tfidf.idf_.astype(np.float32),
+                         svd.components_.astype(np.float32))
+    return model, dict(zip(fit_idx.tolist(), model.project(x_fit)))
 
 
 def vendi_score(x: np.ndarray) -> float:
@@ -544,10 +564,10 @@ def compare_to_pool(pool_ids: Sequence[object], pool_texts: Sequence[str], sampl
         else:
             lex, reused = kept.lexical.vectors(cut, s), 0
     else:
-        fitted = _fit_lexical(cut, ids, s)
+        fitted, fit_rows = _fit_lexical_rows(cut, ids, s)
         reused = 0
         if isinstance(fitted, LexicalModel) and lexical_rows is not None:
-            lex, reused = lexical_vectors_kept(fitted, cut, s, lexical_rows)
+            lex, reused = lexical_vectors_kept(fitted, cut, s, lexical_rows, known=fit_rows)
         else:
             lex = fitted.vectors(cut, s) if isinstance(fitted, LexicalModel) else fitted
         instruments = None if not isinstance(fitted, LexicalModel) else Instruments(

@@ -310,6 +310,29 @@ def test_lexical_model_is_that_of_fitting_then_counting_the_fit_texts_again(fit_
     assert np.array_equal(model.components, svd.components_.astype(np.float32))
 
 
+def test_a_refit_places_its_fit_rows_from_the_fit_matrix_exactly_as_projecting_them(tmp_path, monkeypatch):
+    from curation_dagster.lib import diversity
+    from curation_dagster.lib.diversity import _cut, _fit_lexical_rows, fit_sample, lexical_vectors_kept
+
+    rng = np.random.default_rng(11)
+    words = (" ".join(COOKING + PROGRAMMING)).lower().replace(".", "").replace(",", "").split()
+    texts = [" ".join(rng.choice(words, size=rng.integers(3, 40))) for _ in range(100)] + COOKING + PROGRAMMING
+    ids = [f"t{i}" for i in range(len(texts))]
+    s = DiversitySettings(fit_cap=60, svd_components=16)
+    cut = _cut(texts, s)
+    model, fit_rows = _fit_lexical_rows(cut, ids, s)
+    assert sorted(fit_rows) == sorted(fit_sample(ids, s.seed, 60).tolist())
+    every = model.vectors(cut, s)  # each row projected from its text with the stored model
+    assert all(np.array_equal(v, every[i]) for i, v in fit_rows.items())
+
+    projected = []
+    real = diversity.LexicalModel.vectors
+    monkeypatch.setattr(diversity.LexicalModel, "vectors", lambda self, c, st: projected.append(len(c)) or real(self, c, st))
+    got, read_back = lexical_vectors_kept(model, cut, s, tmp_path / "rows.npz", known=fit_rows)
+    assert np.array_equal(got, every) and read_back == 0
+    assert projected == [len(cut) - 60]  # only the rows outside the fit were counted again
+
+
 @pytest.mark.parametrize("texts", [[], ["hello"], ["a b", "c d"], ["", "", "", ""], ["!!!", "?", "..."]])
 def test_tfidf_instrument_tiny_inputs_give_zeros(texts):
     x = tfidf_svd_instrument(texts, [str(i) for i in range(len(texts))], DiversitySettings())
