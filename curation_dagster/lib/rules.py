@@ -23,7 +23,7 @@ from typing import Callable
 
 from curation_dagster.lib.decontamination import DecontaminationSettings
 from curation_dagster.lib.language import (DEFAULT_CANDIDATES, MIN_LANGUAGE_LETTERS, STOPWORDS, candidate_languages,
-                                           detect_language, stopword_shares)
+                                           detect_language, remember_languages, stopword_shares)
 from curation_dagster.lib.export import conversation_history, to_chat_record
 from curation_dagster.lib.markdown import Reply, parse_reply
 from curation_dagster.lib.pii import KIND_PHRASES, PII_KINDS, PII_TEXT_COLUMNS, first_pii_kind
@@ -529,7 +529,14 @@ def gibberish_output(row: dict, s: FilterSettings) -> str | None:
     return None
 
 
-@rule("non_target_language", "output prose (code ignored) is not in one of the target languages")
+def _detect_batch_languages(records: list[dict], s: FilterSettings) -> None:
+    # one parallel detector call for the batch instead of one call per row on one core
+    remember_languages([_reply(r).prose for r in records], candidate_languages(s.target_languages, s.language_candidates),
+                       s.min_language_letters)
+
+
+@rule("non_target_language", "output prose (code ignored) is not in one of the target languages",
+      prepare=_detect_batch_languages)
 def non_target_language(row: dict, s: FilterSettings) -> str | None:
     guess = detect_language(_reply(row).prose, candidate_languages(s.target_languages, s.language_candidates),
                             s.min_language_letters, targets=s.target_languages)

@@ -47,3 +47,34 @@ def test_candidates_and_codes():
 
 def test_stopword_guess_still_serves_the_gibberish_rule():
     assert guess_language(SAMPLES["de"]) == "de" and guess_language("qwzx plmk trvb") == "unknown"
+
+
+def test_a_batch_detected_at_once_reads_back_the_one_at_a_time_verdicts(monkeypatch):
+    from curation_dagster.lib import language
+    from curation_dagster.lib.language import remember_languages
+    from curation_dagster.lib.memory import release_freed_memory
+
+    cands = candidate_languages(["en"])
+    texts = [*SAMPLES.values(), SAMPLES["de"] + " \ud800", "Danke schön!", None, SAMPLES["en"] * 50]
+    release_freed_memory()
+    alone = [detect_language(t, cands, targets=["en"]) for t in texts]
+    assert [g.language if g else None for g in alone] == ["en", "de", "fr", "es", "de", None, None, "en"]
+
+    remember_languages(texts, cands)
+    detector = language._detector(cands, False)
+    calls = []
+    # a read-back must not run the detector again: count its one-text calls through a wrapper
+    monkeypatch.setattr(language, "_detector", lambda c, h: type("Spy", (), {
+        "compute_language_confidence_values": lambda self, s: calls.append(s) or detector.compute_language_confidence_values(s)})())
+    again = [detect_language(t, cands, targets=["en"]) for t in texts]
+    assert calls == []
+    # lingua's values move in the last bits from one call to the next, one at a time or not (measured):
+    # the verdicts and confidences agree, not the bits
+    assert [g.language if g else None for g in again] == [g.language if g else None for g in alone]
+    assert all(abs(g.confidence - h.confidence) < 1e-9 and abs(g.target_share - h.target_share) < 1e-9
+               for g, h in zip(again, alone) if g)
+    # other candidates were not part of the batch: detected alone
+    assert detect_language(SAMPLES["fr"], candidate_languages(["fr"]), targets=["fr"]).language == "fr"
+    assert len(calls) == 1
+    release_freed_memory()  # the batch's values go with the run's other caches
+    assert detect_language(SAMPLES["es"], cands) is not None and len(calls) == 2
