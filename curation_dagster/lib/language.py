@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
-from curation_dagster.lib.memory import per_run_cache
+from curation_dagster.lib.memory import RunMemo, per_run_cache
 from curation_dagster.lib.text import words
 
 STOPWORDS: dict[str, frozenset[str]] = {
@@ -137,15 +137,9 @@ def _sample(text: object, min_letters: int) -> str | None:
     return sample if sum(ch.isalpha() for ch in sample) >= min_letters else None
 
 
-class _Values(dict):
-    """(sample, candidates, high_accuracy) -> the detector's confidence values, of the texts
-    remember_languages was last given."""
-
-    def cache_clear(self) -> None:  # lib.memory.per_run_cache empties it between runs
-        self.clear()
-
-
-_DETECTED = per_run_cache(_Values())
+#: (sample, candidates, high_accuracy) -> the detector's confidence values, of the texts
+#: remember_languages was last given
+_DETECTED: RunMemo = per_run_cache(RunMemo())
 
 
 def remember_languages(texts: Iterable[object], candidates: Iterable[str] = DEFAULT_CANDIDATES,

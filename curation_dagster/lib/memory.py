@@ -29,8 +29,16 @@ def _malloc_trim():
 _RUN_CACHES: list = []
 
 
+class RunMemo(dict):
+    """A dict of values worked out this run (tokens counted, languages detected, prompt keys read back),
+    registered with per_run_cache so release_freed_memory empties it with the others."""
+
+    def cache_clear(self) -> None:
+        self.clear()
+
+
 def per_run_cache(fn):
-    """Register a cache with a cache_clear() (an lru_cache'd function, or a dict-like one such as
+    """Register a cache with a cache_clear() (an lru_cache'd function, or a RunMemo such as
     lib.tokens' counts): release_freed_memory empties it, so a process that runs many jobs (`curation
     run`) does not keep one run's texts alive through it."""
     _RUN_CACHES.append(fn)

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from curation_dagster.lib.files import read_keyed, write_keyed
-from curation_dagster.lib.memory import per_run_cache
+from curation_dagster.lib.memory import RunMemo, per_run_cache
 from curation_dagster.lib.selection import NEEDS_TEXT, WITHIN_CELL_ORDERS, example_texts, fit_text_view
 from curation_dagster.lib.text import normalize_for_dedup, sha256_hex, stable_unit_hash
 
@@ -207,15 +207,8 @@ def _sample_hash(seed: int, generation_id: object) -> float:
     return 1.0 - stable_unit_hash(seed, "sample", generation_id)
 
 
-class _RunMemo(dict):
-    """A dict that lib.memory.per_run_cache empties with the run's other caches."""
-
-    def cache_clear(self) -> None:
-        self.clear()
-
-
 #: prompt keys read back this run from a kept file (prompt_keys' `cache`), by (instruction, input message)
-_READ_BACK: _RunMemo = per_run_cache(_RunMemo())
+_READ_BACK: RunMemo = per_run_cache(RunMemo())
 #: bump when _prompt_key changes: a kept file of another version is read as empty and written again
 PROMPT_KEY_VERSION = "prompt-key:1"
 

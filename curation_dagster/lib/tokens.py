@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from curation_dagster.lib.embedding import DEFAULT_MODEL, resolve_model_path
-from curation_dagster.lib.memory import per_run_cache
+from curation_dagster.lib.memory import RunMemo, per_run_cache
 
 #: the one token budget of an example (every message of the exported chat record): the filter rejects
 #: longer rows (rule too_many_tokens) and the export's blocking check verifies the same number. Real
@@ -49,14 +49,8 @@ def count_tokens(texts: list[str], tokenizer_path: str = DEFAULT_MODEL) -> list[
     return [len(ids) for ids in enc]
 
 
-class _Counts(dict):
-    """(text, tokenizer) -> tokens of the texts remember_token_counts was last given."""
-
-    def cache_clear(self) -> None:  # lib.memory.per_run_cache empties it between runs
-        self.clear()
-
-
-_COUNTED = per_run_cache(_Counts())
+#: (text, tokenizer) -> tokens of the texts remember_token_counts was last given
+_COUNTED: RunMemo = per_run_cache(RunMemo())
 
 
 def remember_token_counts(texts: list[str], tokenizer_path: str = DEFAULT_MODEL) -> None:
