@@ -39,7 +39,6 @@ cluster at min(N, size) and accepts whatever share that gives.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -52,7 +51,7 @@ import pandas as pd
 from curation_dagster.lib.files import read_keyed, write_keyed
 from curation_dagster.lib.memory import RunMemo, per_run_cache
 from curation_dagster.lib.selection import NEEDS_TEXT, WITHIN_CELL_ORDERS, example_texts, fit_text_view
-from curation_dagster.lib.text import normalize_for_dedup, sha256_hex, stable_unit_hash
+from curation_dagster.lib.text import content_hash, normalize_for_dedup, sha256_hex, stable_unit_hash
 
 GENERAL = "general"
 SPECIFIC = "template_specific"
@@ -209,17 +208,9 @@ def _sample_hash(seed: int, generation_id: object) -> float:
 
 #: prompt keys read back this run from a kept file (prompt_keys' `cache`), by (instruction, input message)
 _READ_BACK: RunMemo = per_run_cache(RunMemo())
-#: bump when _prompt_key changes: a kept file of another version is read as empty and written again
-PROMPT_KEY_VERSION = "prompt-key:1"
-
-
-def _text_digest(instruction: str, input_message: str) -> bytes:
-    h = hashlib.blake2b(digest_size=16)
-    for part in (instruction, input_message):  # each length-prefixed: ("a\x1fb", "") and ("a", "b") differ
-        b = part.encode("utf-8", "surrogatepass")
-        h.update(len(b).to_bytes(8, "little"))
-        h.update(b)
-    return h.digest()
+#: bump when _prompt_key or the file's key changes: a kept file of another version is read as empty and
+#: written again
+PROMPT_KEY_VERSION = "prompt-key:2"
 
 
 def prompt_keys(df: pd.DataFrame, cache: Path | None = None) -> list[str]:
@@ -236,7 +227,9 @@ def prompt_keys(df: pd.DataFrame, cache: Path | None = None) -> list[str]:
         return [_READ_BACK.get(p) or _prompt_key(*p) for p in pairs]
     import pyarrow as pa
 
-    digests = [_text_digest(*p) for p in pairs]
+    # the texts' content_hash, as the pool's other kept state is keyed (the filter rejects control
+    # characters, so its NUL-led parts cannot run into each other in a pool row)
+    digests = [bytes.fromhex(content_hash(*p))[:16] for p in pairs]
     known = read_keyed(cache, PROMPT_KEY_VERSION, ("prompt_key",))
     for p, d in zip(pairs, digests):
         if d in known:

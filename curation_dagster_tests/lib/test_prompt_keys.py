@@ -1,4 +1,4 @@
-"""The sampler's prompt keys, kept between refreshes by the raw texts' digest (lib.sampling.prompt_keys)."""
+"""The sampler's prompt keys, kept between refreshes by the raw texts' content hash (lib.sampling.prompt_keys)."""
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -56,7 +56,7 @@ def test_kept_keys_are_the_computed_ones_and_a_later_refresh_normalises_only_new
     assert prompt_keys(_frame(day2[:3])) == second[:3] and calls == []
 
 
-def test_length_prefixed_digest_keeps_texts_that_join_to_the_same_string_apart(tmp_path):
+def test_texts_that_join_to_the_same_string_are_kept_apart(tmp_path):
     cache = tmp_path / "k.parquet"
     pairs = [("a\x1fb", ""), ("a", "b")]
     keys = prompt_keys(_frame(pairs), cache=cache)
